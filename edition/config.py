@@ -1,0 +1,184 @@
+"""``edition.yaml`` -> frozen :class:`Config`.
+
+The file is optional: a content directory without one still builds, with the
+directory's name as the edition's title.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError, Diagnostics, Location, did_you_mean
+
+CONFIG_NAME = "edition.yaml"
+PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+KNOWN_KEYS = {
+    "title": "the edition's title",
+    "subtitle": "a subtitle shown under the title",
+    "editors": "the edition's editors (a name or a list)",
+    "languages": "languages of the edition (BCP 47 tags)",
+    "base_url": "where the site is published, e.g. https://example.org/edition/ (used in sitemap, feed, citations)",
+    "description": "one paragraph about the edition",
+    "license": "licence of the edition's own apparatus",
+    "publisher": "who publishes the edition",
+    "quotations": "quotation detection settings (enabled, min_words, min_chars, threshold)",
+    "exclude": "glob patterns of files in the content directory to ignore",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class QuotationSettings:
+    enabled: bool = True
+    min_words: int = 12
+    min_chars: int = 20
+    threshold: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    content_dir: Path
+    title: str
+    subtitle: str | None = None
+    editors: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    base_url: str = ""
+    description: str | None = None
+    license: str | None = None
+    publisher: str | None = None
+    exclude: tuple[str, ...] = ()
+    quotations: QuotationSettings = field(default_factory=QuotationSettings)
+    config_path: Path | None = None
+
+    @property
+    def template_dirs(self) -> list[Path]:
+        """The edition's own ``templates/`` first, then the package's."""
+        own = self.content_dir / "templates"
+        return [own, PACKAGE_TEMPLATES] if own.is_dir() else [PACKAGE_TEMPLATES]
+
+
+def as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if v is not None and str(v).strip()]
+    return [str(value).strip()] if str(value).strip() else []
+
+
+_LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def valid_lang(tag: str) -> bool:
+    return bool(_LANG_RE.match(tag))
+
+
+def normalise_lang(tag: str) -> str:
+    """Case-normalised BCP 47 tag: ``zh-hans`` -> ``zh-Hans``, ``EN-us`` -> ``en-US``."""
+    parts = tag.replace("_", "-").split("-")
+    out = [parts[0].lower()]
+    for p in parts[1:]:
+        if len(p) == 4:
+            out.append(p.title())
+        elif len(p) == 2:
+            out.append(p.upper())
+        else:
+            out.append(p.lower())
+    return "-".join(out)
+
+
+def base_lang(tag: str) -> str:
+    """Primary language subtag: ``zh-Hans`` -> ``zh``."""
+    return tag.split("-", 1)[0].lower()
+
+
+def yaml_line_map(text: str) -> dict[str, int]:
+    """1-based line of each top-level key in a YAML mapping (for messages)."""
+    lines: dict[str, int] = {}
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return lines
+    if isinstance(node, yaml.MappingNode):
+        for k, _v in node.value:
+            if isinstance(k, yaml.ScalarNode):
+                lines[str(k.value)] = k.start_mark.line + 1
+    return lines
+
+
+def load_yaml(path: Path, text: str, diags: Diagnostics, rel: Path | str, line_offset: int = 0) -> dict[str, Any] | None:
+    """Parse a YAML mapping; on error record ``path:line: error`` and return None."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = (mark.line + 1 + line_offset) if mark is not None else (line_offset + 1)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        diags.error(Location(rel, line), f"malformed YAML: {problem}", "yaml")
+        return None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        diags.error(Location(rel, line_offset + 1), f"YAML must be a mapping of keys to values, not {type(data).__name__}", "yaml")
+        return None
+    return data
+
+
+def load_config(content_dir: Path, diags: Diagnostics) -> Config:
+    content_dir = content_dir.resolve()
+    if not content_dir.is_dir():
+        raise ConfigError(f"content directory '{content_dir}' does not exist")
+    path = content_dir / CONFIG_NAME
+    if not path.exists():
+        return Config(content_dir=content_dir, title=content_dir.name)
+    rel = Path(CONFIG_NAME)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError("edition.yaml is not UTF-8", Location(rel)) from exc
+    data = load_yaml(path, text, diags, rel)
+    if data is None:
+        raise ConfigError("edition.yaml could not be read (see above)", Location(rel))
+    lines = yaml_line_map(text)
+    for key in data:
+        if key not in KNOWN_KEYS:
+            diags.warning(
+                Location(rel, lines.get(str(key))),
+                f"unknown key '{key}' in edition.yaml.{did_you_mean(str(key), KNOWN_KEYS)}",
+                "config-key",
+            )
+    q = data.get("quotations") or {}
+    if not isinstance(q, dict):
+        diags.error(Location(rel, lines.get("quotations")), "'quotations' must be a mapping", "config-type")
+        q = {}
+    qs = QuotationSettings(
+        enabled=bool(q.get("enabled", True)),
+        min_words=int(q.get("min_words", 12)),
+        min_chars=int(q.get("min_chars", 20)),
+        threshold=float(q.get("threshold", 0.5)),
+    )
+    langs = as_list(data.get("languages"))
+    for lang in langs:
+        if not valid_lang(lang):
+            diags.warning(Location(rel, lines.get("languages")), f"'{lang}' is not a BCP 47 language tag", "lang")
+    base_url = str(data.get("base_url") or "")
+    if base_url and not base_url.endswith("/"):
+        base_url += "/"
+    return Config(
+        content_dir=content_dir,
+        title=str(data.get("title") or content_dir.name),
+        subtitle=data.get("subtitle"),
+        editors=tuple(as_list(data.get("editors"))),
+        languages=tuple(normalise_lang(x) for x in langs),
+        base_url=base_url,
+        description=data.get("description"),
+        license=data.get("license"),
+        publisher=data.get("publisher"),
+        exclude=tuple(as_list(data.get("exclude"))),
+        quotations=qs,
+        config_path=path,
+    )
