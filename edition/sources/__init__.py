@@ -43,7 +43,10 @@ def _load_builtin(name: str) -> type[Reader] | None:
     if spec is None:
         return None
     mod, cls = spec.split(":")
-    reader = getattr(importlib.import_module(mod), cls)
+    try:
+        reader = getattr(importlib.import_module(mod), cls)
+    except (ImportError, AttributeError):
+        return None
     READERS[name] = reader
     return reader  # type: ignore[no-any-return]
 
@@ -284,7 +287,9 @@ def load_source(config: Config, rel: Path, diags: Diagnostics) -> Loaded | None:
         return None
     reader = reader_for(meta.format, rel.suffix)
     if reader is None:
-        if meta.format is None:
+        if meta.format in _BUILTIN:
+            diags.error(Location(rel), f"the '{meta.format}' reader could not be loaded; text skipped", "format")
+        elif meta.format is None:
             diags.error(
                 Location(rel),
                 f"unknown format for suffix '{rel.suffix or '(none)'}'; set 'format' in {rel.with_suffix('.yaml')} ({', '.join(formats())})",
@@ -294,3 +299,14 @@ def load_source(config: Config, rel: Path, diags: Diagnostics) -> Loaded | None:
     text_id = slugify(str(data.get("id") or rel.with_suffix("").as_posix().replace("/", "-")))
     src = SourceFile(rel=rel, path=path, text=text, meta=meta, body_line=body_line)
     return Loaded(id=text_id, src=src, reader=reader, digest=h.hexdigest())
+
+
+def book_sniff(text: str) -> str | None:
+    """A hint when a plain-text file has the shape of a PDF-extracted book."""
+    try:
+        from .book import looks_like_book
+    except ImportError:  # the book reader is optional
+        return None
+    if looks_like_book(text):
+        return "looks like text extracted from a PDF book (double-spaced lines, page breaks); set 'format: book'"
+    return None

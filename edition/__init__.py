@@ -1,0 +1,3 @@
+"""edition: annotated digital editions of texts that quote one another."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,365 @@
+"""TEI element -> HTML, one rule per element name (after markdown-it-py's
+``RendererHTML.rules``). Unknown elements fall back to :func:`default`, which
+keeps their text in a ``span`` with the TEI name as class. Add or replace a
+rule with :func:`add_rule` (from a plugin).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lxml import etree
+from markupsafe import Markup, escape
+
+from ..tei import XML_ID, XML_LANG, local, text_content
+
+Rule = Callable[[etree._Element, "RenderContext"], Markup]
+
+
+@dataclass(slots=True)
+class NoteEntry:
+    id: str
+    mark: str
+    kind: str
+    html: Markup
+
+
+@dataclass(slots=True)
+class QuoteEntry:
+    """One "quotes" / "quoted in" item shown beside a passage."""
+
+    relation: str
+    """``quotes``, ``quoted in`` or ``shared with``."""
+    title: str
+    excerpt: str
+    lang: str
+    kind: str
+    score: float
+    url: str
+
+
+@dataclass(slots=True)
+class RenderContext:
+    text_id: str
+    lang: str
+    url_for: Callable[[str, str], str]
+    """(text id, xml:id) -> relative URL from the current page."""
+    notes: list[NoteEntry] = field(default_factory=list)
+    quotes: dict[str, list[QuoteEntry]] = field(default_factory=dict)
+    """Quotation entries by xml:id of the element they are shown after."""
+    depth: int = 1
+    """Heading level of the current division's head."""
+    page_numbers: bool = True
+
+
+NOTE_LABELS = {
+    "editorial": ("Editor's note", "编者注"),
+    "authorial": ("Author's note", "作者注"),
+    "translator": ("Translator's note", "译者注"),
+    "reference": ("Reference", "出处"),
+}
+
+
+def note_label(kind: str, lang: str) -> str:
+    en, zh = NOTE_LABELS.get(kind, ("Note", "注"))
+    return zh if lang.startswith("zh") else en
+
+
+def attrs(el: etree._Element, ctx: RenderContext, cls: str = "", **extra: str | None) -> Markup:
+    out = []
+    xid = el.get(XML_ID)
+    if xid:
+        out.append(f' id="{escape(xid)}"')
+    lang = el.get(XML_LANG)
+    if lang and lang != ctx.lang:
+        out.append(f' lang="{escape(lang)}"')
+    if cls:
+        out.append(f' class="{escape(cls)}"')
+    for k, v in extra.items():
+        if v is not None:
+            out.append(f' {k.rstrip("_").replace("_", "-")}="{escape(v)}"')
+    return Markup("".join(out))
+
+
+def children(el: etree._Element, ctx: RenderContext) -> Markup:
+    """Render ``el``'s text, children and their tails."""
+    parts: list[str] = [escape(el.text or "")]
+    for c in el:
+        if isinstance(c.tag, str):
+            parts.append(render(c, ctx))
+        parts.append(escape(c.tail or ""))
+    return Markup("".join(parts))
+
+
+def render(el: etree._Element, ctx: RenderContext) -> Markup:
+    return RULES.get(local(el), default)(el, ctx)
+
+
+def default(el: etree._Element, ctx: RenderContext) -> Markup:
+    return Markup(f"<span{attrs(el, ctx, 'tei-' + local(el))}>{children(el, ctx)}</span>")
+
+
+def permalink(el: etree._Element) -> Markup:
+    xid = el.get(XML_ID)
+    if not xid:
+        return Markup("")
+    return Markup(f'<a class="permalink" href="#{escape(xid)}" aria-label="Permalink to this paragraph">¶</a>')
+
+
+def after(el: etree._Element, ctx: RenderContext) -> Markup:
+    """Quotation panel shown after a block, if it holds linked passages."""
+    xid = el.get(XML_ID)
+    entries = ctx.quotes.get(xid or "", [])
+    if not entries:
+        return Markup("")
+    items = []
+    for q in entries:
+        items.append(
+            f'<li class="q-{escape(q.kind)}"><span class="q-rel">{escape(q.relation)}</span> '
+            f'<a href="{escape(q.url)}">{escape(q.title)}</a> '
+            f'<q lang="{escape(q.lang)}">{escape(q.excerpt)}</q> '
+            f'<span class="q-kind">{escape(q.kind)}</span> <span class="q-score">{q.score:.2f}</span></li>'
+        )
+    return Markup(f'<aside class="quote-links" aria-label="Quotations"><ul>{"".join(items)}</ul></aside>')
+
+
+def block(tag: str, cls: str = "") -> Rule:
+    def rule(el: etree._Element, ctx: RenderContext) -> Markup:
+        return Markup(f"<{tag}{attrs(el, ctx, cls)}>{children(el, ctx)}</{tag}>")
+
+    return rule
+
+
+def r_p(el: etree._Element, ctx: RenderContext) -> Markup:
+    inner = children(el, ctx)
+    parent = el.getparent()
+    if parent is not None and local(parent) == "note":
+        return Markup(f'<span class="np">{inner}</span>')
+    return Markup(f"<p{attrs(el, ctx)}>{inner}{permalink(el)}</p>{after(el, ctx)}")
+
+
+def r_div(el: etree._Element, ctx: RenderContext) -> Markup:
+    cls = "div" + (f" div-{el.get('type')}" if el.get("type") else "")
+    ctx.depth += 1
+    try:
+        inner = children(el, ctx)
+    finally:
+        ctx.depth -= 1
+    return Markup(f"<section{attrs(el, ctx, cls)}>{inner}</section>")
+
+
+def r_head(el: etree._Element, ctx: RenderContext) -> Markup:
+    parent = el.getparent()
+    if parent is not None and local(parent) in ("list", "table", "figure", "lg"):
+        return Markup(f'<span class="caption">{children(el, ctx)}</span>')
+    level = min(max(ctx.depth, 2), 6)
+    return Markup(f"<h{level}{attrs(el, ctx)}>{children(el, ctx)}{permalink(el)}</h{level}>")
+
+
+def r_note(el: etree._Element, ctx: RenderContext) -> Markup:
+    """A note at its marker: the printed mark opens a popover (no script needed,
+    the Popover API); the same note is listed at the end with a back-link."""
+    xid = el.get(XML_ID) or f"note{len(ctx.notes) + 1}"
+    kind = el.get("type") or "note"
+    mark = el.get("n") or str(len(ctx.notes) + 1)
+    body = children(el, ctx)
+    label = note_label(kind, ctx.lang)
+    ctx.notes.append(NoteEntry(xid, mark, kind, body))
+    if el.get("place") == "inline":
+        return Markup(f'<span class="note-inline note-{escape(kind)}" id="{escape(xid)}">{body}</span>')
+    if el.get("place") == "end" and el.getparent() is not None and local(el.getparent()) == "div":
+        # a body whose marker is lost: shown where it stands, announced as such
+        return Markup(
+            f'<aside class="note-orphan note-{escape(kind)}" id="{escape(xid)}-orphan"><span class="note-mark">{escape(mark)}</span> '
+            f'<span class="note-label">{escape(label)}</span> {body}</aside>'
+        )
+    return Markup(
+        f'<a class="noteref note-{escape(kind)}" id="{escape(xid)}-ref" href="#{escape(xid)}" role="doc-noteref" '
+        f'aria-label="{escape(label)} {escape(mark)}">{escape(mark)}</a>'
+        f'<button type="button" class="note-toggle note-{escape(kind)}" popovertarget="{escape(xid)}-pop" '
+        f'aria-label="Show {escape(label.lower())} {escape(mark)}">{escape(mark)}</button>'
+        f'<span class="note-pop note-{escape(kind)}" id="{escape(xid)}-pop" popover="auto" role="note">'
+        f'<span class="note-label">{escape(label)} {escape(mark)}</span> {body}'
+        f'<button type="button" class="note-close" popovertarget="{escape(xid)}-pop" popovertargetaction="hide" '
+        f'aria-label="Close">×</button></span>'
+    )
+
+
+def r_ref(el: etree._Element, ctx: RenderContext) -> Markup:
+    target = el.get("target")
+    if el.get("type") == "noteref" or not target:
+        return Markup(f'<sup class="mark-unresolved" title="note mark without a note">{children(el, ctx)}</sup>')
+    href = target
+    if target.startswith("#"):
+        href = ctx.url_for(ctx.text_id, target[1:])
+    return Markup(f'<a href="{escape(href)}">{children(el, ctx)}</a>')
+
+
+def r_hi(el: etree._Element, ctx: RenderContext) -> Markup:
+    rend = el.get("rend") or "italic"
+    tag = {"bold": "strong", "italic": "em", "sup": "sup", "sub": "sub", "strike": "s", "underline": "u"}.get(rend, "em")
+    return Markup(f"<{tag}{attrs(el, ctx)}>{children(el, ctx)}</{tag}>")
+
+
+def r_quote(el: etree._Element, ctx: RenderContext) -> Markup:
+    if any(local(c) in ("p", "lg", "list") for c in el):
+        return Markup(f"<blockquote{attrs(el, ctx)}>{children(el, ctx)}</blockquote>{after(el, ctx)}")
+    return Markup(f"<q{attrs(el, ctx)}>{children(el, ctx)}</q>")
+
+
+def r_cit(el: etree._Element, ctx: RenderContext) -> Markup:
+    if any(local(c) == "quote" and any(local(g) == "p" for g in c) for c in el):
+        return Markup(f'<figure{attrs(el, ctx, "cit")}>{children(el, ctx)}</figure>')
+    return Markup(f'<span{attrs(el, ctx, "cit")}>{children(el, ctx)}</span>')
+
+
+def r_bibl(el: etree._Element, ctx: RenderContext) -> Markup:
+    parent = el.getparent()
+    if parent is not None and local(parent) in ("div", "body", "front", "back"):
+        return Markup(f'<p{attrs(el, ctx, "bibl bibl-" + (el.get("type") or "plain"))}><cite>{children(el, ctx)}</cite></p>')
+    return Markup(f"<cite{attrs(el, ctx)}>{children(el, ctx)}</cite>")
+
+
+def r_list(el: etree._Element, ctx: RenderContext) -> Markup:
+    tag = "ol" if el.get("type") == "ordered" or el.get("rend") == "numbered" else "ul"
+    return Markup(f"<{tag}{attrs(el, ctx)}>{children(el, ctx)}</{tag}>")
+
+
+def r_item(el: etree._Element, ctx: RenderContext) -> Markup:
+    n = el.get("n")
+    value = f' value="{escape(n)}"' if n and n.isdigit() else ""
+    return Markup(f"<li{attrs(el, ctx)}{value}>{children(el, ctx)}{permalink(el)}</li>{after(el, ctx)}")
+
+
+def r_pb(el: etree._Element, ctx: RenderContext) -> Markup:
+    n = el.get("n") or ""
+    xid = el.get(XML_ID) or f"page-{n}"
+    return Markup(
+        f'<span class="pb" id="{escape(xid)}" data-page="{escape(n)}" role="note" aria-label="page {escape(n)}">'
+        f'<a href="#{escape(xid)}">p. {escape(n)}</a></span>'
+    )
+
+
+def r_choice(el: etree._Element, ctx: RenderContext) -> Markup:
+    corr = el.find("{*}corr") if el.find("{*}corr") is not None else el.find("{*}reg")
+    sic = el.find("{*}sic") if el.find("{*}sic") is not None else el.find("{*}orig")
+    if corr is None:
+        return children(el, ctx)
+    original = text_content(sic) if sic is not None else ""
+    return Markup(
+        f'<span class="corr" title="source reads: {escape(original)}" data-sic="{escape(original)}">{children(corr, ctx)}</span>'
+    )
+
+
+def r_seg(el: etree._Element, ctx: RenderContext) -> Markup:
+    if el.get("type") == "quotation":
+        return Markup(f'<mark{attrs(el, ctx, "quotation")}>{children(el, ctx)}</mark>')
+    return Markup(f"<span{attrs(el, ctx, 'seg')}>{children(el, ctx)}</span>")
+
+
+def r_date(el: etree._Element, ctx: RenderContext) -> Markup:
+    when = el.get("when")
+    return Markup(f"<time{attrs(el, ctx, datetime=when)}>{children(el, ctx)}</time>")
+
+
+def r_milestone(el: etree._Element, ctx: RenderContext) -> Markup:
+    return Markup('<hr class="milestone">')
+
+
+def r_lb(el: etree._Element, ctx: RenderContext) -> Markup:
+    return Markup("<br>")
+
+
+def r_stage(el: etree._Element, ctx: RenderContext) -> Markup:
+    parent = el.getparent()
+    if parent is not None and local(parent) in ("div", "body", "sp"):
+        return Markup(f'<p{attrs(el, ctx, "stage")}>{children(el, ctx)}</p>')
+    return Markup(f'<span{attrs(el, ctx, "stage")}>{children(el, ctx)}</span>')
+
+
+def r_titlepage(el: etree._Element, ctx: RenderContext) -> Markup:
+    return Markup(f'<header{attrs(el, ctx, "title-page")}>{children(el, ctx)}</header>')
+
+
+def r_titlepart(el: etree._Element, ctx: RenderContext) -> Markup:
+    return Markup(f'<p{attrs(el, ctx, "title-part title-" + (el.get("type") or "main"))}>{children(el, ctx)}</p>')
+
+
+def r_graphic(el: etree._Element, ctx: RenderContext) -> Markup:
+    return Markup(f'<img src="{escape(el.get("url") or "")}" alt="">')
+
+
+def r_gap(el: etree._Element, ctx: RenderContext) -> Markup:
+    return Markup('<span class="gap" title="omitted">[…]</span>')
+
+
+def container(tag: str, cls: str) -> Rule:
+    def rule(el: etree._Element, ctx: RenderContext) -> Markup:
+        return Markup(f'<{tag}{attrs(el, ctx, cls)}>{children(el, ctx)}</{tag}>')
+
+    return rule
+
+
+def r_text_only(el: etree._Element, ctx: RenderContext) -> Markup:
+    return children(el, ctx)
+
+
+RULES: dict[str, Rule] = {
+    "p": r_p,
+    "ab": r_p,
+    "div": r_div,
+    "head": r_head,
+    "note": r_note,
+    "ref": r_ref,
+    "ptr": r_ref,
+    "hi": r_hi,
+    "emph": block("em"),
+    "foreign": block("i", "foreign"),
+    "title": block("cite"),
+    "quote": r_quote,
+    "q": block("q"),
+    "said": block("q"),
+    "cit": r_cit,
+    "bibl": r_bibl,
+    "list": r_list,
+    "item": r_item,
+    "label": block("span", "label"),
+    "pb": r_pb,
+    "lb": r_lb,
+    "choice": r_choice,
+    "seg": r_seg,
+    "date": r_date,
+    "milestone": r_milestone,
+    "stage": r_stage,
+    "opener": container("div", "opener"),
+    "closer": container("div", "closer"),
+    "dateline": container("p", "dateline"),
+    "salute": container("p", "salute"),
+    "signed": container("p", "signed"),
+    "byline": container("p", "byline"),
+    "docAuthor": block("span", "author"),
+    "docDate": container("p", "docdate"),
+    "trailer": container("p", "trailer"),
+    "titlePage": r_titlepage,
+    "docTitle": r_text_only,
+    "titlePart": r_titlepart,
+    "front": container("div", "front"),
+    "body": r_text_only,
+    "back": container("div", "back"),
+    "code": block("code"),
+    "table": block("table"),
+    "row": block("tr"),
+    "cell": block("td"),
+    "figure": container("figure", "figure"),
+    "graphic": r_graphic,
+    "gap": r_gap,
+    "lg": container("div", "lg"),
+    "l": container("span", "l"),
+    "floatingText": container("div", "floating"),
+    "anchor": lambda el, ctx: Markup(f'<span{attrs(el, ctx, "anchor")}></span>'),
+}
+
+
+def add_rule(name: str, rule: Rule) -> None:
+    RULES[name] = rule

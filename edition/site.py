@@ -1,0 +1,346 @@
+"""Write the HTML site of an edition (every file written once, into a
+temporary directory that replaces the output only when the build succeeded)."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+from lxml import etree
+from markupsafe import Markup
+
+from .config import PACKAGE_TEMPLATES
+from .errors import Diagnostics
+from .model import Edition, Text
+from .render.html import QuoteEntry, RenderContext, note_label, render
+from .render.templates import NavItem, NoteView, PageContext, TocEntry, make_env, render_page
+from .tei import XML_ID, local, t, text_content
+
+WORK_ID = re.compile(r"^w\d+$")
+
+
+@dataclass(slots=True)
+class Page:
+    url: str
+    """Path of the page inside the site (``texts/a.html``)."""
+    title: str
+    text: Text
+    element: etree._Element | None = None
+    """The work division shown on a work page (None: the whole text)."""
+    kind: str = "text"
+    """``text``, ``volume`` or ``work``."""
+    date: str | None = None
+    genre: str | None = None
+
+
+@dataclass(slots=True)
+class SitePlan:
+    pages: dict[str, list[Page]] = field(default_factory=dict)
+    """Pages of each text: first the text's own page, then its works."""
+    anchor_page: dict[str, dict[str, str]] = field(default_factory=dict)
+    """text id -> xml:id -> page url."""
+
+    def url(self, text_id: str, xml_id: str | None = None) -> str:
+        base = self.pages[text_id][0].url
+        if xml_id is None:
+            return base
+        page = self.anchor_page.get(text_id, {}).get(xml_id, base)
+        return f"{page}#{xml_id}"
+
+
+def relative(from_page: str, to: str) -> str:
+    """Relative URL from one site path to another (works from file://)."""
+    path, _, frag = to.partition("#")
+    rel = posixpath.relpath(path, posixpath.dirname(from_page) or ".")
+    return rel + (f"#{frag}" if frag else "")
+
+
+def root_of(page_url: str) -> str:
+    depth = page_url.count("/")
+    return "../" * depth
+
+
+def works_of(text: Text) -> list[etree._Element]:
+    body = text.root.find(f"{t('text')}/{t('body')}")
+    if body is None:
+        return []
+    return [d for d in body.iter(t("div")) if WORK_ID.match(d.get(XML_ID) or "")]
+
+
+def div_title(div: etree._Element) -> str:
+    head = div.find(t("head"))
+    if head is not None:
+        return " ".join(text_content(head).split())
+    return div.get("n") or div.get(XML_ID) or ""
+
+
+def div_date(div: etree._Element) -> str | None:
+    for d in div.iter(t("date")):
+        if d.get("when"):
+            return d.get("when")
+    return None
+
+
+def plan(edition: Edition) -> SitePlan:
+    sp = SitePlan()
+    for tid, text in edition.texts.items():
+        main = Page(f"texts/{tid}.html", text.meta.title, text)
+        works = works_of(text)
+        pages = [main]
+        anchors: dict[str, str] = {}
+        if works:
+            main.kind = "volume"
+            for w in works:
+                wid = w.get(XML_ID) or ""
+                p = Page(f"texts/{tid}/{wid}.html", div_title(w), text, w, "work", div_date(w), w.get("type"))
+                pages.append(p)
+                for el in w.iter():
+                    if isinstance(el.tag, str) and el.get(XML_ID):
+                        anchors[el.get(XML_ID) or ""] = p.url
+        for el in text.root.iter():
+            if isinstance(el.tag, str) and el.get(XML_ID) and el.get(XML_ID) not in anchors:
+                anchors[el.get(XML_ID) or ""] = main.url
+        sp.pages[tid] = pages
+        sp.anchor_page[tid] = anchors
+    return sp
+
+
+def toc_of(el: etree._Element, page_url: str, depth: int = 1, skip: Callable[[etree._Element], bool] | None = None) -> list[TocEntry]:
+    out: list[TocEntry] = []
+    for div in el.iterchildren(t("div")):
+        if skip and skip(div):
+            continue
+        title = div_title(div)
+        xid = div.get(XML_ID)
+        if title and xid:
+            out.append({"title": title, "url": f"#{xid}", "level": depth})
+        out.extend(toc_of(div, page_url, depth + 1, skip))
+    return out
+
+
+class SiteWriter:
+    """Renders every page of an edition into ``out`` (a fresh directory)."""
+
+    def __init__(self, edition: Edition, out: Path, diags: Diagnostics) -> None:
+        self.edition = edition
+        self.config = edition.config
+        self.out = out
+        self.diags = diags
+        self.env: jinja2.Environment = make_env(edition.config)
+        self.plan = plan(edition)
+        self.written: set[str] = set()
+        self.quotes = self._quote_entries()
+
+    # -- helpers ------------------------------------------------------------
+    def write(self, rel: str, data: str | bytes) -> None:
+        if rel in self.written:
+            raise RuntimeError(f"{rel} written twice")  # a bug, not a content error
+        self.written.add(rel)
+        path = self.out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        path.write_bytes(data)
+
+    def base(self, page_url: str, title: str, lang: str) -> PageContext:
+        return PageContext(
+            site_title=self.config.title,
+            site_subtitle=self.config.subtitle,
+            base_url=self.config.base_url,
+            root=root_of(page_url),
+            lang=lang,
+            title=title,
+            description=self.config.description or "",
+            canonical=(self.config.base_url + page_url) if self.config.base_url else "",
+            breadcrumbs=[],
+            prev=None,
+            next=None,
+            toc=[],
+            notes=[],
+            extra={},
+        )
+
+    def _quote_entries(self) -> dict[str, dict[str, list[QuoteEntry]]]:
+        """text id -> xml:id of the block after which to show -> entries."""
+        out: dict[str, dict[str, list[QuoteEntry]]] = {}
+        texts = self.edition.texts
+        for link in self.edition.links:
+            for here, there, rel in ((link.a, link.b, "a"), (link.b, link.a, "b")):
+                if here.text not in texts or there.text not in texts:
+                    continue
+                if link.direction is None:
+                    relation = "shared with"
+                elif (link.direction == "a->b") == (rel == "a"):
+                    relation = "quotes"
+                else:
+                    relation = "quoted in"
+                other = texts[there.text]
+                title = other.meta.title
+                page = self.plan.anchor_page.get(there.text, {}).get(there.anchor)
+                if page and page != self.plan.pages[there.text][0].url:
+                    title = f"{title}: {next((p.title for p in self.plan.pages[there.text] if p.url == page), '')}"
+                block = self._block_of(here.text, here.anchor)
+                entry = QuoteEntry(relation, title, there.quote, other.meta.lang, link.kind, link.score,
+                                   self.plan.url(there.text, _seg_for(other, there) or there.anchor))
+                out.setdefault(here.text, {}).setdefault(block, []).append(entry)
+        return out
+
+    def _block_of(self, text_id: str, anchor: str) -> str:
+        """The xml:id of the rendered block (p, item, quote) holding ``anchor``."""
+        text = self.edition.texts[text_id]
+        found = text.root.xpath("//*[@xml:id=$id]", id=anchor)
+        el = found[0] if found else None
+        while el is not None and local(el) not in ("p", "item", "quote", "head"):
+            el = el.getparent()
+        if el is not None and local(el) == "p" and el.getparent() is not None and local(el.getparent()) == "note":
+            return anchor
+        return (el.get(XML_ID) if el is not None else None) or anchor
+
+    def render_fragment(self, el: etree._Element, text: Text, page: Page) -> tuple[Markup, list[NoteView]]:
+        def url_for(tid: str, xid: str) -> str:
+            return relative(page.url, self.plan.url(tid, xid))
+
+        ctx = RenderContext(text.id, text.meta.lang, url_for, quotes=self.quotes.get(text.id, {}))
+        ctx.depth = 1
+        html = render(el, ctx)
+        notes = [
+            NoteView(id=n.id, mark=n.mark, kind=n.kind, label=note_label(n.kind, text.meta.lang), html=n.html)
+            for n in ctx.notes
+            if n.kind != "inline"
+        ]
+        return html, notes
+
+    # -- pages --------------------------------------------------------------
+    def text_pages(self, text: Text) -> None:
+        pages = self.plan.pages[text.id]
+        main = pages[0]
+        works = pages[1:]
+        root = text.root.find(t("text"))
+        assert root is not None
+        lang = text.meta.lang
+        ctx = self.base(main.url, text.meta.title, lang)
+        ctx["meta"] = text.meta
+        ctx["text_id"] = text.id
+        ctx["tei_url"] = relative(main.url, f"tei/{text.id}.xml")
+        ctx["source_url"] = relative(main.url, f"sources/{text.source.as_posix()}")
+        ctx["breadcrumbs"] = [{"title": self.config.title, "url": relative(main.url, "index.html")}]
+        work_ids = {id(p.element) for p in works}
+        if works:
+            # the volume page: front matter, the list of works, back matter; works on their own pages
+            parts: list[Markup] = []
+            notes: list[NoteView] = []
+            for child in root:
+                if local(child) == "body":
+                    continue
+                html, ns = self.render_fragment(child, text, main)
+                parts.append(html)
+                notes.extend(ns)
+            ctx["content"] = Markup("".join(parts))
+            ctx["notes"] = notes
+            ctx["works"] = [
+                {"title": p.title, "url": relative(main.url, p.url), "date": p.date, "genre": p.genre,
+                 "parent": _parent_title(p.element)}
+                for p in works
+            ]
+            ctx["toc"] = toc_of(root.find(t("front")) if root.find(t("front")) is not None else root, main.url)
+            self.write(main.url, render_page(self.env, "volume.html", ctx, self.config, self.diags))
+            for i, p in enumerate(works):
+                assert p.element is not None
+                wctx = self.base(p.url, p.title, lang)
+                wctx.update(
+                    meta=text.meta, text_id=text.id,
+                    tei_url=relative(p.url, f"tei/{text.id}.xml"),
+                    source_url=relative(p.url, f"sources/{text.source.as_posix()}"),
+                )
+                wctx["breadcrumbs"] = [
+                    {"title": self.config.title, "url": relative(p.url, "index.html")},
+                    {"title": text.meta.title, "url": relative(p.url, main.url)},
+                ]
+                if i > 0:
+                    wctx["prev"] = NavItem(title=works[i - 1].title, url=relative(p.url, works[i - 1].url))
+                if i + 1 < len(works):
+                    wctx["next"] = NavItem(title=works[i + 1].title, url=relative(p.url, works[i + 1].url))
+                html, notes = self.render_fragment(p.element, text, p)
+                wctx["content"] = html
+                wctx["notes"] = notes
+                wctx["toc"] = toc_of(p.element, p.url)
+                wctx["extra"] = {"date": p.date, "genre": p.genre}
+                self.write(p.url, render_page(self.env, "text.html", wctx, self.config, self.diags))
+            del work_ids
+            return
+        html, notes = self.render_fragment(root, text, main)
+        ctx["content"] = html
+        ctx["notes"] = notes
+        body = root.find(t("body"))
+        ctx["toc"] = toc_of(body, main.url) if body is not None else []
+        self.write(main.url, render_page(self.env, "text.html", ctx, self.config, self.diags))
+
+    def index(self) -> None:
+        ctx = self.base("index.html", self.config.title, (self.config.languages or ("en",))[0])
+        ctx["texts"] = [
+            {
+                "id": tx.id,
+                "title": tx.meta.title,
+                "authors": tx.meta.authors,
+                "date": tx.meta.date,
+                "lang": tx.meta.lang,
+                "url": self.plan.pages[tx.id][0].url,
+                "works": len(self.plan.pages[tx.id]) - 1,
+                "inferred": sorted(tx.meta.inferred),
+            }
+            for tx in sorted(self.edition.texts.values(), key=lambda x: (x.meta.date or "9999", x.meta.title))
+        ]
+        ctx["extra"] = {"editors": list(self.config.editors), "links": len(self.edition.links)}
+        self.write("index.html", render_page(self.env, "index.html", ctx, self.config, self.diags))
+
+    def static(self) -> None:
+        for base in reversed(self.config.template_dirs):
+            static = base / "static"
+            if static.is_dir():
+                for f in sorted(static.rglob("*")):
+                    if f.is_file():
+                        rel = "assets/" + f.relative_to(static).as_posix()
+                        if rel in self.written:
+                            self.written.discard(rel)  # the edition's own file overrides the package's
+                        self.write(rel, f.read_bytes())
+
+    def sources(self) -> None:
+        for text in self.edition.texts.values():
+            if text.path is None:
+                continue
+            self.write(f"sources/{text.source.as_posix()}", text.path.read_bytes())
+            meta = text.meta.meta_path
+            if meta and meta != text.source:
+                self.write(f"sources/{meta.as_posix()}", (self.config.content_dir / meta).read_bytes())
+
+
+def _parent_title(el: etree._Element | None) -> str | None:
+    if el is None:
+        return None
+    parent = el.getparent()
+    if parent is not None and local(parent) == "div" and not WORK_ID.match(parent.get(XML_ID) or ""):
+        return div_title(parent) or None
+    return None
+
+
+def _seg_for(text: Text, passage: object) -> str | None:
+    """The xml:id of the seg that marks a passage, if quotations.mark made one."""
+    anchor = getattr(passage, "anchor", "")
+    quote = getattr(passage, "quote", "")
+    for seg in text.root.xpath("//*[@xml:id=$id]//tei:seg[@type='quotation']", id=anchor,
+                               namespaces={"tei": "http://www.tei-c.org/ns/1.0"}):
+        if text_content(seg) == quote:
+            return seg.get(XML_ID)
+    return None
+
+
+def copy_tree(src: Path, dst: Path) -> None:
+    shutil.copytree(src, dst, dirs_exist_ok=True)
+
+
+__all__ = ["SiteWriter", "plan", "relative", "PACKAGE_TEMPLATES"]
