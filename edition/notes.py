@@ -142,7 +142,7 @@ def _move(body: etree._Element, marker: etree._Element) -> None:
 def _attribute(note: etree._Element) -> None:
     if note.get("type") and note.get("resp"):
         return
-    a = attribution(text_content(note))
+    a = attribution(text_content(note, skip=()))
     if a is None:
         return
     note.set("type", note.get("type") or a.type)

@@ -65,23 +65,30 @@ def is_cjk(s: str) -> bool:
 
 
 def split_paragraphs(body: str, first_line: int) -> list[Para]:
-    """Blank-line separated paragraphs; hard-wrapped lines are joined
-    (with a space, except between two CJK characters)."""
-    out: list[Para] = []
-    buf: list[str] = []
-    start = first_line
+    """Blank-line separated paragraphs. Hard-wrapped lines are joined (with a
+    space, except between two CJK characters), unless the file writes one
+    paragraph per line: then adjacent lines (a title above a subtitle) stay apart."""
+    blocks: list[list[tuple[int, str]]] = []
+    buf: list[tuple[int, str]] = []
     for i, raw in enumerate(body.split("\n")):
         line = raw.rstrip("\r").strip(" \t\u3000")
         if not line:
             if buf:
-                out.append(Para(_join(buf), start))
+                blocks.append(buf)
                 buf = []
             continue
-        if not buf:
-            start = first_line + i
-        buf.append(line)
+        buf.append((first_line + i, line))
     if buf:
-        out.append(Para(_join(buf), start))
+        blocks.append(buf)
+    single = sum(1 for b in blocks if len(b) == 1)
+    longest = max((len(x) for b in blocks for _, x in b), default=0)
+    one_per_line = bool(blocks) and single >= 0.8 * len(blocks) and longest > 200
+    out: list[Para] = []
+    for b in blocks:
+        if one_per_line:
+            out.extend(Para(x, n) for n, x in b)
+        else:
+            out.append(Para(_join([x for _, x in b]), b[0][0]))
     return out
 
 
