@@ -41,7 +41,7 @@ if [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ] && "$PYTHON" -c 'import ed
   say "python test dependencies: present"
 else
   say "pip install -e '.[test]'"
-  "$PYTHON" -m pip install -q --disable-pip-version-check -e '.[test]'
+  "$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore -e '.[test]'
   mkdir -p "$(dirname "$stamp")" && touch "$stamp"
 fi
 
