@@ -114,7 +114,7 @@ def serialize(root: etree._Element | etree._ElementTree, *, private: bool = Fals
 BLOCK_CONTAINERS = frozenset(
     "TEI teiHeader fileDesc titleStmt editionStmt publicationStmt sourceDesc profileDesc langUsage "
     "encodingDesc editorialDecl projectDesc correction normalization hyphenation appInfo revisionDesc "
-    "respStmt availability text front back body div titlePage docImprint listBibl standOff linkGrp "
+    "respStmt availability text front back body div titlePage docTitle docImprint listBibl standOff linkGrp "
     "listRelation list opener closer cit quote sp spGrp msDesc biblFull textClass keywords "
     "particDesc listPerson person tagsDecl classDecl taxonomy category".split()
 )
