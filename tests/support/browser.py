@@ -93,8 +93,7 @@ def serve_dir(path: Path | str) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, name=f"serve_dir:{path}", daemon=True)
     thread.start()
     try:
-        host, port = server.server_address[:2]
-        yield f"http://{host}:{port}/"
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
         server.server_close()
@@ -113,7 +112,7 @@ def run_vnu(
         return []
     java = find_java()
     if java is None:
-        raise FileNotFoundError("no java: run `bash scripts/test-setup.sh` (apt-get install default-jre-headless)")
+        raise FileNotFoundError("no java: run `bash scripts/test-setup.sh` (installs default-jre-headless)")
     cmd = [str(java), "-jar", str(jar), "--format", "json", "--exit-zero-always"]
     if errors_only:
         cmd.append("--errors-only")
@@ -130,14 +129,19 @@ def run_vnu(
 
 def format_vnu(messages: Iterable[dict[str, Any]]) -> str:
     """vnu messages as ``file:line: type: message`` lines, for assertion output."""
-    return "\n".join(
-        f"{m.get('url', '?').removeprefix('file:')}:{m.get('lastLine', '?')}: {m.get('type')}: {m.get('message')}"
-        for m in messages
-    )
+    lines = []
+    for m in messages:
+        where = f"{str(m.get('url', '?')).removeprefix('file:')}:{m.get('lastLine', '?')}"
+        lines.append(f"{where}: {m.get('type')}: {m.get('message')}")
+    return "\n".join(lines)
 
 
 def run_axe(
-    page: Any, axe_js: Path | str = AXE_JS, *, impacts: Iterable[str] | None = None, options: dict[str, Any] | None = None
+    page: Any,
+    axe_js: Path | str = AXE_JS,
+    *,
+    impacts: Iterable[str] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Inject axe-core into a Playwright ``page`` and return its violations.
 
@@ -146,7 +150,8 @@ def run_axe(
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(axe_js))
     opts = {"resultTypes": ["violations"], **(options or {})}
-    violations: list[dict[str, Any]] = page.evaluate("async (opts) => (await axe.run(document, opts)).violations", opts)
+    script = "async (opts) => (await axe.run(document, opts)).violations"
+    violations: list[dict[str, Any]] = page.evaluate(script, opts)
     if impacts is not None:
         keep = set(impacts)
         violations = [v for v in violations if v.get("impact") in keep]
