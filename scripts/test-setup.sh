@@ -38,9 +38,13 @@ then run this script again."
 fi
 
 # --- Python: the package and its test extras ---------------------------------
-# Skipped when the editable install is already there and pyproject.toml has not changed since.
+# Skipped when this Python's `edition` is the editable install of THIS tree (imported from
+# outside it, so the tree itself is not on sys.path) and pyproject.toml has not changed since.
 stamp=.pytest_cache/.test-setup-pip
-if [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ] && "$PYTHON" -c 'import edition, pytest, playwright' 2>/dev/null; then
+here=$(pwd -P)
+installed=$(cd / && "$PYTHON" -c 'import pathlib, pytest, playwright, edition
+print(pathlib.Path(edition.__file__).resolve().parent.parent)' 2>/dev/null || true)
+if [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ] && [ "$installed" = "$here" ]; then
   say "python test dependencies: present"
 else
   say "pip install -e '.[test]'"
