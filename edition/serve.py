@@ -1,0 +1,553 @@
+"""``edition serve``: build into a temporary directory, serve it, rebuild on change, reload open pages.
+
+Modelled on ``mkdocs/livereload/__init__.py`` (docs/STYLE.md section 6):
+
+* the watchdog callback only records the changed paths and notifies a
+  :class:`threading.Condition`; the build runs in the builder thread;
+* debounce: after the first event, wait until no event came for ``debounce``
+  seconds (save storms, editors' atomic renames), then build once;
+* the site is built into a temporary directory (never inside the content
+  directory) by :class:`edition.incremental.IncrementalSite`, which rebuilds only
+  what a change touches and keeps the last good pages when a source breaks;
+* ``epoch`` counts finished builds; it is bumped after every build that changed
+  what is served (new pages, or a new list of errors for the overlay), so open
+  pages reload and show the current state;
+* the reload script and the error overlay are inserted before ``</body>`` when a
+  page is served, never written to disk;
+* a page request waits while a build is running, so no one sees a half-written
+  change; paths are checked segment by segment and against the output directory
+  (``/../``, ``%2e%2e``, encoded slashes and backslashes are refused);
+* binds 127.0.0.1 unless told otherwise.
+
+Endpoints: ``/__edition/events?epoch=N`` (server-sent events: ``event: reload``
+when the epoch passes N), ``/__edition/livereload/<N>`` (long-poll: answers
+``{"epoch": E, "errors": [...]}`` once the epoch passes N, or after ``timeout``
+seconds), ``/__edition/status`` (the same, at once).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import mimetypes
+import os
+import posixpath
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from .config import PACKAGE_TEMPLATES
+from .errors import Diagnostic, Level
+from .incremental import IncrementalSite, Report
+
+PREFIX = "/__edition/"
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".json": "application/json; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".md": "text/plain; charset=utf-8",
+    ".yaml": "text/plain; charset=utf-8",
+    ".yml": "text/plain; charset=utf-8",
+    ".map": "application/json; charset=utf-8",
+    ".woff2": "font/woff2",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".ico": "image/x-icon",
+    ".pdf": "application/pdf",
+}
+
+RELOAD_JS = """(function () {
+  var epoch = %(epoch)d;
+  function reload() { window.location.reload(); }
+  if (window.EventSource) {
+    var es = new EventSource("/__edition/events?epoch=" + epoch);
+    es.addEventListener("reload", function () { es.close(); reload(); });
+    return;
+  }
+  function poll() {
+    var xhr = new XMLHttpRequest();
+    xhr.open("GET", "/__edition/livereload/" + epoch);
+    xhr.onload = function () {
+      var e = JSON.parse(xhr.responseText).epoch;
+      if (e > epoch) { reload(); } else { poll(); }
+    };
+    xhr.onerror = function () { setTimeout(poll, 1000); };
+    xhr.send();
+  }
+  poll();
+})();"""
+
+OVERLAY_CSS = (
+    "position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;z-index:2147483647;margin:0;"
+    "padding:1em 1.25em;background:#2b0b0b;color:#fff;font:14px/1.45 ui-monospace,monospace;"
+    "border-top:4px solid #e5484d;box-shadow:0 -4px 24px rgba(0,0,0,.4)"
+)
+
+
+def content_type(path: str) -> str:
+    suffix = posixpath.splitext(path)[1].lower()
+    if suffix in CONTENT_TYPES:
+        return CONTENT_TYPES[suffix]
+    guessed = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    if guessed.startswith("text/") or guessed.endswith(("+xml", "/xml", "/json", "/javascript")):
+        guessed += "; charset=utf-8"
+    return guessed
+
+
+def safe_path(raw: str) -> str | None:
+    """The site-relative POSIX path for a request path, or None when it must be refused.
+
+    Refused: encoded slashes or backslashes (``%2f``, ``%5c``), backslashes, NUL,
+    invalid percent-encoding, and any ``..`` segment (also ``%2e%2e``): a request
+    names a file under the output or nothing."""
+    lowered = raw.lower()
+    if "%2f" in lowered or "%5c" in lowered or "\\" in raw or "%00" in lowered:
+        return None
+    try:
+        path = urllib.parse.unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        return None
+    if "\x00" in path or "\\" in path:
+        return None
+    segments = path.split("/")
+    if any(s in ("..", ".") for s in segments):
+        return None
+    # the STYLE way as a second guard: normpath from the root can never climb above it
+    norm = posixpath.normpath("/" + path)
+    if norm.startswith("/.."):
+        return None
+    rel = norm.lstrip("/")
+    if path.endswith("/") and rel:
+        rel += "/"
+    return rel
+
+
+def inject(body: bytes, snippet: str) -> bytes:
+    """Insert ``snippet`` before the last ``</body>`` (or at the end)."""
+    data = snippet.encode("utf-8")
+    idx = body.lower().rfind(b"</body>")
+    if idx < 0:
+        return body + data
+    return body[:idx] + data + body[idx:]
+
+
+def overlay_html(lines: list[str]) -> str:
+    if not lines:
+        return ""
+    items = "\n".join(html.escape(line) for line in lines)
+    return (
+        f'<div id="edition-overlay" role="alert" aria-live="assertive" style="{OVERLAY_CSS}">'
+        '<button type="button" onclick="this.parentNode.remove()" aria-label="Hide" '
+        'style="float:right;background:none;border:1px solid #fff;color:#fff;cursor:pointer">&#x2715;</button>'
+        '<strong style="color:#ff9592">edition serve: the last good version of the site is shown.</strong>'
+        f'<pre style="margin:.5em 0 0;white-space:pre-wrap">{items}</pre></div>'
+    )
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = False  # server_close() joins request threads: no stray threads after stop()
+    block_on_close = True
+    allow_reuse_address = True
+    live: LiveServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.0"
+    server_version = "edition-serve"
+    timeout = 10  # an idle connection cannot hold a thread (and stop()) for long
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self.server.live.handle(self, head=False)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self.server.live.handle(self, head=True)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        if self.server.live.log_requests:
+            sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
+
+
+class LiveServer:
+    """A running preview: builder thread, watchdog observer, HTTP server.
+
+    ``start()`` builds once, then serves and watches; ``stop()`` stops every
+    thread and removes the temporary directory. Usable as a context manager."""
+
+    def __init__(self, content: Path | str, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True,
+                 strict: bool = False, debounce: float = 0.1, out: Callable[[str], None] | None = None,
+                 log_requests: bool = False) -> None:
+        self.content = Path(content).resolve()
+        self.host = host
+        self.port = port
+        self.quiet = quiet
+        self.strict = strict
+        self.debounce = debounce
+        self.log_requests = log_requests
+        self._print = out or (lambda s: print(s, file=sys.stderr, flush=True))
+        self._cond = threading.Condition()
+        self._pending: set[Path] = set()
+        self._building = False
+        self._stopping = False
+        self._epoch = 0
+        self.builds = 0
+        """Number of rebuilds after the first build (tests check debouncing with it)."""
+        self.last_report: Report | None = None
+        self._tmp: Path | None = None
+        self.site: IncrementalSite | None = None
+        self._httpd: _Server | None = None
+        self._threads: list[threading.Thread] = []
+        self._observer: Any = None
+
+    # -- public ----------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        assert self._httpd is not None, "start() first"
+        host, port = self._httpd.server_address[:2]
+        shown = f"[{host}]" if ":" in str(host) else host
+        return f"http://{shown}:{port}/"
+
+    @property
+    def epoch(self) -> int:
+        with self._cond:
+            return self._epoch
+
+    @property
+    def out_dir(self) -> Path:
+        assert self.site is not None
+        return self.site.out
+
+    def wait_for_epoch(self, n: int, timeout: float = 10.0) -> bool:
+        """Wait until the epoch is at least ``n``; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._epoch >= n or self._stopping, timeout) and self._epoch >= n
+
+    def error_lines(self) -> list[str]:
+        """What the overlay and the terminal show: ``path:line: level: message``."""
+        if self.site is None:
+            return []
+        least = Level.WARNING if self.strict else Level.ERROR
+        lines = [str(d) for d in self.site.diagnostics() if d.level >= least]
+        if self.site.last_error:
+            lines.append(f"build failed: {self.site.last_error.splitlines()[0]}")
+        return lines
+
+    def start(self) -> LiveServer:
+        self._tmp = Path(tempfile.mkdtemp(prefix="edition-serve-"))
+        try:
+            self.site = IncrementalSite(self.content, self._tmp / "site")
+            report = self.site.full()
+            self._log_report(report, first=True)
+            self._epoch = 1
+            self._httpd = _Server((self.host, self.port), _Handler)
+            self._httpd.live = self
+            self._start_observer()
+            self._spawn(self._httpd.serve_forever, "edition-http", 0.1)
+            self._spawn(self._build_loop, "edition-builder")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._observer is not None:
+            try:
+                self._observer.stop()
+                self._observer.join(5)
+            except Exception:  # pragma: no cover - stopping anyway
+                pass
+            self._observer = None
+        if self._httpd is not None:
+            if any(t.name == "edition-http" and t.is_alive() for t in self._threads):
+                self._httpd.shutdown()
+            self._httpd.server_close()  # joins request threads
+        for t in self._threads:
+            t.join(10)
+        self._threads = []
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def notify(self, *paths: Path) -> None:
+        """Record changed paths and wake the builder (what the watchdog callback does)."""
+        with self._cond:
+            self._pending.update(paths)
+            self._cond.notify_all()
+
+    # -- threads -----------------------------------------------------------------
+    def _spawn(self, target: Callable[..., Any], name: str, *args: Any) -> None:
+        t = threading.Thread(target=target, name=name, args=args, daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def _start_observer(self) -> None:
+        from watchdog.events import FileSystemEvent, FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        live = self
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event: FileSystemEvent) -> None:
+                if event.event_type in ("opened", "closed_no_write"):
+                    return
+                if event.is_directory and event.event_type == "modified":
+                    return
+                paths = [Path(os.fsdecode(event.src_path))]
+                dest = getattr(event, "dest_path", "")
+                if dest:
+                    paths.append(Path(os.fsdecode(dest)))
+                assert live.site is not None
+                relevant = [p for p in paths if live.site.relevant(p)]
+                if relevant:
+                    live.notify(*relevant)
+
+        observer = Observer()
+        handler = Handler()
+        observer.schedule(handler, str(self.content), recursive=True)
+        if not PACKAGE_TEMPLATES.resolve().is_relative_to(self.content) and PACKAGE_TEMPLATES.is_dir():
+            observer.schedule(handler, str(PACKAGE_TEMPLATES), recursive=True)
+        observer.daemon = True
+        observer.start()
+        self._observer = observer
+
+    def _build_loop(self) -> None:
+        assert self.site is not None
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: bool(self._pending) or self._stopping)
+                if self._stopping:
+                    return
+                # debounce: wait until changes stop for `debounce` seconds
+                while True:
+                    n = len(self._pending)
+                    self._cond.wait(timeout=self.debounce)
+                    if self._stopping:
+                        return
+                    if len(self._pending) == n:
+                        break
+                paths, self._pending = self._pending, set()
+                self._building = True
+            before = self.error_lines()
+            try:
+                report = self.site.update(paths)
+            except Exception as exc:  # a bug in the builder must not kill the preview
+                import traceback
+
+                self.site.last_error = f"{type(exc).__name__}: {exc}"
+                report = Report("texts", ok=False, error=self.site.last_error + "\n" + traceback.format_exc())
+            after = self.error_lines()
+            with self._cond:
+                self._building = False
+                if report.kind != "none" or before != after:
+                    self._epoch += 1
+                    self.builds += 1
+                self.last_report = report
+                self._cond.notify_all()
+            if report.kind != "none":
+                self._log_report(report)
+
+    def _log_report(self, report: Report, first: bool = False) -> None:
+        assert self.site is not None
+        for d in report.new_diagnostics:
+            if d.level >= Level.ERROR or (not self.quiet and d.level >= Level.WARNING):
+                self._print(str(d))
+        if not report.ok:
+            self._print(f"build failed, still serving the last good site: {report.error}")
+            return
+        if self.quiet:
+            return
+        ms = report.seconds * 1000
+        if first:
+            n = len(self.site.edition.texts) if self.site.edition else 0
+            self._print(f"built {n} text(s) in {ms:.0f} ms")
+        else:
+            what = ", ".join(str(p) for p in report.changed) or report.kind
+            self._print(f"rebuilt ({report.kind}: {what}; {len(report.rendered)} text(s) rendered) in {ms:.0f} ms")
+        errs = [d for d in self.site.errors()]
+        if errs and not first:
+            self._print(f"{len(errs)} error(s) remain; the overlay shows them in the browser")
+
+    # -- HTTP ----------------------------------------------------------------------
+    def handle(self, req: _Handler, head: bool) -> None:
+        raw = req.path.split("?", 1)[0].split("#", 1)[0]
+        query = urllib.parse.parse_qs(req.path.split("?", 1)[1]) if "?" in req.path else {}
+        if raw.startswith(PREFIX):
+            return self._handle_live(req, raw[len(PREFIX):], query)
+        rel = safe_path(raw)
+        if rel is None:
+            return self._send(req, HTTPStatus.BAD_REQUEST, b"bad request\n", "text/plain; charset=utf-8", head)
+        # wait for a running (or about to run) build: no one sees a half-written change
+        with self._cond:
+            self._cond.wait_for(lambda: not (self._building or self._pending) or self._stopping, timeout=30)
+            epoch = self._epoch
+        assert self.site is not None
+        root = self.site.out
+        target = root / rel if rel else root
+        try:
+            resolved = target.resolve()
+            if not resolved.is_relative_to(root.resolve()):
+                return self._not_found(req, head, epoch)
+        except (OSError, RuntimeError):
+            return self._not_found(req, head, epoch)
+        if resolved.is_dir():
+            if rel and not rel.endswith("/"):
+                req.send_response(HTTPStatus.MOVED_PERMANENTLY)
+                req.send_header("Location", "/" + urllib.parse.quote(rel) + "/")
+                req.send_header("Content-Length", "0")
+                req.end_headers()
+                return None
+            resolved = resolved / "index.html"
+        try:
+            body = resolved.read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return self._not_found(req, head, epoch)
+        ctype = content_type(resolved.name)
+        if ctype.startswith("text/html"):
+            body = inject(body, self._snippet(epoch))
+        return self._send(req, HTTPStatus.OK, body, ctype, head)
+
+    def _snippet(self, epoch: int) -> str:
+        return overlay_html(self.error_lines()) + f"<script>{RELOAD_JS % {'epoch': epoch}}</script>"
+
+    def _not_found(self, req: _Handler, head: bool, epoch: int) -> None:
+        if not (self.site and self.site.out.is_dir()):
+            body = b"<!DOCTYPE html><html><head><meta charset=utf-8><title>No site yet</title></head><body>" \
+                   b"<h1>The site could not be built yet</h1></body></html>"
+            body = inject(body, self._snippet(epoch))
+            return self._send(req, HTTPStatus.SERVICE_UNAVAILABLE, body, "text/html; charset=utf-8", head)
+        body = b"<!DOCTYPE html><html><head><meta charset=utf-8><title>Not found</title></head><body>" \
+               b"<h1>404 Not found</h1><p><a href=\"/\">Home</a></p></body></html>"
+        body = inject(body, self._snippet(epoch))
+        return self._send(req, HTTPStatus.NOT_FOUND, body, "text/html; charset=utf-8", head)
+
+    def _send(self, req: _Handler, status: HTTPStatus, body: bytes, ctype: str, head: bool = False) -> None:
+        try:
+            req.send_response(status)
+            req.send_header("Content-Type", ctype)
+            req.send_header("Content-Length", str(len(body)))
+            req.send_header("Cache-Control", "no-store")
+            req.send_header("X-Content-Type-Options", "nosniff")
+            req.end_headers()
+            if not head:
+                req.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _status(self) -> bytes:
+        return json.dumps({"epoch": self._epoch, "errors": self.error_lines()}).encode("utf-8")
+
+    def _handle_live(self, req: _Handler, rest: str, query: dict[str, list[str]]) -> None:
+        jtype = "application/json; charset=utf-8"
+        if rest == "status":
+            with self._cond:
+                body = self._status()
+            return self._send(req, HTTPStatus.OK, body, jtype)
+        if rest.startswith("livereload/"):
+            try:
+                since = int(rest.split("/", 1)[1])
+                timeout = min(float(query.get("timeout", ["30"])[0]), 60.0)
+            except ValueError:
+                return self._send(req, HTTPStatus.BAD_REQUEST, b"bad epoch\n", "text/plain; charset=utf-8")
+            with self._cond:
+                self._cond.wait_for(lambda: self._epoch > since or self._stopping, timeout)
+                body = self._status()
+            return self._send(req, HTTPStatus.OK, body, jtype)
+        if rest == "events":
+            return self._events(req, query)
+        return self._send(req, HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8")
+
+    def _events(self, req: _Handler, query: dict[str, list[str]]) -> None:
+        """Server-sent events: ``event: reload`` once the epoch passes the client's."""
+        try:
+            since = int(query.get("epoch", ["0"])[0])
+        except ValueError:
+            since = 0
+        try:
+            req.send_response(HTTPStatus.OK)
+            req.send_header("Content-Type", "text/event-stream; charset=utf-8")
+            req.send_header("Cache-Control", "no-store")
+            req.end_headers()
+            req.wfile.write(b"retry: 1000\n\n")
+            req.wfile.flush()
+            while True:
+                with self._cond:
+                    self._cond.wait_for(lambda: self._epoch > since or self._stopping, timeout=10)
+                    if self._stopping:
+                        return
+                    epoch = self._epoch
+                    errors = self.error_lines() if epoch > since else []
+                if epoch > since:
+                    data = json.dumps({"epoch": epoch, "errors": errors})
+                    req.wfile.write(f"event: reload\nid: {epoch}\ndata: {data}\n\n".encode())
+                    req.wfile.flush()
+                    since = epoch
+                else:
+                    req.wfile.write(b": keep-alive\n\n")
+                    req.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, TimeoutError, OSError):
+            return
+
+
+def serve(content: Path | str, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
+          strict: bool = False, quiet: bool = False) -> int:
+    """Run the preview until Ctrl-C (SIGINT) or SIGTERM; 0 on a clean stop."""
+    live = LiveServer(content, host, port, quiet=quiet, strict=strict)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            live.start()
+        except OSError as exc:
+            print(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            print(f"warning: serving on {host}: other machines can reach this preview", file=sys.stderr)
+        print(f"Serving {live.content} at {live.url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(live.url)
+        while not stop.wait(0.5):
+            pass
+        if not quiet:
+            print("stopping", file=sys.stderr, flush=True)
+        return 0
+    finally:
+        live.stop()
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+__all__ = ["LiveServer", "serve", "safe_path", "content_type", "inject"]
