@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import shutil
 import tempfile
@@ -58,11 +59,23 @@ def render_site(edition: Edition, out: Path, search: bool = True) -> dict[str, f
     writer = SiteWriter(edition, out, edition.diagnostics)
     writer.static()
     writer.index()
-    for text in edition.texts.values():
-        writer.text_pages(text)
-    writer.sources()
-    for rel, data in export.tei_files(edition).items():
-        writer.write(rel, data)
+    ids = list(edition.texts)
+    jobs = os.cpu_count() or 1
+    if jobs > 1 and len(ids) >= pipeline.PARALLEL_MIN and "fork" in mp.get_all_start_methods():
+        # Each text's pages, source copy and TEI file are independent: render them in
+        # forked workers that inherit the writer (lxml trees do not pickle).
+        global _WRITER
+        _WRITER = writer
+        chunks = [ids[i::jobs * 4] for i in range(jobs * 4)]
+        try:
+            with mp.get_context("fork").Pool(jobs) as pool:
+                for written in pool.imap_unordered(_render_chunk, chunks):
+                    writer.written.update(written)
+        finally:
+            _WRITER = None
+    else:
+        for tid in ids:
+            _render_text(writer, tid)
     from . import extras
 
     extras.write_all(writer)
@@ -74,6 +87,23 @@ def render_site(edition: Edition, out: Path, search: bool = True) -> dict[str, f
         search_mod.index(edition, out)
         timings["search"] = time.perf_counter() - t1
     return timings
+
+
+_WRITER: SiteWriter | None = None
+
+
+def _render_text(writer: SiteWriter, tid: str) -> None:
+    text = writer.edition.texts[tid]
+    writer.text_pages(text)
+    writer.source(text)
+    writer.write(f"tei/{tid}.xml", export.serialize_text(text))
+
+
+def _render_chunk(ids: list[str]) -> set[str]:
+    assert _WRITER is not None
+    for tid in ids:
+        _render_text(_WRITER, tid)
+    return _WRITER.written
 
 
 def build(content: Path, out: Path, *, strict: bool = False, search: bool = True,

@@ -70,6 +70,9 @@ def as_list(value: Any) -> list[str]:
     return [str(value).strip()] if str(value).strip() else []
 
 
+# libyaml's loader when PyYAML was built with it (about 10x faster on many small sidecars).
+SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
@@ -100,7 +103,7 @@ def yaml_line_map(text: str) -> dict[str, int]:
     """1-based line of each top-level key in a YAML mapping (for messages)."""
     lines: dict[str, int] = {}
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=SafeLoader)
     except yaml.YAMLError:
         return lines
     if isinstance(node, yaml.MappingNode):
@@ -113,7 +116,7 @@ def yaml_line_map(text: str) -> dict[str, int]:
 def load_yaml(path: Path, text: str, diags: Diagnostics, rel: Path | str, line_offset: int = 0) -> dict[str, Any] | None:
     """Parse a YAML mapping; on error record ``path:line: error`` and return None."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SafeLoader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = (mark.line + 1 + line_offset) if mark is not None else (line_offset + 1)

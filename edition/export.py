@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .model import Edition
+from .model import Edition, Text
 from .tei import serialize
+
+
+def serialize_text(text: Text) -> bytes:
+    """The exported TEI document of one text (private attributes removed)."""
+    return serialize(text.tree)
 
 
 def tei_files(edition: Edition) -> dict[str, bytes]:
     """``tei/<id>.xml`` -> bytes, for every text."""
-    return {f"tei/{tid}.xml": serialize(text.tree) for tid, text in sorted(edition.texts.items())}
+    return {f"tei/{tid}.xml": serialize_text(text) for tid, text in sorted(edition.texts.items())}
 
 
 def write_tei(edition: Edition, out: Path) -> list[Path]:

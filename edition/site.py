@@ -309,14 +309,14 @@ class SiteWriter:
                             self.written.discard(rel)  # the edition's own file overrides the package's
                         self.write(rel, f.read_bytes())
 
-    def sources(self) -> None:
-        for text in self.edition.texts.values():
-            if text.path is None:
-                continue
-            self.write(f"sources/{text.source.as_posix()}", text.path.read_bytes())
-            meta = text.meta.meta_path
-            if meta and meta != text.source:
-                self.write(f"sources/{meta.as_posix()}", (self.config.content_dir / meta).read_bytes())
+    def source(self, text: Text) -> None:
+        """Copy a text's source file and its sidecar, byte for byte."""
+        if text.path is None:
+            return
+        self.write(f"sources/{text.source.as_posix()}", text.path.read_bytes())
+        meta = text.meta.meta_path
+        if meta and meta != text.source:
+            self.write(f"sources/{meta.as_posix()}", (self.config.content_dir / meta).read_bytes())
 
 
 def _parent_title(el: etree._Element | None) -> str | None:

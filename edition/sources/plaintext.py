@@ -24,6 +24,8 @@ CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 # A note marker inside running text: a circled number (with the stray caret some
 # conversions leave from superscript markup) or a bracketed number glued to text.
 MARKER_RE = re.compile(rf"(?P<caret>\^?)(?P<n>[{CIRCLED}])|(?<=\S)\[(?P<b>\d{{1,3}})\]")
+MAYBE_MARKER = re.compile(rf"[{CIRCLED}\[]")
+"""Cheap pre-test: most paragraphs have no marker at all."""
 BODY_RE = re.compile(rf"^\^?(?P<n>[{CIRCLED}])\s*|^\[(?P<b>\d{{1,3}})\]\s*")
 
 CJK_RE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
@@ -104,7 +106,9 @@ def _join(lines: list[str]) -> str:
 
 def ends_sentence(s: str) -> bool:
     s = s.rstrip(CLOSERS + " ")
-    s = MARKER_RE.sub("", s).rstrip()
+    tail = s[-8:]
+    if MAYBE_MARKER.search(tail):
+        s = MARKER_RE.sub("", s[-40:]).rstrip()
     return s.endswith(TERMINAL)
 
 
@@ -238,7 +242,7 @@ def _unlabelled_references(paras: list[Para]) -> None:
     labelled = {p.n for p in paras if p.kind == "note"}
     wanted = []
     for p in paras:
-        if p.kind in ("note", "note-cont"):
+        if p.kind in ("note", "note-cont") or "[" not in p.text:
             continue
         for m in MARKER_RE.finditer(p.text):
             if m.group("b") and f"[{m.group('b')}]" not in labelled:
@@ -260,6 +264,12 @@ def _unlabelled_references(paras: list[Para]) -> None:
 
 def inline(parent: etree._Element, text: str, line: int, stats: dict[str, int]) -> None:
     """Append ``text`` to ``parent`` with note markers as ``ref`` elements."""
+    if not MAYBE_MARKER.search(text):
+        if len(parent):
+            parent[-1].tail = (parent[-1].tail or "") + text
+        else:
+            parent.text = (parent.text or "") + text
+        return
     pos = 0
     last: etree._Element | None = None
 
