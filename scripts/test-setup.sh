@@ -19,7 +19,11 @@ if [ -z "${EDITION_CHROMIUM:-}" ] || [ ! -x "$EDITION_CHROMIUM" ]; then
   [ -x /usr/bin/chromium ] || apt_pkgs+=(chromium)
   [ -x /usr/bin/chromedriver ] || apt_pkgs+=(chromium-driver)
 fi
-command -v java >/dev/null || apt_pkgs+=(default-jre-headless)
+# vnu.jar needs Java 11 or later (Debian 12's default-jre-headless is 17).
+java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1 || true)
+if [ -z "$java_major" ] || [ "$java_major" -lt 11 ] 2>/dev/null || [ "$java_major" = 1 ]; then
+  apt_pkgs+=(default-jre-headless)
+fi
 command -v npm >/dev/null || apt_pkgs+=(nodejs npm)
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
