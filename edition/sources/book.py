@@ -1,0 +1,508 @@
+"""Reader for a printed book extracted from a PDF as plain text (issue 3).
+
+The volume becomes one TEI ``<text>``: ``front`` (title page, preface),
+``body`` (one ``div`` per work, with ``xml:id`` ``w01``, ``w02``... in order;
+works under a shared heading are children of one division) and ``back``
+(the notes divisions, the biographical chronicle). Notes are paired here, per
+work, and put at their markers; the printed ``Notes`` division keeps what
+could not be placed, with a warning. Every repair of extraction damage is a
+``choice`` of ``sic`` and ``corr`` and is counted in ``editorialDecl``.
+
+The stages live in sibling modules: :mod:`.book_layout` (lines and pages),
+:mod:`.book_works` (works, notes blocks, chronicle), :mod:`.book_body`
+(headings, paragraphs, quotations, closing lines), :mod:`.book_text` (repairs,
+markers, mixed content), :mod:`.book_notes` (note bodies and markers),
+:mod:`.book_dates` (dates and the chronicle).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+
+from lxml import etree
+
+from ..errors import Diagnostics
+from ..tei import ED_NS, E, XML_ID, set_line, t
+from .base import Reader, ReadResult, SourceFile
+from .book_body import (
+    Entry,
+    Header,
+    citation_span,
+    find_quotes,
+    parse_body,
+    parse_header,
+    runs_for,
+)
+from .book_dates import Chronicle, date_attrs, find_in_chronicle, parse_chronicle, quoted_titles
+from .book_layout import Block, Line, looks_like_book, split_lines
+from .book_notes import NoteBody, body_runs, choose_markers, parse_notes
+from .book_text import Marker, Run, emit, find_fixes, find_markers, find_wraps, make_run, vocabulary
+from .book_works import DATE_LINE, Group, NotesBlock, WorkPart, segment
+
+__all__ = ["BookReader", "looks_like_book"]
+
+ED_SCOPE = f"{{{ED_NS}}}scope"
+_YEAR = re.compile(r"\b(1[6-9]\d\d|20\d\d)\b")
+
+
+@dataclass(slots=True)
+class Work:
+    id: str
+    n: int
+    header: Header
+    header_runs: list[Run]
+    """Title then each subtitle."""
+    entries: list[Entry]
+    kind: str
+    scope: str
+    group: GroupPlan | None = None
+    notes: NotesPlan | None = None
+    date: dict[str, str] | None = None
+    date_year: int | None = None
+    date_line: Line | None = None
+    date_pre: str = ""
+
+    @property
+    def title(self) -> str:
+        return " ".join(ln.text for ln in self.header.title)
+
+    def runs(self) -> list[Run]:
+        out = list(self.header_runs)
+        for e in self.entries:
+            if e.title_run:
+                out.append(e.title_run)
+            if e.run:
+                out.append(e.run)
+        return out
+
+
+@dataclass(slots=True)
+class GroupPlan:
+    header: Header
+    header_runs: list[Run]
+    scope: str
+    works: list[Work] = field(default_factory=list)
+    notes: NotesPlan | None = None
+    date: dict[str, str] | None = None
+
+
+@dataclass(slots=True)
+class NotesPlan:
+    block: NotesBlock
+    bodies: list[NoteBody]
+    stray: list[Block]
+    scope: str
+    works: list[Work]
+
+
+def _work_kind(title: str, subs: list[str]) -> str:
+    allt = " ".join([title, *subs])
+    if re.search(r"\bTheses\b", allt):
+        return "theses"
+    if title.startswith("Talk") or re.search(r"\bInterview\b", allt):
+        return "interview"
+    if title.startswith(("Greetings", "To ")):
+        return "greeting"
+    if title.startswith("Letter"):
+        return "letter"
+    if re.match(r"Reply to the Discussion", title):
+        return "reply"
+    if any(s.startswith("Report") for s in subs) or title.startswith("Report"):
+        return "report"
+    if title.startswith("Speech") or any(s.startswith("Speech") for s in subs):
+        return "speech"
+    if title.startswith("Reply") or any(s.startswith("Reply") for s in subs):
+        return "reply"
+    return "article"
+
+
+class BookReader(Reader):
+    """A volume extracted from a PDF; chosen by ``format: book``."""
+
+    name = "book"
+    extensions = ()
+
+    def read(self, src: SourceFile, diags: Diagnostics) -> ReadResult:
+        return _Build(src, diags).run()
+
+    def sniff(self, src: SourceFile) -> str | None:
+        if looks_like_book(src.body):
+            return (
+                "looks like a book extracted from a PDF (double-spaced lines, space-only paragraph lines, "
+                "page breaks as three empty lines): set 'format: book' in its metadata"
+            )
+        return None
+
+
+class _Build:
+    def __init__(self, src: SourceFile, diags: Diagnostics) -> None:
+        self.src = src
+        self.diags = diags
+        self.stats: Counter[str] = Counter()
+
+    def warn(self, line: int | None, message: str, code: str) -> None:
+        self.diags.warning(self.src.loc(line), message, code)
+
+    # --- plan -------------------------------------------------------------------------
+
+    def run(self) -> ReadResult:
+        layout = split_lines(self.src.body, self.src.body_line - 1)
+        self.layout = layout
+        vol = segment(layout)
+        self.vol = vol
+        year = self._volume_year(vol.title_page)
+        self.chronicle = parse_chronicle(vol.chronicle, year) if vol.chronicle else None
+        self.order: list[Work | GroupPlan] = []
+        works: list[Work] = []
+        groups: list[GroupPlan] = []
+        notes_plans: list[NotesPlan] = []
+        # w01 is the preface (front), the chronicle takes the last number
+        n = 1 if vol.front else 0
+        for unit in vol.units:
+            if isinstance(unit, Group):
+                gh = parse_header(unit.header)
+                first = n + 1
+                last = n + len(unit.works)
+                g = GroupPlan(gh, [make_run(gh.title), *[make_run(s) for s in gh.subtitles]], f"w{first:02d}-w{last:02d}")
+                groups.append(g)
+                for part in unit.works:
+                    n += 1
+                    w = self._plan_work(part, n, g.scope)
+                    w.group = g
+                    g.works.append(w)
+                    works.append(w)
+                if unit.notes:
+                    g.notes = self._plan_notes(unit.notes, g.scope, g.works)
+                    notes_plans.append(g.notes)
+                self.order.append(g)
+            else:
+                n += 1
+                w = self._plan_work(unit, n, f"w{n:02d}")
+                works.append(w)
+                self.order.append(w)
+                if unit.notes:
+                    w.notes = self._plan_notes(unit.notes, w.scope, [w])
+                    notes_plans.append(w.notes)
+        self.works = works
+        self.groups = groups
+        self.notes_plans = notes_plans
+        self.front_runs = self._plan_front(vol.front)
+        self.chron_n = n + 1
+        self._repair_all()
+        self._dates()
+        for np in notes_plans:
+            self._pair(np)
+        self._check_titles()
+        return self._emit()
+
+    def _volume_year(self, lines: list[Line]) -> int | None:
+        years = [int(y) for ln in lines for y in _YEAR.findall(ln.text)]
+        return years[-1] if years else None
+
+    def _plan_work(self, part: WorkPart, n: int, scope: str) -> Work:
+        header = parse_header(part.header)
+        entries = parse_body(part.body)
+        find_quotes(entries)
+        subs = [" ".join(ln.text for ln in s) for s in header.subtitles]
+        if header.date is not None:
+            subs.append(header.date.text)
+        w = Work(
+            f"w{n:02d}",
+            n,
+            header,
+            [make_run(header.title), *[make_run(s) for s in header.subtitles]],
+            entries,
+            _work_kind(" ".join(ln.text for ln in header.title), subs),
+            scope,
+        )
+        for e in entries:
+            runs_for(e)
+        return w
+
+    def _plan_notes(self, block: NotesBlock, scope: str, works: list[Work]) -> NotesPlan:
+        parsed = parse_notes(block.blocks)
+        for body in parsed.bodies:
+            body_runs(body)
+            if body.misplaced:
+                target = works[-1]
+                for b in body.misplaced:
+                    e = Entry("p", list(b.lines), moved=True)
+                    runs_for(e)
+                    # the text's last paragraph: before the closing lines
+                    k = len(target.entries)
+                    while k > 0 and target.entries[k - 1].kind in ("publication", "dateline", "signed", "salute"):
+                        k -= 1
+                    target.entries.insert(k, e)
+                    self.warn(
+                        b.first.no,
+                        f"a paragraph of the text is spliced into note {body.n} of {target.id} "
+                        f"(between lines {body.paras[-1][0].no} and {b.lines[-1].no + 2}); "
+                        "moved to the end of the work",
+                        "book-note-spliced",
+                    )
+                    self.stats["spliced"] += 1
+            if body.duplicate_of is not None:
+                self.warn(body.first.no, f"footnote line repeats the one before it ('{body.text}')", "book-note-duplicate")
+        return NotesPlan(block, parsed.bodies, parsed.stray, scope, works)
+
+    def _plan_front(self, blocks: list[Block]) -> list[tuple[str, Run]]:
+        """The preface: a heading, then paragraphs. Such a preface may have no
+        paragraph lines at all; a short line that closes a sentence ends a paragraph."""
+        out: list[tuple[str, Run]] = []
+        width = self.layout.width
+        for b in blocks:
+            lines = list(b.lines)
+            if not out and len(lines[0].text) < 0.5 * width and not lines[0].text.endswith("."):
+                out.append(("head", make_run([lines[0]])))
+                lines = lines[1:]
+            para: list[Line] = []
+            for ln in lines:
+                para.append(ln)
+                if ln.text.endswith((".", "!", "?", "”", '"')) and len(ln.text) < 0.8 * width:
+                    out.append(("p", make_run(para)))
+                    para = []
+            if para:
+                out.append(("p", make_run(para)))
+        return out
+
+    # --- repairs, markers -------------------------------------------------------------
+
+    def _all_runs(self) -> list[Run]:
+        runs = [r for _, r in self.front_runs]
+        for g in self.groups:
+            runs.extend(g.header_runs)
+        for w in self.works:
+            runs.extend(w.runs())
+        for np in self.notes_plans:
+            for b in np.bodies:
+                runs.extend(b.runs)
+        self.chron_runs = self._chronicle_runs()
+        runs.extend(self.chron_runs)
+        return runs
+
+    def _chronicle_runs(self) -> list[Run]:
+        if self.chronicle is None:
+            return []
+        out = []
+        for _, _, entries in self.chronicle.years:
+            for e in entries:
+                if e.lines:
+                    e.run = make_run(e.lines)
+                    out.append(e.run)
+        return out
+
+    def _repair_all(self) -> None:
+        runs = self._all_runs()
+        vocab = vocabulary([r.text for r in runs])
+        for r in runs:
+            find_fixes(r, vocab)
+            for f in r.fixes:
+                for kind in f.kind.split("+"):
+                    self.stats[kind] += 1
+        for g in self.groups:
+            for r in g.header_runs:
+                find_markers(r)
+        for w in self.works:
+            for e in w.entries:
+                if e.run:
+                    find_wraps(e.run, bool(e.quote))
+            for r in w.runs():
+                find_markers(r)
+
+    # --- dates -------------------------------------------------------------------------
+
+    def _dates(self) -> None:
+        year: int | None = None
+        for g in self.groups:
+            if g.header.date is not None:
+                got = date_attrs(g.header.date.text, None)
+                if got:
+                    g.date = got[0]
+        for w in self.works:
+            if w.group and w.group.date and year is None:
+                year = int(next(iter(w.group.date.values()))[:4])
+            if w.header.date is not None:
+                got = date_attrs(w.header.date.text, year)
+                if got:
+                    w.date, year, w.date_pre = got
+                    w.date_line = w.header.date
+                    continue
+            for e in w.entries:
+                if e.kind == "dateline":
+                    got = date_attrs(e.lines[0].text, year)
+                    if got:
+                        w.date, year, _ = got
+                        w.date_line = e.lines[0]
+            if w.date is None:
+                for e in w.entries:
+                    if e.kind == "publication":
+                        text = " ".join(ln.text for ln in e.lines)
+                        m = re.search(r"(?:January|February|March|April|May|June|July|August|September|October|November|December) \d{1,2}, \d{4}", text)
+                        if m:
+                            got = date_attrs(m.group(), year)
+                            if got:
+                                w.date = {**got[0], "type": "publication", "evidence": "internal", "resp": "#edition"}
+                                w.date_line = e.lines[0]
+                                year = got[1]
+            if w.date is None and self.chronicle is not None:
+                subs = [" ".join(ln.text for ln in s) for s in w.header.subtitles]
+                titles = [w.title] + [f"{w.title}. {s}" for s in subs]
+                found = find_in_chronicle(self.chronicle, titles)
+                if found and found[0].attrs:
+                    w.date = {**found[0].attrs, "evidence": "external", "resp": "#edition", "source": f"#w{self.chron_n:02d}"}
+                    w.date_line = found[0].date_line
+            if w.date is None:
+                self.warn(w.header.title[0].no, f"no date found for {w.id} '{w.title}'", "book-no-date")
+            elif "when" in w.date and not w.date["when"].startswith("-"):
+                year = int(w.date["when"][:4])
+
+    # --- notes ------------------------------------------------------------------------
+
+    def _pair(self, np: NotesPlan) -> None:
+        runs: list[Run] = []
+        if np.works[0].group is not None and np.works[0].group.notes is np:
+            runs.extend(np.works[0].group.header_runs)
+        for w in np.works:
+            runs.extend(w.runs())
+        markers = [mk for r in runs for mk in r.markers]
+        owner: dict[int, Work] = {}
+        for w in np.works:
+            for r in w.runs():
+                for mk in r.markers:
+                    owner[id(mk)] = w
+        numbered = [b for b in np.bodies if not b.symbol and b.duplicate_of is None]
+        numbers = [int(b.n) for b in numbered]
+        chosen = choose_markers(markers, numbers)
+        by_n = {int(mk.n): mk for mk in chosen}
+        for b in numbered:
+            mk = by_n.get(int(b.n))
+            if mk is None:
+                continue
+            mk.chosen = True
+            mk.note = self._note_el(b, np.scope)
+            b.placed = True
+        # symbol footnotes: paired in order when each symbol has as many bodies as markers
+        sym_marks = [mk for mk in markers if not mk.n.isdigit()]
+        sym_bodies = [b for b in np.bodies if b.symbol and b.duplicate_of is None]
+        kinds = sorted({mk.n for mk in sym_marks} | {b.n for b in sym_bodies}, key=lambda s: (len(s), s))
+        for kind in kinds:
+            ms = [mk for mk in sym_marks if mk.n == kind]
+            bs = [b for b in sym_bodies if b.n == kind]
+            if len(ms) == len(bs):
+                for mk, b in zip(ms, bs):
+                    mk.chosen = True
+                    mk.note = self._note_el(b, np.scope)
+                    b.placed = True
+                continue
+            for mk in ms:
+                mk.chosen = True  # kept as a marker without its note
+            where = ", ".join(str(self._marker_line(mk, runs)) for mk in ms[:12]) + (", ..." if len(ms) > 12 else "")
+            first_line = self._marker_line(ms[0], runs) if ms else bs[0].first.no
+            if not bs:
+                msg = f"{len(ms)} '{kind}' footnote marker(s) in {self._scope_name(np)} have no footnote body (lines {where})"
+            elif not ms:
+                msg = f"{len(bs)} '{kind}' footnote body(ies) in the notes of {self._scope_name(np)} have no marker in the text"
+            else:
+                msg = (
+                    f"{len(ms)} '{kind}' footnote markers but {len(bs)} bodies in {self._scope_name(np)}: "
+                    f"cannot pair them; bodies kept in the notes division (markers at lines {where})"
+                )
+            self.warn(first_line, msg, "book-footnote-unpaired")
+        for b in numbered:
+            if not b.placed:
+                w = self._owner_of(b, chosen, owner, np)
+                seam = self._seam_between(b, chosen, runs)
+                hint = f"; the text has a seam at line {seam}, where the marker may have been lost" if seam else ""
+                self.warn(
+                    b.first.no,
+                    f"note {b.n} of {w.id} '{w.title}' has no marker in the text; kept in the notes division{hint}",
+                    "book-note-unplaced",
+                )
+        for b in np.bodies:
+            text = b.text[b.number_len :].strip()
+            if not b.symbol and len(text) < 30 and not text.endswith((".", ")", "”", '"')):
+                self.warn(b.first.no, f"note {b.n} of {np.works[-1].id} seems truncated: '{text}'", "book-note-truncated")
+        for blk in np.stray:
+            self.warn(blk.first.no, "text in the notes division before the first note", "book-note-stray")
+
+    def _scope_name(self, np: NotesPlan) -> str:
+        return "+".join(w.id for w in np.works)
+
+    def _marker_line(self, mk: Marker, runs: list[Run]) -> int:
+        for r in runs:
+            if mk in r.markers:
+                return r.line_at(mk.start).no
+        return 0
+
+    def _owner_of(self, b: NoteBody, chosen: list[Marker], owner: dict[int, Work], np: NotesPlan) -> Work:
+        n = int(b.n)
+        before = [mk for mk in chosen if int(mk.n) < n]
+        after = [mk for mk in chosen if int(mk.n) > n]
+        if after:
+            return owner.get(id(after[0]), np.works[-1])
+        if before:
+            return owner.get(id(before[-1]), np.works[-1])
+        return np.works[-1]
+
+    def _seam_between(self, b: NoteBody, chosen: list[Marker], runs: list[Run]) -> int | None:
+        n = int(b.n)
+        lo = max((self._marker_line(mk, runs) for mk in chosen if int(mk.n) < n), default=0)
+        hi = min((self._marker_line(mk, runs) for mk in chosen if int(mk.n) > n), default=10**9)
+        seams = [s for s in self.layout.seams if lo <= s <= hi]
+        return seams[0] - 1 if seams else None
+
+    def _note_el(self, b: NoteBody, scope: str) -> etree._Element:
+        from .book_emit import note_element
+
+        return note_element(b, scope)
+
+    # --- titles -----------------------------------------------------------------------
+
+    def _check_titles(self) -> None:
+        """Title words the volume never uses elsewhere (``Dviation``), and titles
+        that differ from the chronicle's quotation of them."""
+        counts: Counter[str] = Counter()
+        for r in self._all_text_runs(exclude_titles=True):
+            counts.update(re.findall(r"[A-Za-z][A-Za-z’'-]*[A-Za-z]", r.text))
+        known = [w for w, c in counts.items() if c >= 2]
+        quoted = quoted_titles(self.chronicle) if self.chronicle else []
+        heads = [(g.header, g.header_runs) for g in self.groups] + [(w.header, w.header_runs) for w in self.works]
+        for header, _ in heads:
+            title = " ".join(ln.text for ln in header.title)
+            for word in re.findall(r"[A-Za-z][A-Za-z’'-]*[A-Za-z]", title):
+                if counts[word] or counts[word.lower()] or counts[word.capitalize()] or len(word) < 4:
+                    continue
+                guess = get_close_matches(word, known, n=1, cutoff=0.8)
+                hint = f"; did you mean '{guess[0]}'?" if guess else ""
+                self.warn(header.title[0].no, f"title word '{word}' occurs nowhere else in the volume{hint}", "book-title-spelling")
+            for q in quoted:
+                qn = re.sub(r"[^a-z ]", "", q.lower().replace("’", "'"))
+                tn = re.sub(r"[^a-z ]", "", title.lower().replace("’", "'"))
+                qset, tset = qn.split(), tn.split()
+                if qn != tn and len(tset) >= 4 and set(tset) <= set(qset) and len(qset) - len(tset) <= 2 and qn.replace("the ", "") == tn.replace("the ", ""):
+                    self.warn(header.title[0].no, f"title '{title}' differs from the chronicle's '{q.strip()}'", "book-title-spelling")
+
+    def _all_text_runs(self, exclude_titles: bool) -> list[Run]:
+        runs = [r for _, r in self.front_runs] + list(self.chron_runs)
+        for w in self.works:
+            for e in w.entries:
+                if e.run:
+                    runs.append(e.run)
+                if e.title_run:
+                    runs.append(e.title_run)
+            if not exclude_titles:
+                runs.extend(w.header_runs)
+        for np in self.notes_plans:
+            for b in np.bodies:
+                runs.extend(b.runs)
+        return runs
+
+    # --- TEI ---------------------------------------------------------------------------
+
+    def _emit(self) -> ReadResult:
+        from .book_emit import emit_volume
+
+        return emit_volume(self)

@@ -1,0 +1,156 @@
+"""Line model of a volume extracted from a PDF (issue 3).
+
+Such a file is double-spaced: every text line is followed by one empty line.
+A line holding only spaces marks a paragraph break, three empty lines mark a
+page break (which may cut a sentence), and a long run of space-only lines is a
+blank filler page between works. Two text lines with no empty line between
+them (a "seam") show where the extraction lost or misplaced something; a seam
+whose second line starts with a space is a structural break (a heading, the
+notes, the chronicle). This module turns the physical lines into
+:class:`Block` runs and knows nothing of works or notes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+FILLER_BREAKS = 3
+"""Space-only lines in a row that make a filler page (a work boundary)."""
+
+_URL = re.compile(r"^(?:www\.|https?://)\S+$", re.I)
+_TERMINAL = (".", "!", "?", ":", ";", '"', "”", "’", ")")
+
+
+@dataclass(slots=True)
+class Line:
+    no: int
+    """1-based physical line number."""
+    text: str
+    """The line without its leading and trailing spaces."""
+    lead: bool
+    """The line started with a space (headings and glued structure do)."""
+    seam: bool
+    """No empty line between this line and the previous text line."""
+    page: int
+    """Ordinal page of the PDF the line is on (1 = title page)."""
+    pb: bool
+    """A page break falls just before this line."""
+
+
+@dataclass(slots=True)
+class Block:
+    """Text lines between two paragraph breaks (or a structural seam)."""
+
+    lines: list[Line]
+    breaks: int
+    """Space-only lines before the block (0 after a seam or at the start)."""
+    seam: bool = False
+    """The block starts at a structural seam (seam + leading space)."""
+
+    @property
+    def first(self) -> Line:
+        return self.lines[0]
+
+    @property
+    def text(self) -> str:
+        return " ".join(ln.text for ln in self.lines)
+
+
+@dataclass(slots=True)
+class Layout:
+    blocks: list[Block]
+    width: int
+    """Typical length of a full line (for telling short lines from full ones)."""
+    pages: int
+    seams: list[int] = field(default_factory=list)
+    """Line numbers of seams inside running text (not structural)."""
+
+
+def split_lines(text: str, offset: int = 0) -> Layout:
+    """Physical lines -> blocks, with page numbers and seams (``offset`` is added
+    to every line number: the lines of front matter before ``text``)."""
+    blocks: list[Block] = []
+    page = 1
+    blanks = 0
+    breaks = 0
+    prev_text = False
+    pb_pending = False
+    current: list[Line] = []
+    seams: list[int] = []
+    lengths: Counter[int] = Counter()
+
+    for no, raw in enumerate(text.split("\n"), 1 + offset):
+        if raw == "":
+            blanks += 1
+            prev_text = False
+            continue
+        if blanks >= 3:
+            page += blanks // 3
+            pb_pending = True
+        seam = prev_text and blanks == 0
+        blanks = 0
+        if not raw.strip():
+            breaks += 1
+            prev_text = False
+            continue
+        prev_text = True
+        body = raw.strip()
+        lead = raw[0] == " "
+        line = Line(no, body, lead, seam, page, pb_pending)
+        pb_pending = False
+        lengths[len(body) // 5] += 1
+        if seam:
+            seams.append(no)
+        structural = seam and lead
+        if not current or breaks or structural:
+            if current:
+                blocks[-1].lines = current
+            blocks.append(Block([], breaks, structural))
+            current = []
+        current.append(line)
+        breaks = 0
+    if current:
+        blocks[-1].lines = current
+    width = _full_width(lengths)
+    return Layout([b for b in blocks if b.lines], width, page, seams)
+
+
+def _full_width(lengths: Counter[int]) -> int:
+    """The length (rounded to 5) below which a tenth of the longer lines fall."""
+    total = sum(lengths.values())
+    if not total:
+        return 80
+    acc = 0
+    for bucket in sorted(lengths, reverse=True):
+        acc += lengths[bucket]
+        if acc >= total * 0.5:
+            return bucket * 5
+    return 80
+
+
+def is_url(line: str) -> bool:
+    return bool(_URL.match(line))
+
+
+def ends_sentence(text: str) -> bool:
+    return text.rstrip().endswith(_TERMINAL)
+
+
+def looks_like_book(text: str) -> bool:
+    """True when ``text`` has the shape of a PDF-extracted book: double-spaced
+    lines, space-only paragraph lines and triple empty lines at page breaks."""
+    lines = text.split("\n")
+    if len(lines) < 60:
+        return False
+    sample = lines[: 4000]
+    nonempty = [ln for ln in sample if ln != ""]
+    if not nonempty:
+        return False
+    spaces = sum(1 for ln in nonempty if not ln.strip())
+    texts = len(nonempty) - spaces
+    # double spacing: almost every text line is followed by an empty line
+    followed = sum(1 for a, b in zip(sample, sample[1:]) if a.strip() and b == "")
+    triple = sum(1 for i in range(len(sample) - 3) if sample[i] and sample[i + 1 : i + 4] == ["", "", ""])
+    return texts > 20 and followed >= 0.9 * texts and spaces >= 3 and triple >= 1

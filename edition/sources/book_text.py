@@ -1,0 +1,395 @@
+"""Running text of a PDF-extracted volume: lines joined into paragraphs,
+extraction damage repaired where the volume itself gives the evidence, note
+markers found, and the result emitted as TEI mixed content (issue 3).
+
+A paragraph is first a plain string (:class:`Run`) with the positions of its
+page breaks and source lines. Repairs, note markers and wrappers (stage
+directions, the author's interpolations) are spans over that string; only
+:func:`emit` turns them into elements, so the order of the passes does not
+matter and no regex ever runs over markup.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import Counter
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from ..tei import E, set_line
+from .book_layout import Line
+
+Attrs = dict[str, str]
+
+
+@dataclass(slots=True)
+class Fix:
+    """A repair: ``sic`` at ``[start, end)`` becomes ``corr``."""
+
+    start: int
+    end: int
+    corr: str
+    kind: str
+    """hyphenation | ocr | spacing"""
+
+
+@dataclass(slots=True)
+class Marker:
+    """A candidate note marker at ``[start, end)`` (``n`` as printed)."""
+
+    start: int
+    end: int
+    n: str
+    glued: bool
+    chosen: bool = False
+    note: etree._Element | None = None
+
+
+@dataclass(slots=True)
+class Wrap:
+    start: int
+    end: int
+    tag: str
+    attrs: Attrs
+
+
+@dataclass(slots=True)
+class Run:
+    """The text of one paragraph, heading or note, built from source lines."""
+
+    text: str
+    starts: list[int]
+    """Offset in ``text`` where each source line starts."""
+    lines: list[Line]
+    pbs: list[tuple[int, Line]] = field(default_factory=list)
+    """(offset, first line of the new page)."""
+    fixes: list[Fix] = field(default_factory=list)
+    markers: list[Marker] = field(default_factory=list)
+    wraps: list[Wrap] = field(default_factory=list)
+
+    def line_at(self, offset: int) -> Line:
+        return self.lines[max(0, bisect_right(self.starts, offset) - 1)]
+
+
+_SOFT_HYPHEN_END = re.compile(r"[A-Za-z]-$")
+
+
+def make_run(lines: list[Line]) -> Run:
+    """Join lines with a space; a line-end hyphen is kept and joined without a
+    space (``Social-`` + ``Democrats``); :func:`find_fixes` decides later
+    whether the hyphen was a soft break."""
+    parts: list[str] = []
+    starts: list[int] = []
+    pbs: list[tuple[int, Line]] = []
+    pos = 0
+    for k, ln in enumerate(lines):
+        if k:
+            sep = "" if _SOFT_HYPHEN_END.search(parts[-1]) else " "
+            parts.append(sep)
+            pos += len(sep)
+        starts.append(pos)
+        if ln.pb:
+            pbs.append((pos, ln))
+        parts.append(ln.text)
+        pos += len(ln.text)
+    return Run("".join(parts), starts, list(lines), pbs)
+
+
+# --- the volume's own vocabulary ----------------------------------------------
+
+_WORD = re.compile(r"[A-Za-z]+")
+_HYPHENED = re.compile(r"\b[A-Za-z]+(?:-[A-Za-z]+)+\b")
+
+
+@dataclass(slots=True)
+class Vocabulary:
+    words: Counter[str]
+    """Lower-case letter-only words."""
+    hyphened: Counter[str]
+    text: str
+    """The whole volume in lower case, words separated by single spaces."""
+
+    def pair_count(self, a: str, b: str) -> int:
+        return self.text.count(f" {a} {b} ")
+
+
+def vocabulary(texts: list[str]) -> Vocabulary:
+    low = "\n".join(texts).lower()
+    words: Counter[str] = Counter(_WORD.findall(low))
+    hyph: Counter[str] = Counter(_HYPHENED.findall(low))
+    flat = " " + " ".join(_WORD.findall(low)) + " "
+    return Vocabulary(words, hyph, flat)
+
+
+# --- repairs -------------------------------------------------------------------
+
+_CHUNK = re.compile(r"\S+")
+_TOKEN = re.compile(r"(?<![\w/])[A-Za-z][A-Za-z/]*(?:-[A-Za-z/]+)*(?![\w/])")
+_SUFFIXES = frozenset("ness ist ists ism isms tion tions sion sions ary ment ments ity".split())
+_SPACED_LETTERS = re.compile(r"\b[a-z](?: [a-z]\b)+")
+_INITIAL_SPACE = re.compile(r"\b([A-Z]) (?=\.)")
+
+
+def find_fixes(run: Run, vocab: Vocabulary) -> None:
+    """Repairs with evidence from the volume: hyphenation, ``/`` read for ``l``,
+    letters spaced out, one word cut in two, two words run together."""
+    text = run.text
+    taken: list[tuple[int, int]] = []
+    for chunk in _CHUNK.finditer(text):
+        if "-" not in chunk.group() and "/" not in chunk.group():
+            continue
+        for m in _TOKEN.finditer(text, chunk.start(), chunk.end()):
+            tok = m.group()
+            if "-" not in tok and "/" not in tok:
+                continue
+            corr, kinds = _repair_token(tok, vocab)
+            if corr != tok:
+                run.fixes.append(Fix(m.start(), m.end(), corr, "+".join(kinds)))
+                taken.append((m.start(), m.end()))
+    for m in _SPACED_LETTERS.finditer(text):
+        joined = m.group().replace(" ", "")
+        if vocab.words[joined] >= 3 and not _overlaps(m.start(), m.end(), taken):
+            run.fixes.append(Fix(m.start(), m.end(), joined, "spacing"))
+            taken.append((m.start(), m.end()))
+    for m in _INITIAL_SPACE.finditer(text):
+        run.fixes.append(Fix(m.start(), m.end() + 1, m.group(1) + ".", "spacing"))
+    words = list(_WORD.finditer(text))
+    for x, y in zip(words, words[1:]):
+        wa, wb = x.group(), y.group()
+        if not wb.islower() or vocab.words[wb] != 1 or not wa.islower() or text[x.end() : y.start()] != " ":
+            continue
+        joined = wa + wb
+        if vocab.words[joined] >= 2 and vocab.pair_count(wa, wb) <= 1 and not _overlaps(x.start(), y.end(), taken):
+            run.fixes.append(Fix(x.start(), y.end(), joined, "spacing"))
+            taken.append((x.start(), y.end()))
+    for m in words:
+        w = m.group()
+        if not w.islower() or len(w) < 6 or vocab.words[w] != 1 or _overlaps(m.start(), m.end(), taken):
+            continue
+        split = _split_run_together(w, vocab)
+        if split:
+            run.fixes.append(Fix(m.start(), m.end(), split, "spacing"))
+    run.fixes.sort(key=lambda f: f.start)
+
+
+def _overlaps(a: int, b: int, taken: list[tuple[int, int]]) -> bool:
+    return any(a < y and x < b for x, y in taken)
+
+
+def _split_run_together(w: str, vocab: Vocabulary) -> str | None:
+    """``itwill`` -> ``it will`` when both words are common in the volume and
+    the volume has the pair elsewhere."""
+    best: tuple[int, str] | None = None
+    for k in range(2, len(w) - 1):
+        a, b = w[:k], w[k:]
+        if vocab.words[a] >= 3 and vocab.words[b] >= 3 and len(b) >= 3:
+            score = vocab.pair_count(a, b)
+            if score >= 1 and (best is None or score > best[0]):
+                best = (score, f"{a} {b}")
+    return best[1] if best else None
+
+
+def _repair_token(tok: str, vocab: Vocabulary) -> tuple[str, list[str]]:
+    kinds: list[str] = []
+    out = tok
+    if "/" in out:
+        cand = re.sub(r"(?<=[A-Za-z])/|/(?=[a-z])", "l", out)
+        parts = [p for p in re.split(r"-", cand) if p]
+        if "/" not in cand and (
+            all(vocab.words[p.lower()] >= 1 for p in parts) or vocab.words[cand.replace("-", "").lower()] >= 1
+        ):
+            out = cand
+            kinds.append("ocr")
+    if "-" in out and "/" not in out:
+        parts = out.split("-")
+        if len(parts) == 2:
+            a, b = parts
+            joined = (a + b).lower()
+            hyph = f"{a}-{b}".lower()
+            if b[:1].islower() and (
+                (vocab.words[joined] >= 1 and vocab.words[joined] > vocab.hyphened[hyph])
+                or (b in _SUFFIXES and len(a) >= 4 and vocab.words[a.lower()] >= 1 and a[:1].isupper())
+            ):
+                out = a + b
+                kinds.append("hyphenation")
+    return out, kinds
+
+
+# --- note markers ----------------------------------------------------------------
+
+_GLUED = re.compile(r"(?<=[A-Za-z.,;:)\"”’'])(\d{1,3})(?=[\s).,;:]|$)")
+_YEAR_GLUED = re.compile(r"(?<![\d.,-])(1[6-9]\d\d)(\d{1,2})(?=[\s).,;:]|$)")
+_SPACED = re.compile(r"(?<=[\w.,;:)\"”’'] )(\d{1,3})(?=[\s).,;:—]|$)")
+_SYMBOL = re.compile(r"(?<=\S)(\*{1,3}|†{1,2}|‡{1,2})(?=[\s).,;:”\"’]|$)|(?<=[\w.,;:\"”’)] )(\*{1,3}|†{1,2}|‡{1,2})(?=\s|$)")
+_NOT_BEFORE_SPACED = re.compile(
+    r"(?:\b(?:p|pp|No|Nos|Vol|Vols|Book|Part|Chapter|Art|Article|Point|Section|of|in|his|her|its|their|our|"
+    r"the|a|an|and|or|by|to|for|on|at|about|over|under|some|all|these|those|first|last|from|with|than|nearly|"
+    r"almost|only|every|per|May|"
+    + "|".join(
+        "January February March April June July August September October November December".split()
+    )
+    + r")\.? |[\-–] )$"
+)
+_ROMAN_BEFORE = re.compile(r"\b(?:Vol|Vols)\. [IVXLC]+$")
+
+
+def find_markers(run: Run) -> None:
+    """Every place a note marker could be. Which ones are markers is decided
+    against the notes of the work (:func:`edition.sources.book_notes.choose_markers`)."""
+    text = run.text
+    out: list[Marker] = []
+    for m in _GLUED.finditer(text):
+        if _ROMAN_BEFORE.search(text[max(0, m.start() - 20) : m.start()]) or m.group(1).startswith("0"):
+            continue
+        prev_char = text[m.start() - 1]
+        if prev_char.isupper() and m.start() >= 2 and text[m.start() - 2] == " ":
+            continue  # "a 3" style single letters are not words
+        out.append(Marker(m.start(), m.end(), m.group(1), True))
+    for m in _YEAR_GLUED.finditer(text):
+        out.append(Marker(m.start(2), m.end(2), m.group(2), True))
+    for m in _SPACED.finditer(text):
+        before = text[max(0, m.start() - 30) : m.start()]
+        after = text[m.end() : m.end() + 9]
+        if m.group(1).startswith("0") or _NOT_BEFORE_SPACED.search(before):
+            continue
+        if before[-2:-1].isdigit() and not after.startswith(")"):
+            continue  # "pp. 324-25 4)" is a marker, "1926 3 times" is not
+        if re.match(r" (?:per cent|years?|months?|days?|times|to \d)", after):
+            continue
+        out.append(Marker(m.start(), m.end(), m.group(1), False))
+    for m in _SYMBOL.finditer(text):
+        s = m.group(1) or m.group(2)
+        start = m.start(1) if m.group(1) else m.start(2)
+        if re.match(r"\* \*", text[start - 2 : start + 1]) or re.match(r"\* \*", text[start : start + 3]):
+            continue  # a "* * *" divider
+        out.append(Marker(start, start + len(s), s, bool(m.group(1))))
+    out.sort(key=lambda mk: mk.start)
+    run.markers = out
+
+
+# --- wrappers -------------------------------------------------------------------------
+
+_STAGE_WORDS = re.compile(
+    r"\b(?:[Ll]aughter|[Aa]pplause|[Vv]oices?|[Oo]vation|[Cc]heers|[Cc]ommotion|[Uu]proar|[Nn]oise|"
+    r"[Ii]nterruption|[Aa]nimation|[Ss]tir|rise and sing)\b"
+)
+_INTERPOLATION = re.compile(r"\s?[—–-]\s?J\. ?St\.\)$")
+
+
+def find_wraps(run: Run, in_quote: bool) -> None:
+    """Stage directions ``(Applause.)`` and the author's interpolations
+    ``(meaning ... — J. St.)`` (inside quotations)."""
+    text = run.text
+    for start, end in _paren_spans(text):
+        inner = text[start:end]
+        if _INTERPOLATION.search(inner):
+            run.wraps.append(Wrap(start, end, "seg", {"type": "interpolation", "resp": "#author"}))
+        elif inner[1:2].isupper() and _STAGE_WORDS.search(inner) and len(inner) < 400:
+            run.wraps.append(Wrap(start, end, "stage", {"type": "delivery"}))
+
+
+def _paren_spans(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    stack: list[int] = []
+    for k, ch in enumerate(text):
+        if ch == "(":
+            stack.append(k)
+        elif ch == ")" and stack:
+            start = stack.pop()
+            if not stack:
+                spans.append((start, k + 1))
+    return spans
+
+
+# --- emission ---------------------------------------------------------------------------
+
+
+def emit(parent: etree._Element, run: Run, start: int = 0, end: int | None = None) -> None:
+    """Append ``run.text[start:end]`` to ``parent`` as mixed content: page breaks,
+    repairs as ``choice``, chosen markers (their note or a ``ref``), wrappers."""
+    end = len(run.text) if end is None else end
+    items: list[tuple[int, int, int, object]] = []  # (start, order, end, item)
+    for f in run.fixes:
+        items.append((f.start, 1, f.end, f))
+    for mk in run.markers:
+        if mk.chosen:
+            items.append((mk.start, 1, mk.end, mk))
+    for off, ln in run.pbs:
+        items.append((off, 0, off, ln))
+    atoms = sorted((i for i in items if start <= i[0] and i[2] <= end and (i[0] < end or i[1] == 0)), key=lambda i: (i[0], i[1]))
+    wraps = sorted((w for w in run.wraps if start <= w.start and w.end <= end), key=lambda w: (w.start, -w.end))
+    _emit_range(parent, run, start, end, atoms, wraps)
+
+
+def _emit_range(
+    parent: etree._Element,
+    run: Run,
+    start: int,
+    end: int,
+    atoms: list[tuple[int, int, int, object]],
+    wraps: list[Wrap],
+) -> None:
+    pos = start
+    ai = 0
+    wi = 0
+    while pos < end or ai < len(atoms):
+        next_atom = max(atoms[ai][0], pos) if ai < len(atoms) else end
+        while wi < len(wraps) and wraps[wi].start < pos:
+            wi += 1  # a wrapper overlapping an atom it cannot contain: dropped
+        next_wrap = wraps[wi].start if wi < len(wraps) else end
+        nxt = min(next_atom, next_wrap, end)
+        if nxt > pos:
+            _append_text(parent, run.text[pos:nxt])
+            pos = nxt
+            continue
+        if wi < len(wraps) and wraps[wi].start == pos and (ai >= len(atoms) or atoms[ai][0] >= pos):
+            w = wraps[wi]
+            inner_atoms = [a for a in atoms[ai:] if a[0] >= w.start and a[2] <= w.end and (a[0] < w.end or a[1] == 0)]
+            if any(a[0] < w.end < a[2] for a in atoms[ai:]):
+                wi += 1
+                continue
+            el = etree.SubElement(parent, _tei(w.tag), w.attrs)
+            set_line(el, run.line_at(w.start).no)
+            _emit_range(el, run, w.start, w.end, inner_atoms, [x for x in wraps[wi + 1 :] if x.end <= w.end])
+            ai += len(inner_atoms)
+            wi += 1
+            while wi < len(wraps) and wraps[wi].start < w.end:
+                wi += 1
+            pos = w.end
+            continue
+        if ai < len(atoms) and atoms[ai][0] <= pos:
+            _, _, a_end, item = atoms[ai]
+            ai += 1
+            if isinstance(item, Line):
+                pb = etree.SubElement(parent, _tei("pb"), n=str(item.page))
+                set_line(pb, item.no)
+            elif isinstance(item, Fix):
+                el = E.choice(E.sic(run.text[item.start : item.end]), E.corr(item.corr, resp="#edition", type=item.kind))
+                set_line(el, run.line_at(item.start).no)
+                parent.append(el)
+            elif isinstance(item, Marker):
+                if item.note is not None:
+                    parent.append(item.note)
+                else:
+                    ref = E.ref(item.n, type="noteref", n=item.n)
+                    set_line(ref, run.line_at(item.start).no)
+                    parent.append(ref)
+            pos = max(pos, a_end)
+            continue
+        break
+
+
+def _tei(tag: str) -> str:
+    return f"{{http://www.tei-c.org/ns/1.0}}{tag}"
+
+
+def _append_text(parent: etree._Element, s: str) -> None:
+    if not s:
+        return
+    if len(parent):
+        last = parent[-1]
+        last.tail = (last.tail or "") + s
+    else:
+        parent.text = (parent.text or "") + s
