@@ -1,0 +1,288 @@
+"""Translated quotations: a pluggable sentence matcher plus order-respecting chains.
+
+A :class:`CrossLingualMatcher` sees sentences of two languages and proposes
+similar pairs; the detector (:func:`detect_translations`) keeps chains of
+pairs that advance together on both sides (a translation keeps the order of
+its sentences), so one lucky sentence is not enough unless it is long.
+
+The default matcher, ``cedict``, is lexical: jieba segments the Chinese,
+CC-CEDICT glosses each word as English stems, and a sentence pair scores the
+IDF-weighted share of words that translate each other. Candidates come from
+an inverted index on *pairs* of rare stems (each sentence contributes pairs of
+its rarest items), which keeps the work linear in the corpus.
+
+To add an embedding model later::
+
+    class LaBSE:
+        name = "labse"
+        def supports(self, a, b): return {a, b} == {"zh", "en"}
+        def pairs(self, src, tgt): ...  # nearest neighbours, yield (i, j, cos)
+    register_matcher(LaBSE())
+    # edition.yaml: quotations: {matcher: labse}   (the pipeline passes the name)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Protocol, runtime_checkable
+
+from .corpus import Doc
+from .lexicon import STOPWORDS, load_lexicon, stem
+from .normalize import TOKEN_RE, fold_han, fold_word, is_han
+
+_SENT_END = re.compile(r"[.?!;:。？！；：…]+[\"'”’」』)）]*\s*|\n+")
+_TRIM = " \t\n\u00a0\u3000\"'“”‘’「」『』«»()（）[]【】-—,，、"
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    doc: int
+    block: int
+    start: int
+    end: int
+    text: str
+
+
+@runtime_checkable
+class CrossLingualMatcher(Protocol):
+    """Proposes sentence pairs that may translate each other."""
+
+    name: str
+
+    def supports(self, lang_a: str, lang_b: str) -> bool: ...
+
+    def pairs(self, src: Sequence[Sentence], src_lang: str, tgt: Sequence[Sentence], tgt_lang: str
+              ) -> Iterable[tuple[int, int, float]]:
+        """Yield ``(i, j, similarity)`` with similarity in [0, 1]."""
+        ...
+
+
+MATCHERS: dict[str, CrossLingualMatcher] = {}
+
+
+def register_matcher(m: CrossLingualMatcher) -> None:
+    MATCHERS[m.name] = m
+
+
+def get_matcher(name: str = "cedict") -> CrossLingualMatcher:
+    try:
+        return MATCHERS[name]
+    except KeyError:
+        raise KeyError(f"no cross-lingual matcher named '{name}' (known: {', '.join(sorted(MATCHERS))})") from None
+
+
+def split_sentences(docs: Sequence[Doc], doc_idx: Iterable[int]) -> list[Sentence]:
+    out: list[Sentence] = []
+    for di in doc_idx:
+        for bi, b in enumerate(docs[di].blocks):
+            text = b.text
+            pos = 0
+            for m in _SENT_END.finditer(text):
+                _add(out, di, bi, text, pos, m.end())
+                pos = m.end()
+            _add(out, di, bi, text, pos, len(text))
+    return out
+
+
+def _add(out: list[Sentence], di: int, bi: int, text: str, s: int, e: int) -> None:
+    while s < e and text[s] in _TRIM:
+        s += 1
+    while e > s and text[e - 1] in " \t\n\u00a0\u3000":
+        e -= 1
+    if e - s >= 4:
+        out.append(Sentence(di, bi, s, e, text[s:e]))
+
+
+# ---------------------------------------------------------------------------
+# the default lexical matcher
+
+
+class CedictMatcher:
+    """Chinese <-> English through CC-CEDICT glosses (jieba + OpenCC + stems)."""
+
+    name = "cedict"
+    top_items = 8
+    max_candidates = 12
+    min_similarity = 0.2
+
+    def supports(self, lang_a: str, lang_b: str) -> bool:
+        return {lang_a, lang_b} == {"zh", "en"}
+
+    # -- sentence representations ----------------------------------------
+    @staticmethod
+    def english_items(text: str) -> list[str]:
+        out = []
+        for m in TOKEN_RE.finditer(text):
+            w = m.group()
+            if is_han(w[0]):
+                continue
+            f = fold_word(w)
+            if f in STOPWORDS or len(f) < 2 or f.isdigit():
+                continue
+            out.append(stem(f))
+        return out
+
+    @staticmethod
+    def chinese_items(text: str) -> list[tuple[str, ...]]:
+        """One stem set per Chinese content word (unknown words: per character)."""
+        import jieba
+
+        lex = load_lexicon()
+        simp = "".join(fold_han(ch) for ch in text)
+        out: list[tuple[str, ...]] = []
+        for w in jieba.lcut(simp):
+            if not any(is_han(ch) for ch in w):
+                f = fold_word(w.strip())
+                if f and f not in STOPWORDS and not f.isdigit() and len(f) > 1:
+                    out.append((stem(f),))
+                continue
+            stems = lex.get(w)
+            if stems:
+                if len(w) > 1 or len(stems) <= 6:  # many-sense single characters are noise
+                    out.append(stems)
+                continue
+            # unknown word (jieba glued two words): longest dictionary words inside it
+            i = 0
+            while i < len(w):
+                for k in range(min(4, len(w) - i), 0, -1):
+                    s = lex.get(w[i : i + k])
+                    if s and (k > 1 or len(s) <= 6):
+                        out.append(s)
+                        i += k
+                        break
+                else:
+                    i += 1
+        return out
+
+    def pairs(self, src: Sequence[Sentence], src_lang: str, tgt: Sequence[Sentence], tgt_lang: str
+              ) -> Iterable[tuple[int, int, float]]:
+        if src_lang == "en":
+            for j, i, s in self.pairs(tgt, tgt_lang, src, src_lang):
+                yield i, j, s
+            return
+        zh = [self.chinese_items(s.text) for s in src]
+        en = [self.english_items(s.text) for s in tgt]
+        df: dict[str, int] = defaultdict(int)
+        for items in en:
+            for st in set(items):
+                df[st] += 1
+        n = len(en) + 1
+
+        def idf(st: str) -> float:
+            return math.log(n / (df.get(st, 0) + 0.5))
+
+        unseen = math.log(n / 0.5)
+        # inverted index on pairs of each English sentence's rarest stems
+        index: dict[tuple[str, str], list[int]] = defaultdict(list)
+        en_sets: list[set[str]] = []
+        for j, items in enumerate(en):
+            uniq = sorted(set(items), key=lambda s: (df[s], s))[: self.top_items]
+            en_sets.append(set(items))
+            for p in combinations(sorted(uniq), 2):
+                index[p].append(j)
+        max_post = max(20, int(0.002 * n))
+        for i, words in enumerate(zh):
+            if len(words) < 3:
+                continue
+            ranked = sorted(words, key=lambda ss: -max((idf(s) if df.get(s) else 0.0) for s in ss))
+            top = []
+            for ss in ranked[: self.top_items]:
+                known = sorted((s for s in ss if df.get(s)), key=lambda s: df[s])[:3]
+                if known:
+                    top.append(known)
+            cand: dict[int, int] = defaultdict(int)
+            for w1, w2 in combinations(top, 2):
+                seen_pairs = set()
+                for s1 in w1:
+                    for s2 in w2:
+                        if s1 == s2:
+                            continue
+                        key = (s1, s2) if s1 < s2 else (s2, s1)
+                        if key in seen_pairs:
+                            continue
+                        seen_pairs.add(key)
+                        post = index.get(key)
+                        if post and len(post) <= max_post:
+                            for j in post:
+                                cand[j] += 1
+            if not cand:
+                continue
+            best = sorted(cand.items(), key=lambda kv: -kv[1])[: self.max_candidates]
+            wz = [max((idf(s) if df.get(s) else unseen) for s in ss) for ss in words]
+            total_z = sum(wz)
+            for j, _k in best:
+                es = en_sets[j]
+                if not es:
+                    continue
+                mz = sum(w for ss, w in zip(words, wz, strict=True) if any(s in es for s in ss))
+                zstems = {s for ss in words for s in ss}
+                total_e = sum(idf(s) for s in es)
+                me = sum(idf(s) for s in es if s in zstems)
+                if total_z <= 0 or total_e <= 0:
+                    continue
+                rz, re_ = mz / total_z, me / total_e
+                sim = 0.0 if rz + re_ == 0 else 2 * rz * re_ / (rz + re_)
+                if sim >= self.min_similarity:
+                    yield i, j, sim
+
+
+register_matcher(CedictMatcher())
+
+
+@dataclass(slots=True)
+class Translation:
+    """A chain of sentence pairs: zh sentences ``zs[i0..i1]``, en ``es[j0..j1]``."""
+
+    src: list[Sentence]
+    tgt: list[Sentence]
+    sims: list[float]
+
+
+def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_a: str, lang_b: str,
+                        ) -> list[Translation]:
+    a_idx = [i for i, d in enumerate(docs) if d.lang == lang_a]
+    b_idx = [i for i, d in enumerate(docs) if d.lang == lang_b]
+    if not a_idx or not b_idx:
+        return []
+    src = split_sentences(docs, a_idx)
+    tgt = split_sentences(docs, b_idx)
+    best: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for i, j, s in matcher.pairs(src, lang_a, tgt, lang_b):
+        best[i].append((j, s))
+    # chains: (i, j) -> (i+1 or i+2, j+1 or j+2), same docs, DP over sorted pairs
+    nodes = sorted((i, j, s) for i, lst in best.items() for j, s in lst)
+    node_at = {(i, j): k for k, (i, j, _s) in enumerate(nodes)}
+    score = [0.0] * len(nodes)
+    back = [-1] * len(nodes)
+    length = [1] * len(nodes)
+    for k, (i, j, s) in enumerate(nodes):
+        score[k] = s
+        for di, dj in ((1, 1), (1, 2), (2, 1), (1, 0), (0, 1)):
+            if True:
+                p = node_at.get((i - di, j - dj))
+                if p is None or src[i - di].doc != src[i].doc or tgt[j - dj].doc != tgt[j].doc:
+                    continue
+                if score[p] + s > score[k]:
+                    score[k], back[k], length[k] = score[p] + s, p, length[p] + 1
+    used: set[int] = set()
+    out: list[Translation] = []
+    for k in sorted(range(len(nodes)), key=lambda k: -score[k]):
+        if k in used:
+            continue
+        chain = []
+        x = k
+        while x != -1 and x not in used:
+            chain.append(x)
+            x = back[x]
+        used.update(chain)
+        chain.reverse()
+        si = [nodes[x][0] for x in chain]
+        sj = [nodes[x][1] for x in chain]
+        out.append(Translation([src[i] for i in sorted(set(si))], [tgt[j] for j in sorted(set(sj))],
+                               [nodes[x][2] for x in chain]))
+    return out

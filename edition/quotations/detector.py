@@ -1,0 +1,157 @@
+"""From docs to scored, directed hits: the part of detection that is not XML."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .corpus import Corpus, Doc, build_corpus
+from .crosslingual import CrossLingualMatcher, Sentence, Translation, detect_translations, get_matcher
+from .monolingual import Match, detect_monolingual
+from .normalize import quoted_at
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    doc: int
+    block: int
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class Hit:
+    a: Span
+    b: Span
+    kind: str
+    score: float
+    direction: str | None = None
+    features: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    min_words: int = 12
+    min_chars: int = 20
+    threshold: float = 0.5
+    matcher: str = "cedict"
+    crosslingual: bool = True
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def mono_score(m: Match) -> float:
+    """Calibrated on the benchmark (``python -m bench.quotations --calibrate``):
+    coverage of the aligned words, length over the minimum, and the mean IDF
+    of the shared words (stock phrases are made of frequent words)."""
+    z = 9.0 * (m.coverage - 0.6) + 2.0 * math.log(m.units * m.seeded) + 8.0 * (m.rarity - 0.3)
+    return _sigmoid(z)
+
+
+def translation_score(t: Translation, units: float) -> float:
+    mean = sum(t.sims) / len(t.sims)
+    z = 12.0 * (mean - 0.33) + 1.2 * (len(t.sims) - 1) + 1.0 * math.log(max(units, 1e-3))
+    return _sigmoid(z)
+
+
+def _token_span(c: Corpus, t0: int, t1: int) -> Span:
+    """The larger part of a passage that crosses blocks (documented choice)."""
+    di = c.doc_of(t0)
+    blocks = c.blk[t0:t1].tolist()
+    bi = Counter(blocks).most_common(1)[0][0]
+    first = t0 + blocks.index(bi)
+    last = t0 + len(blocks) - 1 - blocks[::-1].index(bi)
+    return Span(di, bi, int(c.cs[first]), int(c.ce[last]))
+
+
+def _sentence_span(sents: list[Sentence]) -> Span:
+    by_block = Counter(s.block for s in sents for _ in range(len(s.text)))
+    bi = by_block.most_common(1)[0][0]
+    part = [s for s in sents if s.block == bi]
+    return Span(part[0].doc, bi, part[0].start, part[-1].end)
+
+
+def _direction(docs: list[Doc], a: Span, b: Span) -> str | None:
+    da, db = docs[a.doc], docs[b.doc]
+    ba, bb = da.blocks[a.block], db.blocks[b.block]
+    wa, wb = da.date_of(ba.group), db.date_of(bb.group)
+    if wa and wb:
+        n = min(len(wa), len(wb), 10)
+        if wa[:n] != wb[:n]:
+            return "a->b" if wa[:n] > wb[:n] else "b->a"
+    qa = ba.quoted or quoted_at(ba.text, a.start, a.end)
+    qb = bb.quoted or quoted_at(bb.text, b.start, b.end)
+    if qa and not qb:
+        return "a->b"
+    if qb and not qa:
+        return "b->a"
+    return None
+
+
+def _overlap(x: Span, y: Span) -> bool:
+    return x.doc == y.doc and x.block == y.block and x.start < y.end and y.start < x.end
+
+
+def dedupe(hits: list[Hit]) -> list[Hit]:
+    """Keep the best hit where two hits cover the same pair of places."""
+    hits = sorted(hits, key=lambda h: -h.score)
+    kept: list[Hit] = []
+    by_pair: dict[tuple[int, int], list[Hit]] = {}
+    for h in hits:
+        key = (min(h.a.doc, h.b.doc), max(h.a.doc, h.b.doc))
+        bucket = by_pair.setdefault(key, [])
+        if any((_overlap(h.a, k.a) and _overlap(h.b, k.b)) or (_overlap(h.a, k.b) and _overlap(h.b, k.a))
+               for k in bucket):
+            continue
+        bucket.append(h)
+        kept.append(h)
+    return kept
+
+
+def find_hits(docs: list[Doc], settings: Settings = Settings(), corpus: Corpus | None = None) -> list[Hit]:
+    c = corpus if corpus is not None else build_corpus(docs)
+    hits: list[Hit] = []
+    for m in detect_monolingual(c, settings.min_words, settings.min_chars):
+        score = mono_score(m)
+        if score < settings.threshold:
+            continue
+        a = _token_span(c, m.a0, m.a1)
+        b = _token_span(c, m.b0, m.b1)
+        if a.end <= a.start or b.end <= b.start:
+            continue
+        hits.append(Hit(a, b, m.kind, score, _direction(docs, a, b),
+                        {"coverage": m.coverage, "rarity": m.rarity, "units": m.units, "seeded": m.seeded}))
+    if settings.crosslingual:
+        matcher: CrossLingualMatcher = get_matcher(settings.matcher)
+        langs = sorted({d.lang for d in docs})
+        for i, la in enumerate(langs):
+            for lb in langs[i + 1 :]:
+                if not matcher.supports(la, lb):
+                    continue
+                src_lang, tgt_lang = ("zh", "en") if {la, lb} == {"zh", "en"} else (la, lb)
+                for t in detect_translations(docs, matcher, src_lang, tgt_lang):
+                    zh_chars = sum(len(s.text) for s in t.src)
+                    en_words = sum(len(s.text.split()) for s in t.tgt)
+                    units = min(zh_chars / (2 * settings.min_chars), en_words / (2 * settings.min_words))
+                    if len(t.sims) < 2 and units < 1.0:
+                        continue  # a single sentence must be as long as two
+                    score = translation_score(t, units)
+                    if score < settings.threshold:
+                        continue
+                    a = _sentence_span(t.src)
+                    b = _sentence_span(t.tgt)
+                    hits.append(Hit(a, b, "translation", score, _direction(docs, a, b),
+                                    {"mean_sim": sum(t.sims) / len(t.sims), "pairs": len(t.sims),
+                                     "units": units}))
+    hits = dedupe(hits)
+    # stable order: by first side's place
+    for h in hits:
+        if (h.b.doc, h.b.block, h.b.start) < (h.a.doc, h.a.block, h.a.start):
+            h.a, h.b = h.b, h.a
+            if h.direction:
+                h.direction = "b->a" if h.direction == "a->b" else "a->b"
+    hits.sort(key=lambda h: (h.a.doc, h.a.block, h.a.start, h.b.doc, h.b.block, h.b.start))
+    return hits

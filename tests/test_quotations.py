@@ -1,0 +1,213 @@
+"""Quotation detection (issue 4): normalisation, TEI marking, links.json, a
+fixed-seed slice of the benchmark with floors per kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from edition.config import Config
+from edition.model import Edition, Text, TextMeta
+from edition.quotations import detect, fold_text, links_json, mark, seg_id
+from edition.quotations.corpus import Block, Doc
+from edition.quotations.detector import find_hits
+from edition.quotations.normalize import ocr_equal, quoted_at, tokenize
+from edition.quotations.teiio import wrap
+from edition.tei import XML_ID, E, t, text_content
+
+SCHEMA = Path("/work/shared/schema/tei_all.rng")
+
+# --- normalisation -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("The Men-sheviks said", "the Mensheviks said"),
+        ("the Men- sheviks said", "the Mensheviks said"),
+        ("the Men-\nsheviks", "the mensheviks"),
+        ("it wou/d be hope/ess", "it would be hopeless"),
+        ("Trotsky’s “permanent revolution”", "Trotsky's \"permanent revolution\""),
+        ("ＦＵＬＬ　ｗｉｄｔｈ １９２７", "full width 1927"),
+        ("國家援助", "国家援助"),
+        ("无产阶级，直接的国家援助。", "无产阶级,直接的国家援助."),
+    ],
+)
+def test_fold_equal(a: str, b: str) -> None:
+    assert fold_text(a) == fold_text(b)
+
+
+def test_tokens_keep_offsets_and_elisions() -> None:
+    text = "Without direct . . . support, the “working” class…of Russia"
+    toks = tokenize(text)
+    assert [text[x.start : x.end] for x in toks][:3] == ["Without", "direct", "support"]
+    assert toks[2].elided_before and not toks[1].elided_before
+    assert toks[-2].elided_before  # "…of"
+
+
+def test_ocr_equal_and_quote_marks() -> None:
+    assert ocr_equal("quantity", "quatity")
+    assert not ocr_equal("the", "she")
+    assert quoted_at("He said: “abc def” then", 10, 17)
+    assert not quoted_at("He said abc def then", 8, 15)
+
+
+# --- TEI marking -------------------------------------------------------------
+
+
+def _p(pid: str, *content: object) -> etree._Element:
+    el = E.p(*content)
+    el.set(XML_ID, pid)
+    return el
+
+
+def test_wrap_across_inline_markup() -> None:
+    p = _p("p1", "one ", E.hi("two three"), " four", E.note("a note"), " five six")
+    reading = text_content(p)
+    s = reading.index("two")
+    e = reading.index("five") + 4
+    assert wrap(p, s, e, "s1")
+    seg = p.find(t("seg"))
+    assert seg is not None and seg.get(XML_ID) == "s1"
+    assert text_content(seg) == reading[s:e]
+    assert text_content(p) == reading
+
+
+def test_wrap_refuses_overlap() -> None:
+    p = _p("p1", "one ", E.hi("two three"), " four")
+    reading = text_content(p)
+    assert not wrap(p, reading.index("three"), reading.index("four") + 4, "s1")
+    assert text_content(p) == reading
+
+
+# --- end to end on tiny TEI documents ----------------------------------------
+
+LENIN = (
+    "Uneven economic and political development is an absolute law of capitalism. Hence, the victory "
+    "of socialism is possible first in several or even in one capitalist country alone."
+)
+STALIN_EN = (
+    'For what is implied by making the building of socialism in our country dependent on "direct state '
+    'support from the European proletariat"? What if the European proletariat does not succeed in '
+    "seizing power within the next few years? Can our revolution mark time for an indefinite period, "
+    "pending the victory of the revolution in the West?"
+)
+STALIN_ZH = (
+    "斯大林驳斥他：“使我国社会主义建设依赖‘欧洲无产阶级直接的国家援助’是什么意思呢？如果欧洲无产阶级在最近几年内"
+    "不能夺取政权，那怎么办呢？能不能无限期地等待西方革命胜利而让我國革命开空车呢？”对自力更生缺乏信心。"
+)
+
+
+def _doc(tid: str, lang: str, date: str, divs: list[tuple[str, str | None, list[object]]]) -> Text:
+    body = E.body()
+    for did, when, paras in divs:
+        div = E.div({"type": "work"})
+        div.set(XML_ID, did)
+        if when:
+            div.append(E.head(E.date({"when": when}, when)))
+        for p in paras:
+            div.append(p)  # type: ignore[arg-type]
+        body.append(div)
+    root = E.TEI(
+        E.teiHeader(E.fileDesc(E.titleStmt(E.title(tid)), E.publicationStmt(E.p("x")), E.sourceDesc(E.p("x")))),
+        E.text(body),
+    )
+    return Text(tid, Path(f"{tid}.txt"), TextMeta(title=tid, lang=lang, date=date), etree.ElementTree(root))
+
+
+def _edition(tmp_path: Path) -> Edition:
+    filler = [
+        "Nothing of the kind was said here about any of these matters in the long debate. ",
+        "The delegates from the provinces then spoke at length on the harvest and on the railways. ",
+    ]
+    vol = _doc("vol", "en", "1927", [
+        ("w01", "1926-12-07", [
+            _p("w01p1", filler[0] * 3),
+            _p("w01p2", "Lenin wrote: “", E.hi("Uneven economic and political development"),
+               " is an absolute law of capitalism. Hence, the victory of socialism is possible first in "
+               "several or even in one capitalist country alone.” That is what he said."),
+            _p("w01p3", STALIN_EN),
+        ]),
+        ("w02", "1927-03-01", [
+            _p("w02p1", filler[1] * 2),
+            _p("w02p2", 'As Lenin put it, "Uneven economic and political develop-ment is an absolute law of '
+               'capitalism . . . the victory of socialism is possible first in several or even in one '
+               'capitalist country alone" (Vol. XVIII, p. 232).'),
+        ]),
+    ])
+    blog = Text("blog", Path("blog.md"), TextMeta(title="blog", lang="zh-Hans", date="2022-03-06"),
+                etree.ElementTree(E.TEI(
+                    E.teiHeader(E.fileDesc(E.titleStmt(E.title("b")), E.publicationStmt(E.p("x")),
+                                           E.sourceDesc(E.p("x")))),
+                    E.text(E.body(_p("b1", "托派的胡说八道。"), _p("b2", STALIN_ZH))))))
+    ed = Edition(Config(content_dir=tmp_path, title="t"))
+    ed.texts = {"vol": vol, "blog": blog}
+    return ed
+
+
+def test_end_to_end(tmp_path: Path) -> None:
+    ed = _edition(tmp_path)
+    links = detect(ed)
+    kinds = {(lk.a.anchor, lk.b.anchor): lk for lk in links}
+    assert ("w01p2", "w02p2") in kinds, links
+    lenin = kinds[("w01p2", "w02p2")]
+    assert lenin.kind == "elided"
+    assert lenin.a.quote.startswith("Uneven economic") and lenin.a.quote.endswith("country alone")
+    assert lenin.direction == "b->a"  # w02 (1927-03) quotes w01 (1926-12)? both quote Lenin; later one second
+    tr = [lk for lk in links if lk.kind == "translation"]
+    assert len(tr) == 1, links
+    zh = tr[0].a if tr[0].a.text == "blog" else tr[0].b
+    en = tr[0].b if zh is tr[0].a else tr[0].a
+    assert zh.anchor == "b2" and en.anchor == "w01p3"
+    assert zh.quote.startswith("使我国") and "开空车" in zh.quote
+    assert en.quote.startswith("For what") and en.quote.rstrip("?").endswith("in the West")
+    assert all(lk.score >= 0.5 for lk in links)
+    # no link between the filler paragraphs of one work
+    assert not any(lk.a.anchor.endswith("p1") for lk in links)
+
+    mark(ed, links)
+    vol = ed.texts["vol"].root
+    segs = {s.get(XML_ID): s for s in vol.iter(t("seg"))}
+    assert seg_id(lenin.a) in segs and seg_id(lenin.b) in segs
+    assert text_content(segs[seg_id(lenin.a)]) == lenin.a.quote
+    targets = [lk.get("target") for lk in vol.iter(t("link"))]
+    assert f"#{seg_id(zh if zh.text == 'vol' else en)} blog.xml#{seg_id(zh)}" in targets
+
+    data = links_json(ed, links, lambda tid, anchor: f"{tid}.html" + (f"#{anchor}" if anchor else ""))
+    assert data["version"] == 1
+    assert {x["id"] for x in data["texts"]} == {"vol", "blog"}
+    one = data["links"][0]
+    assert set(one) == {"id", "kind", "score", "direction", "a", "b"}
+    assert set(one["a"]) == {"text", "anchor", "quote", "url"}
+
+    if SCHEMA.exists():
+        rng = _schema()
+        for text in ed.texts.values():
+            doc = etree.fromstring(etree.tostring(text.root))
+            assert rng.validate(doc), rng.error_log
+
+
+_RNG: list[etree.RelaxNG] = []
+
+
+def _schema() -> etree.RelaxNG:
+    if not _RNG:
+        _RNG.append(etree.RelaxNG(etree.parse(str(SCHEMA))))
+    return _RNG[0]
+
+
+def test_stock_phrase_is_not_a_quotation() -> None:
+    import random
+
+    rnd = random.Random(4)
+    words = ("land bread peace river town factory peasant railway harvest winter army council paper "
+             "congress village coal steel school").split()
+    stock = "the dictatorship of the proletariat and the poor peasantry"  # 9 words, everywhere
+
+    def para() -> str:
+        return " ".join(rnd.choices(words, k=8)) + f" {stock} " + " ".join(rnd.choices(words, k=8))
+
+    docs = [Doc(d, "en", [Block(f"{d}{i}", para()) for i in range(30)]) for d in "ab"]
+    assert find_hits(docs) == []
