@@ -1,0 +1,273 @@
+"""The Markdown reader: fixture cases (markdown-it-py format), the seed 001
+repost collection, odd and bad input, and validity against tei_all."""
+
+from __future__ import annotations
+
+import os
+import re
+from copy import deepcopy
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from edition.errors import Diagnostics
+from edition.model import TextMeta
+from edition.sources import reader_for, split_front_matter
+from edition.sources.base import ReadResult, SourceFile
+from edition.sources.markdown import MarkdownReader
+from edition.tei import ED_LINE, ED_NS, NS, TEI_NS, indent_blocks, text_content
+from tests.support.fixtures import read_fixture_file
+
+HERE = Path(__file__).parent
+FIXTURES = HERE / "fixtures" / "markdown"
+CASES = read_fixture_file(FIXTURES / "md_to_tei.txt")
+REPO = HERE.parent
+SEED_CANDIDATES = [REPO / "content" / "trotskyism-commentaries.md", REPO.parent / "shared" / "seeds" / "001_75bd1c766fef4f3d.txt"]
+
+
+def source(text: str, name: str = "a.md", lang: str = "zh") -> SourceFile:
+    _fm, body_line = split_front_matter(text)
+    return SourceFile(rel=Path(name), path=Path("/nonexistent") / name, text=text, meta=TextMeta(title="t", lang=lang), body_line=body_line)
+
+
+def read(text: str, name: str = "a.md") -> tuple[ReadResult, Diagnostics]:
+    diags = Diagnostics()
+    result = MarkdownReader().read(source(text, name), diags)
+    return result, diags
+
+
+def body_of(result: ReadResult) -> etree._Element:
+    body = result.text.find(f"{{{TEI_NS}}}body")
+    assert body is not None
+    return body
+
+
+def to_fixture(body: etree._Element) -> str:
+    """The body as the fixture files show it: pretty, no namespace declarations,
+    ``ed:`` attributes kept except ``ed:line`` (tested on its own)."""
+    body = deepcopy(body)
+    for el in body.iter():
+        el.attrib.pop(ED_LINE, None)
+    wrapper = etree.Element("wrapper", nsmap={None: TEI_NS, "ed": ED_NS})
+    wrapper.append(body)
+    etree.cleanup_namespaces(wrapper, top_nsmap={None: TEI_NS, "ed": ED_NS})
+    indent_blocks(body)
+    s = etree.tostring(body, encoding="unicode")
+    return re.sub(r' xmlns(:\w+)?="[^"]*"', "", s) + "\n"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_fixture(case):
+    result, _ = read(case.input)
+    assert to_fixture(body_of(result)) == case.expected
+
+
+def test_registered():
+    assert reader_for(None, ".md") is MarkdownReader
+    assert reader_for(None, ".markdown") is MarkdownReader
+    assert reader_for("markdown", ".txt") is MarkdownReader
+
+
+# --- seed 001: three reposted articles ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed():
+    path = next((p for p in SEED_CANDIDATES if p.is_file()), None)
+    if path is None:
+        pytest.skip("seed 001 not available")
+    text = path.read_text(encoding="utf-8")
+    diags = Diagnostics()
+    result = MarkdownReader().read(source(text, path.name), diags)
+    return result, diags
+
+
+def heads(div: etree._Element) -> list[str]:
+    return [text_content(d.find("tei:head", NS)) for d in div.findall("tei:div", NS)]
+
+
+def test_seed_articles(seed):
+    result, diags = seed
+    body = body_of(result)
+    articles = body.findall("tei:div", NS)
+    assert [a.get("type") for a in articles] == ["article"] * 3
+    assert [text_content(a.find("tei:head", NS)) for a in articles] == [
+        "批判托派的胡说八道",
+        "人民内部矛盾还是敌我矛盾：斯大林主义和托洛茨基主义的分歧",
+        "对托派及其他机会主义者的斗争",
+    ]
+    assert [a.findtext("tei:byline/tei:docAuthor", namespaces=NS) for a in articles] == ["暴躁皮皮", "米宁", "印共（毛）"]
+    assert [a.find("tei:bibl[@type='source']/tei:ref", NS).get("target") for a in articles] == [
+        "https://zhuanlan.zhihu.com/p/425112851",
+        "https://mapleshade20.github.io/books/renwu/",
+        "https://mapleshade20.github.io/books/jiaocheng/",
+    ]
+    # each article is its own note scope
+    assert len({a.get(f"{{{ED_NS}}}scope") for a in articles}) == 3
+    assert [a.get(ED_LINE) for a in articles] == ["11", "106", "223"]
+    assert [a.find("tei:byline", NS).get(ED_LINE) for a in articles] == ["14", "109", "226"]
+    assert not [d for d in diags if d.level >= 1]
+
+
+def test_seed_subheadings(seed):
+    result, _ = seed
+    a1, a2, a3 = body_of(result).findall("tei:div", NS)
+    assert [h[:2] for h in heads(a1)] == ["一、", "二、", "三、", "四、", "五、"]
+    assert [h[:2] for h in heads(a2)] == ["一、", "二、", "三、"]
+    first = a2.find("tei:div", NS)
+    assert [h[:3] for h in heads(first)] == ["1.1", "1.2", "1.3"]
+    assert heads(a3) == []
+    assert a3.findall("tei:p", NS)[2].text.startswith("1）")
+
+
+def test_seed_quotations(seed):
+    result, _ = seed
+    quotes = body_of(result).findall(".//tei:quote", NS)
+    assert [q.get(ED_LINE) for q in quotes] == ["139", "167", "211"]
+    assert [len(q.findall("tei:p", NS)) for q in quotes] == [6, 2, 4]
+    assert quotes[1].find("tei:p", NS).text.startswith("“第十九个问题")
+
+
+def test_seed_no_tags_and_lines(seed):
+    result, _ = seed
+    xml = etree.tostring(result.text, encoding="unicode")
+    assert "{%" not in xml and "%}" not in xml
+    for el in body_of(result).iter(*(f"{{{TEI_NS}}}{n}" for n in ("p", "head", "div", "quote", "byline", "bibl"))):
+        assert el.get(ED_LINE), etree.tostring(el, encoding="unicode")[:80]
+    p = body_of(result).find(".//tei:p", NS)
+    assert p.get(ED_LINE) == "18" and p.text.startswith("网上看到一篇")
+
+
+def test_seed_source_desc(seed):
+    result, _ = seed
+    bibls = result.source_desc
+    assert len(bibls) == 3
+    assert [b.findtext("tei:author", namespaces=NS) for b in bibls] == ["暴躁皮皮", "米宁", "印共（毛）"]
+    assert bibls[0].findtext("tei:title", namespaces=NS) == "批判托派的胡说八道"
+    assert bibls[2].find("tei:ref", NS).get("target") == "https://mapleshade20.github.io/books/jiaocheng/"
+
+
+# --- bad and odd input ------------------------------------------------------------
+
+
+def test_unclosed_tag_block_warns_with_line():
+    text = "---\ntitle: x\n---\n\n# A\n\n{% note info %}\n作者：甲\n\n正文。\n"
+    result, diags = read(text, "posts/x.md")
+    msgs = [str(d) for d in diags]
+    assert any(m.startswith("posts/x.md:7: warning:") and "not closed" in m for m in msgs), msgs
+    xml = etree.tostring(result.text, encoding="unicode")
+    assert "{%" not in xml
+    assert body_of(result).findtext(".//tei:docAuthor", namespaces=NS) == "甲"
+    assert "正文。" in xml
+
+
+def test_unknown_tags_warn_and_vanish():
+    text = "Intro {% fa fa-star %} text.\n\n{% include foo.html %}\n\n{% endnote %}\n\n{% mytag x %}\ninner\n{% endmytag %}\n"
+    result, diags = read(text)
+    msgs = [str(d) for d in diags]
+    assert any(m.startswith("a.md:1: warning:") and "fa" in m for m in msgs), msgs
+    assert any(m.startswith("a.md:3: warning:") and "include" in m for m in msgs), msgs
+    assert any(m.startswith("a.md:5: warning:") and "endnote" in m for m in msgs), msgs
+    assert any(m.startswith("a.md:7: warning:") and "mytag" in m for m in msgs), msgs
+    xml = etree.tostring(result.text, encoding="unicode")
+    assert "{%" not in xml and "%}" not in xml
+    assert "inner" in xml
+
+
+def test_raw_html_is_text_with_warning():
+    result, diags = read("<div class=x>\nhi\n</div>\n\na <span>b</span>\n")
+    msgs = [str(d) for d in diags]
+    assert any(m.startswith("a.md:1: warning:") and "HTML" in m for m in msgs), msgs
+    assert any(m.startswith("a.md:5: warning:") for m in msgs), msgs
+    assert "&lt;div class=x&gt;" in etree.tostring(result.text, encoding="unicode")
+
+
+FATAL = [
+    "",
+    "\n\n\n",
+    "# \n",
+    "> > > deep\n> > > > deeper\n",
+    "{% note %}",
+    "{% note %}\n{% note %}\n{% endnote %}\n",
+    "{%",
+    "%}",
+    "{% %}",
+    "[^1]\n\n[^1]: [^1]\n",
+    "[^]: x\n",
+    "x\x00y\x01z\x0b\ufffe\n",
+    "<!--\n",
+    "| a |\n|---|\n| <b> |\n",
+    "![](<>)\n\n[x]()\n",
+    "* * *\n- - -\n___\n",
+    "```\nunclosed fence\n",
+    "# a\n### c\n## b\n# d\n###### f\n",
+    "> — only attribution\n",
+    "{% blockquote %}\n{% endblockquote %}\n",
+    "{% codeblock lang:py %}\nx = '{% not a tag %}'\n{% endcodeblock %}\n",
+    "作者：\n",
+    "- 作者：甲\n- 来源：乙\n",
+    "\ud800 lone surrogate? no: python str can hold it\n",
+]
+
+
+@pytest.mark.parametrize("text", FATAL, ids=[f"fatal-{i}" for i in range(len(FATAL))])
+def test_never_raises(text):
+    result, diags = read(text)
+    body = body_of(result)
+    assert len(body), "the body is never empty (TEI requires content)"
+    assert not [d for d in diags if d.code == "reader-failed"], [str(d) for d in diags]
+    etree.tostring(result.text)  # serialisable
+
+
+# --- validity -----------------------------------------------------------------------
+
+
+def _schema_file() -> Path | None:
+    from edition.schema import schema_path
+
+    for p in (schema_path(), REPO.parent / "shared" / "schema" / "tei_all.rng"):
+        if p is not None and Path(p).is_file():
+            return Path(p)
+    return None
+
+
+@pytest.fixture(scope="module")
+def rng():
+    if os.environ.get("EDITION_SKIP_SCHEMA"):
+        pytest.skip("EDITION_SKIP_SCHEMA set")
+    path = _schema_file()
+    if path is None:
+        pytest.skip("tei_all.rng not available (python -m edition.schema fetch)")
+    from edition.schema import validator
+
+    if os.environ.get("EDITION_TEI_SCHEMA") is None and path.parent.name == "schema":
+        return etree.RelaxNG(etree.parse(str(path)))
+    return validator()
+
+
+def _document(result: ReadResult) -> etree._Element:
+    from edition.tei import E, strip_private
+
+    text = deepcopy(result.text)
+    header = E.teiHeader(
+        E.fileDesc(
+            E.titleStmt(E.title("t")),
+            E.publicationStmt(E.p("p")),
+            E.sourceDesc(E.bibl("s"), *[deepcopy(b) for b in result.source_desc]),
+        )
+    )
+    root = E.TEI(header, text)
+    return strip_private(root)
+
+
+def test_all_output_is_valid_tei(rng, seed):
+    inputs = [("seed", seed[0])] + [(c.id, read(c.input)[0]) for c in CASES] + [
+        (f"fatal-{i}", read(x)[0]) for i, x in enumerate(FATAL)
+    ]
+    bad = []
+    for name, result in inputs:
+        doc = _document(result)
+        if not rng.validate(doc):
+            bad.append(f"{name}: {rng.error_log.last_error}")
+    assert not bad, "\n".join(bad)
