@@ -464,9 +464,8 @@ class _Build:
     def _check_titles(self) -> None:
         """Title words the volume never uses elsewhere (``Dviation``), and titles
         that differ from the chronicle's quotation of them."""
-        counts: Counter[str] = Counter()
-        for r in self._all_text_runs(exclude_titles=True):
-            counts.update(re.findall(r"[A-Za-z][A-Za-z’'-]*[A-Za-z]", r.text))
+        words = re.findall(r"[A-Za-z][A-Za-z’'-]*[A-Za-z]", "\n".join(r.text for r in self._all_text_runs(exclude_titles=True)))
+        counts: Counter[str] = Counter(words)
         known = [w for w, c in counts.items() if c >= 2]
         quoted = quoted_titles(self.chronicle) if self.chronicle else []
         heads = [(g.header, g.header_runs) for g in self.groups] + [(w.header, w.header_runs) for w in self.works]
@@ -475,7 +474,8 @@ class _Build:
             for word in re.findall(r"[A-Za-z][A-Za-z’'-]*[A-Za-z]", title):
                 if counts[word] or counts[word.lower()] or counts[word.capitalize()] or len(word) < 4:
                     continue
-                guess = get_close_matches(word, known, n=1, cutoff=0.8)
+                near = [k for k in known if abs(len(k) - len(word)) <= 2 and k[:1].lower() == word[:1].lower()]
+                guess = get_close_matches(word, near, n=1, cutoff=0.8)
                 hint = f"; did you mean '{guess[0]}'?" if guess else ""
                 self.warn(header.title[0].no, f"title word '{word}' occurs nowhere else in the volume{hint}", "book-title-spelling")
             for q in quoted:

@@ -99,15 +99,39 @@ def _title_lines(lines: list[Line], k: int) -> int:
     """How many lines from ``lines[k]`` a heading takes: it goes on while a line
     ends with a function word (``...in the Period of`` / ``Imperialism``)."""
     j = k
-    while j + 1 < len(lines) and lines[j].text.split()[-1].lower() in _FUNCTION_WORDS:
+    while j + 1 < len(lines) and (
+        lines[j].text.split()[-1].lower() in _FUNCTION_WORDS
+        or (lines[j + 1].text[:1].islower() and not _title_ends(lines[j].text))
+    ):
         j += 1
     return j - k + 1
+
+
+def _title_ends(text: str) -> bool:
+    """A heading line that closes a sentence (``(B.)`` at the end does not)."""
+    t = re.sub(r"(?:[A-Z]\.){2,}(?:\([A-Z]\.\))?$", "", text.rstrip())
+    return t.endswith((".", ",", ";", ":", "!"))
+
+
+def _split_at_headings(blocks: list[Block]) -> list[Block]:
+    """A heading at the top of a page may follow the previous paragraph with no
+    paragraph line between them (only the page break)."""
+    out: list[Block] = []
+    for b in blocks:
+        start = 0
+        for k in range(1, len(b.lines)):
+            ln = b.lines[k]
+            if ln.pb and ends_sentence(b.lines[k - 1].text) and (ROMAN.match(ln.text) or QUESTION_HEAD.match(ln.text)):
+                out.append(Block(b.lines[start:k], b.breaks if start == 0 else 1, b.seam and start == 0))
+                start = k
+        out.append(Block(b.lines[start:], b.breaks if start == 0 else 1, b.seam and start == 0))
+    return out
 
 
 def parse_body(blocks: list[Block]) -> list[Entry]:
     entries: list[Entry] = []
     last_sub = 0
-    for bi, b in enumerate(blocks):
+    for bi, b in enumerate(_split_at_headings(blocks)):
         lines = b.lines
         k = 0
         while k < len(lines):
@@ -117,7 +141,7 @@ def parse_body(blocks: list[Block]) -> list[Entry]:
                 entry = Entry("section", [lines[k]], text.rstrip("."))
                 k += 1
                 nxt = lines[k].text if k < len(lines) else ""
-                if nxt and is_heading_line(nxt) and not ends_sentence(nxt) and (is_title_case(nxt) or _is_upper_title(nxt)):
+                if nxt and nxt[:1].isupper() and not _title_ends(nxt) and (is_title_case(nxt) or _is_upper_title(nxt)):
                     span = _title_lines(lines, k)
                     entry.title = lines[k : k + span]
                     k += span
@@ -140,7 +164,7 @@ def parse_body(blocks: list[Block]) -> list[Entry]:
                 n = int(m.group(1))
                 after = lines[k + span].text if k + span < len(lines) else ""
                 if (
-                    not ends_sentence(head)
+                    not _title_ends(head)
                     and is_title_case(m.group(2))
                     and (n == last_sub + 1 or n == 1)
                     and (not after or after[:1].isupper())

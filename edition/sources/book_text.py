@@ -108,25 +108,30 @@ class Vocabulary:
     words: Counter[str]
     """Lower-case letter-only words."""
     hyphened: Counter[str]
-    text: str
-    """The whole volume in lower case, words separated by single spaces."""
+    bigrams: Counter[tuple[str, str]]
+    spacing: tuple[re.Pattern[str] | None, dict[str, str]] | None = None
+    """Found by :func:`_spacing_damage` on first use."""
 
     def pair_count(self, a: str, b: str) -> int:
-        return self.text.count(f" {a} {b} ")
+        return self.bigrams[(a, b)]
 
 
 def vocabulary(texts: list[str]) -> Vocabulary:
     low = "\n".join(texts).lower()
-    words: Counter[str] = Counter(_WORD.findall(low))
-    hyph: Counter[str] = Counter(_HYPHENED.findall(low))
-    flat = " " + " ".join(_WORD.findall(low)) + " "
-    return Vocabulary(words, hyph, flat)
+    toks = _WORD.findall(low)
+    return Vocabulary(Counter(toks), Counter(_HYPHENED.findall(low)), Counter(zip(toks, toks[1:])))
 
 
 # --- repairs -------------------------------------------------------------------
 
 _CHUNK = re.compile(r"\S+")
 _TOKEN = re.compile(r"(?<![\w/])[A-Za-z][A-Za-z/]*(?:-[A-Za-z/]+)*(?![\w/])")
+_PREFIXES = frozenset(
+    "anti co counter de ex inter intra neo non over post pre pro pseudo quasi re self semi sub super ultra "
+    "un under".split()
+)
+"""Prefixes written with a hyphen on purpose (``re-division``, ``co-operate``):
+never joined, never split off."""
 _SUFFIXES = frozenset("ness ist ists ism isms tion tions sion sions ary ment ments ity".split())
 _SPACED_LETTERS = re.compile(r"\b[a-z](?: [a-z]\b)+")
 _INITIAL_SPACE = re.compile(r"\b([A-Z]) (?=\.)")
@@ -155,23 +160,44 @@ def find_fixes(run: Run, vocab: Vocabulary) -> None:
             taken.append((m.start(), m.end()))
     for m in _INITIAL_SPACE.finditer(text):
         run.fixes.append(Fix(m.start(), m.end() + 1, m.group(1) + ".", "spacing"))
-    words = list(_WORD.finditer(text))
-    for x, y in zip(words, words[1:]):
-        wa, wb = x.group(), y.group()
-        if not wb.islower() or vocab.words[wb] != 1 or not wa.islower() or text[x.end() : y.start()] != " ":
-            continue
-        joined = wa + wb
-        if vocab.words[joined] >= 2 and vocab.pair_count(wa, wb) <= 1 and not _overlaps(x.start(), y.end(), taken):
-            run.fixes.append(Fix(x.start(), y.end(), joined, "spacing"))
-            taken.append((x.start(), y.end()))
-    for m in words:
-        w = m.group()
-        if not w.islower() or len(w) < 6 or vocab.words[w] != 1 or _overlaps(m.start(), m.end(), taken):
-            continue
-        split = _split_run_together(w, vocab)
-        if split:
-            run.fixes.append(Fix(m.start(), m.end(), split, "spacing"))
+    if vocab.spacing is None:
+        vocab.spacing = _spacing_damage(vocab)
+    pattern, fixes = vocab.spacing
+    if pattern is None:
+        run.fixes.sort(key=lambda f: f.start)
+        return
+    for m in pattern.finditer(text):
+        if not _overlaps(m.start(), m.end(), taken):
+            run.fixes.append(Fix(m.start(), m.end(), fixes[m.group()], "spacing"))
+            taken.append((m.start(), m.end()))
     run.fixes.sort(key=lambda f: f.start)
+
+
+def _spacing_damage(vocab: Vocabulary) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    """Words cut in two or run together, found once for the whole volume:
+    ``at tempted`` when ``tempted`` only ever follows ``at`` and ``attempted``
+    is a word of the volume; ``itwill`` when it occurs once and ``it will``
+    occurs elsewhere."""
+    fixes: dict[str, str] = {}
+    for (wa, wb), n in vocab.bigrams.items():
+        if (
+            n == vocab.words[wb]
+            and n <= 2
+            and wa.islower()
+            and wb.islower()
+            and wa not in _PREFIXES
+            and vocab.words[wa + wb] >= 2
+        ):
+            fixes[f"{wa} {wb}"] = wa + wb
+    for w, n in vocab.words.items():
+        if n == 1 and len(w) >= 6 and w.islower():
+            split = _split_run_together(w, vocab)
+            if split:
+                fixes[w] = split
+    if not fixes:
+        return None, fixes
+    alts = "|".join(re.escape(k) for k in sorted(fixes, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alts})\b"), fixes
 
 
 def _overlaps(a: int, b: int, taken: list[tuple[int, int]]) -> bool:
@@ -184,7 +210,7 @@ def _split_run_together(w: str, vocab: Vocabulary) -> str | None:
     best: tuple[int, str] | None = None
     for k in range(2, len(w) - 1):
         a, b = w[:k], w[k:]
-        if vocab.words[a] >= 3 and vocab.words[b] >= 3 and len(b) >= 3:
+        if vocab.words[a] >= 3 and vocab.words[b] >= 3 and len(b) >= 3 and a not in _PREFIXES:
             score = vocab.pair_count(a, b)
             if score >= 1 and (best is None or score > best[0]):
                 best = (score, f"{a} {b}")
@@ -208,8 +234,9 @@ def _repair_token(tok: str, vocab: Vocabulary) -> tuple[str, list[str]]:
             a, b = parts
             joined = (a + b).lower()
             hyph = f"{a}-{b}".lower()
-            if b[:1].islower() and (
-                (vocab.words[joined] >= 1 and vocab.words[joined] > vocab.hyphened[hyph])
+            known = vocab.words[joined] or (joined.endswith("s") and vocab.words[joined[:-1]])
+            if b[:1].islower() and a.lower() not in _PREFIXES and (
+                (known and vocab.words[joined] >= vocab.hyphened[hyph])
                 or (b in _SUFFIXES and len(a) >= 4 and vocab.words[a.lower()] >= 1 and a[:1].isupper())
             ):
                 out = a + b
@@ -290,10 +317,14 @@ def find_wraps(run: Run, in_quote: bool) -> None:
             run.wraps.append(Wrap(start, end, "stage", {"type": "delivery"}))
 
 
+_PAREN = re.compile(r"[()]")
+
+
 def _paren_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     stack: list[int] = []
-    for k, ch in enumerate(text):
+    for m in _PAREN.finditer(text):
+        k, ch = m.start(), m.group()
         if ch == "(":
             stack.append(k)
         elif ch == ")" and stack:
