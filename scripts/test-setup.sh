@@ -25,6 +25,8 @@ if [ -z "$java_major" ] || [ "$java_major" -lt 11 ] 2>/dev/null || [ "$java_majo
   apt_pkgs+=(default-jre-headless)
 fi
 command -v npm >/dev/null || apt_pkgs+=(nodejs npm)
+# CJK fonts, so that screenshots of Chinese pages show characters, not boxes
+[ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 || apt_pkgs+=(fonts-noto-cjk)
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     sudo_cmd=()

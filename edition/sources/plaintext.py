@@ -105,10 +105,9 @@ def _join(lines: list[str]) -> str:
 
 
 def ends_sentence(s: str) -> bool:
-    s = s.rstrip(CLOSERS + " ")
-    tail = s[-8:]
-    if MAYBE_MARKER.search(tail):
+    if MAYBE_MARKER.search(s[-8:]):
         s = MARKER_RE.sub("", s[-40:]).rstrip()
+    s = s.rstrip(CLOSERS + " ")
     return s.endswith(TERMINAL)
 
 
@@ -422,6 +421,13 @@ class PlainReader(Reader):
                 "conversion) were removed; the mark itself is kept."
             )
         for p in paras:
+            if p.kind in ("p", "item", "quote") and not ends_sentence(p.text):
+                diags.warning(
+                    src.loc(p.line),
+                    f"{'numbered point ' + p.n if p.kind == 'item' else 'paragraph'} ends without final "
+                    f"punctuation ('…{p.text[-20:]}'): possibly truncated",
+                    "truncated",
+                )
             if p.kind == "note-unlabelled":
                 diags.info(
                     src.loc(p.line),
