@@ -47,7 +47,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import pipeline
+from . import export, pipeline
 from .config import CONFIG_NAME, PACKAGE_TEMPLATES, Config, load_config
 from .errors import Diagnostic, Diagnostics, EditionError, Level, Location
 from .model import Edition, Link, Text
@@ -294,7 +294,9 @@ class IncrementalSite:
             if text is None:
                 continue
             writer.text_pages(text)
-            writer.write(f"tei/{tid}.xml", serialize(text.tree))
+            # what edition.builder writes for one text: its pages, its TEI, its source copies
+            serialize_text = getattr(export, "serialize_text", None)
+            writer.write(f"tei/{tid}.xml", serialize_text(text) if serialize_text else serialize(text.tree))
             if text.path is not None:
                 writer.write(f"sources/{text.source.as_posix()}", text.path.read_bytes())
                 meta = text.meta.meta_path

@@ -206,6 +206,7 @@ class LiveServer:
         self._print = out or (lambda s: print(s, file=sys.stderr, flush=True))
         self._cond = threading.Condition()
         self._pending: set[Path] = set()
+        self._event_count = 0
         self._building = False
         self._stopping = False
         self._epoch = 0
@@ -300,6 +301,7 @@ class LiveServer:
         """Record changed paths and wake the builder (what the watchdog callback does)."""
         with self._cond:
             self._pending.update(paths)
+            self._event_count += 1
             self._cond.notify_all()
 
     # -- threads -----------------------------------------------------------------
@@ -347,11 +349,11 @@ class LiveServer:
                     return
                 # debounce: wait until changes stop for `debounce` seconds
                 while True:
-                    n = len(self._pending)
+                    n = self._event_count
                     self._cond.wait(timeout=self.debounce)
                     if self._stopping:
                         return
-                    if len(self._pending) == n:
+                    if self._event_count == n:
                         break
                 paths, self._pending = self._pending, set()
                 self._building = True

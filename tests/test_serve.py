@@ -1,0 +1,400 @@
+"""``edition serve`` as an editor uses it: a real server on a free loopback port,
+real file edits on a small edition, a real HTTP client that waits for the
+reload event and fetches the new page (issue 5)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from edition import pipeline
+from edition.config import PACKAGE_TEMPLATES
+from edition.model import Link, Passage
+from edition.serve import LiveServer, safe_path
+from tests.support.project import make_edition
+
+TIMEOUT = 10.0
+
+FILES = {
+    "edition.yaml": "title: Live test\nlanguages: [en]\n",
+    "a.txt": "The first text speaks of rivers.\n\nIt has a second paragraph.\n",
+    "a.yaml": "title: Text A\nlang: en\n",
+    "b.txt": "The second text speaks of mountains.\n",
+    "b.yaml": "title: Text B\nlang: en\n",
+}
+
+
+def get(url: str) -> tuple[int, dict[str, str], str]:
+    try:
+        with urllib.request.urlopen(url, timeout=TIMEOUT) as r:
+            return r.status, dict(r.headers), r.read().decode("utf-8")
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode("utf-8", "replace")
+
+
+def status(live: LiveServer) -> dict:
+    return json.loads(get(live.url + "__edition/status")[2])
+
+
+def wait_reload(live: LiveServer, since: int) -> dict:
+    """What a page's long-poll does: wait until the server's epoch passes ``since``."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        data = json.loads(get(f"{live.url}__edition/livereload/{since}?timeout=5")[2])
+        if data["epoch"] > since:
+            return data
+    raise AssertionError(f"no reload event after epoch {since} within {TIMEOUT} s")
+
+
+def write(path: Path, data: str | bytes) -> None:
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+class Terminal:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __call__(self, line: str) -> None:
+        self.lines.append(line)
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    return make_edition(tmp_path, FILES)
+
+
+@pytest.fixture
+def terminal() -> Terminal:
+    return Terminal()
+
+
+@pytest.fixture
+def live(content: Path, terminal: Terminal) -> Iterator[LiveServer]:
+    server = LiveServer(content, "127.0.0.1", 0, debounce=0.05, out=terminal, quiet=False)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(root)): (p.stat().st_mtime_ns, p.stat().st_size) for p in root.rglob("*")}
+
+
+def test_edit_reloads_and_shows_new_text(live: LiveServer, content: Path) -> None:
+    assert live.url.startswith("http://127.0.0.1:")
+    code, headers, page = get(live.url + "texts/a.html")
+    assert code == 200 and "rivers" in page
+    e0 = status(live)["epoch"]
+    write(content / "a.txt", "The first text now speaks of lakes.\n")
+    data = wait_reload(live, e0)
+    assert data["errors"] == []
+    page = get(live.url + "texts/a.html")[2]
+    assert "lakes" in page and "rivers" not in page
+    # only what the edit touches was rendered: the edited text (and the index)
+    assert live.last_report is not None and live.last_report.rendered == ["a"]
+    assert live.last_report.changed == [Path("a.txt")]
+
+
+def test_reload_script_is_injected_when_serving_never_written(live: LiveServer) -> None:
+    page = get(live.url + "texts/a.html")[2]
+    assert "/__edition/events" in page and page.index("<script>") < page.rindex("</body>")
+    on_disk = (live.out_dir / "texts" / "a.html").read_text(encoding="utf-8")
+    assert "__edition" not in on_disk
+    assert not live.out_dir.resolve().is_relative_to(live.content)
+
+
+def test_sse_event_stream_announces_reload(live: LiveServer, content: Path) -> None:
+    e0 = live.epoch
+    got: list[str] = []
+
+    def listen() -> None:
+        with urllib.request.urlopen(f"{live.url}__edition/events?epoch={e0}", timeout=TIMEOUT) as r:
+            assert r.headers["Content-Type"].startswith("text/event-stream")
+            for raw in r:
+                line = raw.decode("utf-8").rstrip("\n")
+                got.append(line)
+                if line.startswith("data:"):
+                    return
+
+    t = threading.Thread(target=listen)
+    t.start()
+    deadline = time.monotonic() + TIMEOUT
+    while not got and time.monotonic() < deadline:  # the stream is open (retry: line)
+        time.sleep(0.01)
+    write(content / "b.txt", "The second text speaks of valleys.\n")
+    t.join(TIMEOUT)
+    assert not t.is_alive()
+    assert "event: reload" in got
+    data = json.loads(next(x for x in got if x.startswith("data:"))[5:])
+    assert data["epoch"] > e0
+    assert "valleys" in get(live.url + "texts/b.html")[2]
+
+
+def test_broken_source_shows_overlay_then_fix_clears_it(live: LiveServer, content: Path, terminal: Terminal) -> None:
+    e0 = live.epoch
+    write(content / "a.txt", b"The first text speaks of rivers.\n\nBroken \xff byte.\n")
+    data = wait_reload(live, e0)
+    message = "a.txt:3: error: not UTF-8: byte 0xff at column 8; text skipped (save the file as UTF-8)"
+    assert message in data["errors"]
+    page = get(live.url + "texts/a.html")[2]
+    assert 'id="edition-overlay"' in page and message in page
+    assert "rivers" in page  # the last good version stays served
+    assert message in terminal.lines  # the terminal prints the same line
+    # the other pages carry the overlay too, and the server keeps running
+    assert message in get(live.url + "index.html")[2]
+    e1 = live.epoch
+    write(content / "a.txt", "Fixed text about streams.\n")
+    data = wait_reload(live, e1)
+    assert data["errors"] == []
+    page = get(live.url + "texts/a.html")[2]
+    assert "edition-overlay" not in page and "streams" in page
+
+
+def test_malformed_sidecar_yaml_shows_its_line(live: LiveServer, content: Path) -> None:
+    e0 = live.epoch
+    write(content / "b.yaml", "title: Text B\nlang: [en\n")
+    data = wait_reload(live, e0)
+    assert any(line.startswith("b.yaml:") and ": error: malformed YAML" in line for line in data["errors"]), data
+    page = get(live.url + "texts/b.html")[2]
+    assert "edition-overlay" in page and "mountains" in page
+    write(content / "b.yaml", "title: Text B renamed\nlang: en\n")
+    data = wait_reload(live, live.epoch)
+    assert data["errors"] == []
+    page = get(live.url + "texts/b.html")[2]
+    assert "Text B renamed" in page and "edition-overlay" not in page
+    assert "Text B renamed" in get(live.url + "index.html")[2]
+
+
+def test_template_edit_rerenders_without_rereading(live: LiveServer, content: Path) -> None:
+    assert live.site is not None
+    before = {rel: c.text for rel, c in live.site.cache.items()}
+    base = (PACKAGE_TEMPLATES / "base.html").read_text(encoding="utf-8")
+    assert "</footer>" in base
+    e0 = live.epoch
+    (content / "templates").mkdir()
+    write(content / "templates" / "base.html", base.replace("</footer>", "<p>OWN-TEMPLATE-MARK</p></footer>"))
+    wait_reload(live, e0)
+    deadline = time.monotonic() + TIMEOUT  # the directory and the file may arrive as two builds
+    while "OWN-TEMPLATE-MARK" not in get(live.url + "texts/a.html")[2] and time.monotonic() < deadline:
+        wait_reload(live, live.epoch)
+    assert "OWN-TEMPLATE-MARK" in get(live.url + "texts/b.html")[2]
+    assert live.last_report is not None and live.last_report.kind == "templates"
+    after = {rel: c.text for rel, c in live.site.cache.items()}
+    assert all(before[rel] is after[rel] for rel in before)  # no source was read again
+    assert "OWN-TEMPLATE-MARK" not in (content / "templates" / "base.html").read_text().replace("OWN-TEMPLATE-MARK", "")
+
+
+def test_template_syntax_error_keeps_last_good_site(live: LiveServer, content: Path) -> None:
+    (content / "templates").mkdir()
+    e0 = live.epoch
+    write(content / "templates" / "base.html", "<html><body>{% if %}</body></html>\n")
+    deadline = time.monotonic() + TIMEOUT
+    data = wait_reload(live, e0)
+    while not data["errors"] and time.monotonic() < deadline:
+        data = wait_reload(live, data["epoch"])
+    assert any("templates/base.html:1" in line and "template" in line for line in data["errors"]), data
+    assert "rivers" in get(live.url + "texts/a.html")[2]
+    os.remove(content / "templates" / "base.html")
+    data = wait_reload(live, live.epoch)
+    while data["errors"] and time.monotonic() < deadline:
+        data = wait_reload(live, data["epoch"])
+    assert data["errors"] == []
+
+
+def test_deleted_and_new_source(live: LiveServer, content: Path) -> None:
+    e0 = live.epoch
+    os.remove(content / "b.txt")
+    os.remove(content / "b.yaml")
+    wait_reload(live, e0)
+    assert get(live.url + "texts/b.html")[0] == 404
+    assert "Text B" not in get(live.url + "index.html")[2]
+    assert not (live.out_dir / "tei" / "b.xml").exists()
+    e1 = live.epoch
+    write(content / "c.yaml", "title: Text C\nlang: en\n")
+    write(content / "c.txt", "A new text about the sea.\n")
+    wait_reload(live, e1)
+    deadline = time.monotonic() + TIMEOUT
+    while get(live.url + "texts/c.html")[0] != 200 and time.monotonic() < deadline:
+        wait_reload(live, live.epoch)
+    code, _, page = get(live.url + "texts/c.html")
+    assert code == 200 and "the sea" in page and "Text C" in page
+    assert "Text C" in get(live.url + "index.html")[2]
+
+
+def test_editor_temp_files_are_ignored_and_atomic_save_works(live: LiveServer, content: Path) -> None:
+    builds = live.builds
+    for name in (".a.txt.swp", "a.txt~", ".#a.txt", "4913", "#a.txt#"):
+        write(content / name, "scratch\n")
+    time.sleep(0.4)  # several debounce periods: nothing may be rebuilt
+    assert live.builds == builds
+    assert get(live.url + "texts/4913.html")[0] == 404
+    # an atomic save: write a temporary file, rename it over the source
+    e0 = live.epoch
+    tmp = content / ".a.txt.tmp123"
+    write(tmp, "Saved atomically: deltas.\n")
+    os.replace(tmp, content / "a.txt")
+    wait_reload(live, e0)
+    assert "deltas" in get(live.url + "texts/a.html")[2]
+
+
+def test_save_storm_is_debounced(live: LiveServer, content: Path) -> None:
+    builds = live.builds
+    e0 = live.epoch
+    for i in range(30):
+        write(content / "a.txt", f"Version {i} of the text.\n")
+    wait_reload(live, e0)
+    deadline = time.monotonic() + TIMEOUT
+    while "Version 29 " not in get(live.url + "texts/a.html")[2] and time.monotonic() < deadline:
+        wait_reload(live, live.epoch)
+    assert "Version 29 " in get(live.url + "texts/a.html")[2]
+    assert live.builds - builds <= 3
+
+
+@pytest.mark.parametrize("raw", [
+    "/../../../../etc/passwd",
+    "/texts/../../edition.yaml",
+    "/%2e%2e/%2e%2e/etc/passwd",
+    "/%2E%2E%2Fedition.yaml",
+    "/texts/..%2f..%2fedition.yaml",
+    "/..%5c..%5cetc%5cpasswd",
+    "/texts\\..\\..\\a.txt",
+    "/%252e%252e/edition.yaml",
+    "/%00",
+    "/%ff%fe",
+])
+def test_traversal_is_refused(live: LiveServer, raw: str) -> None:
+    host, port = live.url.split("//")[1].rstrip("/").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT)
+    conn.request("GET", raw)
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    assert resp.status in (400, 404)
+    assert b"root:" not in body and b"Live test" not in body
+
+
+def test_safe_path() -> None:
+    assert safe_path("/texts/a.html") == "texts/a.html"
+    assert safe_path("/") == ""
+    assert safe_path("/texts/") == "texts/"
+    assert safe_path("/%E5%85%B3.html") == "关.html"
+    for bad in ("/../x", "/a/../../x", "/%2e%2e/x", "/a%2fb", "/a%5cb", "/a\\b", "/.%2e/x", "/%zz/../x"):
+        assert safe_path(bad) is None, bad
+
+
+def test_content_types_and_loopback(live: LiveServer) -> None:
+    expected = {
+        "index.html": "text/html; charset=utf-8",
+        "texts/a.html": "text/html; charset=utf-8",
+        "tei/a.xml": "application/xml; charset=utf-8",
+        "links.json": "application/json; charset=utf-8",
+        "assets/style.css": "text/css; charset=utf-8",
+        "sources/a.txt": "text/plain; charset=utf-8",
+        "__edition/status": "application/json; charset=utf-8",
+    }
+    for rel, ctype in expected.items():
+        code, headers, _ = get(live.url + rel)
+        assert code == 200, rel
+        assert headers["Content-Type"] == ctype, rel
+    code, headers, page = get(live.url + "texts")  # a directory without index.html: redirected, then 404
+    assert code == 404 and headers["Content-Type"] == "text/html; charset=utf-8" and "/__edition/" in page
+    assert live.url.startswith("http://127.0.0.1:")
+
+
+def test_quotation_neighbours_are_rerendered(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The edited text and the texts linked to it by quotations are rendered again; others are not.
+    Quotation detection is replaced by a tiny fake: texts sharing the word 'shared' are linked."""
+
+    def fake_detect(edition) -> None:  # type: ignore[no-untyped-def]
+        have = sorted(tid for tid, tx in edition.texts.items()
+                      if "shared" in "".join(tx.root.itertext()))
+        edition.links = [
+            Link(f"l{i}", "verbatim", 1.0, Passage(a, "p1", "shared"), Passage(b, "p1", "shared"))
+            for i, (a, b) in enumerate(zip(have, have[1:]))
+        ]
+
+    monkeypatch.setattr(pipeline, "ACROSS", pipeline.Ruler([("quotations", fake_detect)]))
+    content = make_edition(tmp_path, {**FILES, "a.txt": "A shared passage.\n", "b.txt": "B shared passage.\n",
+                                      "c.txt": "C alone.\n", "c.yaml": "title: Text C\nlang: en\n"})
+    with LiveServer(content, "127.0.0.1", 0, debounce=0.05, out=lambda s: None) as live:
+        e0 = live.epoch
+        write(content / "a.txt", "A shared passage, edited.\n")
+        wait_reload(live, e0)
+        assert live.last_report is not None and live.last_report.rendered == ["a", "b"]
+        e1 = live.epoch
+        write(content / "c.txt", "C alone, edited.\n")
+        wait_reload(live, e1)
+        assert live.last_report.rendered == ["c"]
+
+
+def test_stop_leaves_no_threads_no_temp_dir_and_content_untouched(content: Path) -> None:
+    before_threads = set(threading.enumerate())
+    before = snapshot(content)
+    live = LiveServer(content, "127.0.0.1", 0, debounce=0.05, out=lambda s: None).start()
+    tmp = live.out_dir.parent
+    # hold an event stream and a long-poll open while stopping
+    streams = [urllib.request.urlopen(f"{live.url}__edition/events?epoch={live.epoch}", timeout=TIMEOUT)]
+    poller = threading.Thread(target=get, args=(f"{live.url}__edition/livereload/{live.epoch}?timeout=30",))
+    poller.start()
+    time.sleep(0.05)
+    t0 = time.monotonic()
+    live.stop()
+    poller.join(TIMEOUT)
+    assert time.monotonic() - t0 < 5
+    for s in streams:
+        s.close()
+    assert not tmp.exists()
+    leftover = [t for t in threading.enumerate() if t not in before_threads and t.is_alive()]
+    assert leftover == []
+    assert snapshot(content) == before
+
+
+def test_command_line_serve_and_sigint(content: Path, tmp_path: Path) -> None:
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmpdir), "PYTHONUNBUFFERED": "1"}
+    root = Path(__file__).resolve().parent.parent
+    env["PYTHONPATH"] = str(root) + os.pathsep + env.get("PYTHONPATH", "")
+    with subprocess.Popen([sys.executable, "-m", "edition", "serve", str(content), "--port", "0"],
+                          stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env, text=True) as proc:
+        try:
+            url = None
+            deadline = time.monotonic() + TIMEOUT
+            lines = []
+            assert proc.stderr is not None
+            while url is None and time.monotonic() < deadline:
+                line = proc.stderr.readline()
+                if not line:
+                    break
+                lines.append(line)
+                if " at http://127.0.0.1:" in line:
+                    url = line.split(" at ", 1)[1].split()[0]
+            assert url, lines
+            code, _, page = get(url + "texts/a.html")
+            assert code == 200 and "rivers" in page
+            assert list(tmpdir.iterdir())  # the site is built in the temporary directory
+            proc.send_signal(signal.SIGINT)
+            rest = proc.communicate(timeout=TIMEOUT)[1]
+            assert proc.returncode == 0, lines + [rest]
+            assert "Traceback" not in rest
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert list(tmpdir.iterdir()) == []
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url, timeout=2)
