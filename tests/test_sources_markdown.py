@@ -23,12 +23,21 @@ HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures" / "markdown"
 CASES = read_fixture_file(FIXTURES / "md_to_tei.txt")
 REPO = HERE.parent
-SEED_CANDIDATES = [REPO / "content" / "trotskyism-commentaries.md", REPO.parent / "shared" / "seeds" / "001_75bd1c766fef4f3d.txt"]
+SEED_CANDIDATES = [
+    REPO / "content" / "trotskyism-commentaries.md",
+    REPO.parent / "shared" / "seeds" / "001_75bd1c766fef4f3d.txt",
+]
 
 
 def source(text: str, name: str = "a.md", lang: str = "zh") -> SourceFile:
     _fm, body_line = split_front_matter(text)
-    return SourceFile(rel=Path(name), path=Path("/nonexistent") / name, text=text, meta=TextMeta(title="t", lang=lang), body_line=body_line)
+    return SourceFile(
+        rel=Path(name),
+        path=Path("/nonexistent") / name,
+        text=text,
+        meta=TextMeta(title="t", lang=lang),
+        body_line=body_line,
+    )
 
 
 def read(text: str, name: str = "a.md") -> tuple[ReadResult, Diagnostics]:
@@ -97,7 +106,11 @@ def test_seed_articles(seed):
         "人民内部矛盾还是敌我矛盾：斯大林主义和托洛茨基主义的分歧",
         "对托派及其他机会主义者的斗争",
     ]
-    assert [a.findtext("tei:byline/tei:docAuthor", namespaces=NS) for a in articles] == ["暴躁皮皮", "米宁", "印共（毛）"]
+    assert [a.findtext("tei:byline/tei:docAuthor", namespaces=NS) for a in articles] == [
+        "暴躁皮皮",
+        "米宁",
+        "印共（毛）",
+    ]
     assert [a.find("tei:bibl[@type='source']/tei:ref", NS).get("target") for a in articles] == [
         "https://zhuanlan.zhihu.com/p/425112851",
         "https://mapleshade20.github.io/books/renwu/",
@@ -133,7 +146,9 @@ def test_seed_no_tags_and_lines(seed):
     result, _ = seed
     xml = etree.tostring(result.text, encoding="unicode")
     assert "{%" not in xml and "%}" not in xml
-    for el in body_of(result).iter(*(f"{{{TEI_NS}}}{n}" for n in ("p", "head", "div", "quote", "byline", "bibl"))):
+    for el in body_of(result).iter(
+        *(f"{{{TEI_NS}}}{n}" for n in ("p", "head", "div", "quote", "byline", "bibl"))
+    ):
         assert el.get(ED_LINE), etree.tostring(el, encoding="unicode")[:80]
     p = body_of(result).find(".//tei:p", NS)
     assert p.get(ED_LINE) == "18" and p.text.startswith("网上看到一篇")
@@ -163,7 +178,10 @@ def test_unclosed_tag_block_warns_with_line():
 
 
 def test_unknown_tags_warn_and_vanish():
-    text = "Intro {% fa fa-star %} text.\n\n{% include foo.html %}\n\n{% endnote %}\n\n{% mytag x %}\ninner\n{% endmytag %}\n"
+    text = (
+        "Intro {% fa fa-star %} text.\n\n{% include foo.html %}\n\n{% endnote %}\n\n"
+        "{% mytag x %}\ninner\n{% endmytag %}\n"
+    )
     result, diags = read(text)
     msgs = [str(d) for d in diags]
     assert any(m.startswith("a.md:1: warning:") and "fa" in m for m in msgs), msgs
@@ -262,9 +280,11 @@ def _document(result: ReadResult) -> etree._Element:
 
 
 def test_all_output_is_valid_tei(rng, seed):
-    inputs = [("seed", seed[0])] + [(c.id, read(c.input)[0]) for c in CASES] + [
-        (f"fatal-{i}", read(x)[0]) for i, x in enumerate(FATAL)
-    ]
+    inputs = (
+        [("seed", seed[0])]
+        + [(c.id, read(c.input)[0]) for c in CASES]
+        + [(f"fatal-{i}", read(x)[0]) for i, x in enumerate(FATAL)]
+    )
     bad = []
     for name, result in inputs:
         doc = _document(result)

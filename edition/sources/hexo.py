@@ -156,7 +156,7 @@ def _block_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         raw.block = True
     else:
         old_parent, old_max = state.parentType, state.lineMax
-        state.parentType = "hexo"  # type: ignore[assignment]
+        state.parentType = "hexo"
         state.lineMax = close
         state.md.block.tokenize(state, start + 1, close)
         state.parentType, state.lineMax = old_parent, old_max

@@ -137,7 +137,8 @@ class MarkdownReader(Reader):
         except Exception as exc:  # noqa: BLE001 - a reader must never take the build down
             diags.error(
                 src.loc(src.body_line),
-                f"the Markdown reader failed ({type(exc).__name__}: {exc}); the text is kept as plain paragraphs",
+                f"the Markdown reader failed ({type(exc).__name__}: {exc}); "
+                "the text is kept as plain paragraphs",
                 "reader-failed",
             )
             return _fallback(src)
@@ -181,7 +182,7 @@ class _Builder:
     def warn(self, line: int | None, message: str, code: str) -> None:
         self.diags.warning(self.src.loc(line), message, code)
 
-    def block(self, tag: str, node: SyntaxTreeNode | None, **attrs: str) -> etree._Element:
+    def block(self, tag: str, node: SyntaxTreeNode | None, **attrs: str | None) -> etree._Element:
         el = etree.Element(t(tag), {k: v for k, v in attrs.items() if v is not None})
         set_line(el, self.line(node))
         return el
@@ -230,7 +231,7 @@ class _Builder:
             return []
         level = min(attributed)
         out: list[etree._Element] = []
-        for n, (lvl, div) in enumerate((x for x in self.divs if x[0] == level), start=1):
+        for n, (_lvl, div) in enumerate((x for x in self.divs if x[0] == level), start=1):
             div.set("type", "article")
             div.set(ED_SCOPE, f"article-{n}")
             out.append(_repost_bibl(div, n))
@@ -253,7 +254,11 @@ class _Builder:
             self, f"_block_{node.type}", None
         )
         if handler is None:
-            self.warn(self.line(node), f"Markdown element '{node.type}' is not supported; kept as text", "md-unknown")
+            self.warn(
+                self.line(node),
+                f"Markdown element '{node.type}' is not supported; kept as text",
+                "md-unknown",
+            )
             p = self.block("p", node)
             append_text(p, node.content or "")
             if not is_empty(p):
@@ -322,7 +327,9 @@ class _Builder:
             parent.append(quote)
 
     def _list(self, node: SyntaxTreeNode, parent: etree._Element, ordered: bool) -> None:
-        attrs = {"type": "ordered", "rend": "numbered"} if ordered else {"type": "unordered", "rend": "bulleted"}
+        attrs = (
+            {"type": "ordered", "rend": "numbered"} if ordered else {"type": "unordered", "rend": "bulleted"}
+        )
         lst = self.block("list", node, **attrs)
         start = int(node.attrs.get("start", 1)) if ordered else 1
         for i, item in enumerate(node.children):
@@ -400,17 +407,24 @@ class _Builder:
         if node.meta.get("unclosed"):
             self.warn(
                 line,
-                f"tag block {{% {name} %}} is not closed (no {{% end{name} %}}); it is taken to end at the next blank line",
+                f"tag block {{% {name} %}} is not closed (no {{% end{name} %}}); "
+                "it is taken to end at the next blank line",
                 "md-tag-unclosed",
             )
         if name in hexo.TRANSPARENT_TAGS:
             if name not in ("raw", "verbatim"):
-                self.warn(line, f"Liquid tag {{% {name} %}} has no meaning here; its content is kept", "md-tag-liquid")
+                self.warn(
+                    line,
+                    f"Liquid tag {{% {name} %}} has no meaning here; its content is kept",
+                    "md-tag-liquid",
+                )
             for c in node.children:
                 self.convert(c, parent, flow)
             return
         if name in hexo.DROPPED_TAGS:
-            self.diags.info(self.src.loc(line), f"{{% {name} %}} block left out of the text", "md-tag-dropped")
+            self.diags.info(
+                self.src.loc(line), f"{{% {name} %}} block left out of the text", "md-tag-dropped"
+            )
             return
         if name in hexo.CODE_TAGS:
             raw = node.children[0] if node.children else None
@@ -421,7 +435,9 @@ class _Builder:
             self.tag_quote(node, parent, name, args)
             return
         if name not in hexo.ADMONITION_TAGS:
-            self.warn(line, f"unknown tag block {{% {name} %}}: its content is kept in a note", "md-tag-unknown")
+            self.warn(
+                line, f"unknown tag block {{% {name} %}}: its content is kept in a note", "md-tag-unknown"
+            )
         children = list(node.children)
         if flow and _at_div_top(parent):
             # attribution paragraphs (作者：…, 转载自：…) become byline/bibl of the division
@@ -480,7 +496,12 @@ class _Builder:
     def _block_hexo_tag(self, node: SyntaxTreeNode, parent: etree._Element, flow: bool) -> None:
         p = self.block("p", node)
         self.hexo_inline(node, p, self.line(node))
-        if len(p) == 1 and local(p[0]) == "figure" and not (p.text or "").strip() and not (p[0].tail or "").strip():
+        if (
+            len(p) == 1
+            and local(p[0]) == "figure"
+            and not (p.text or "").strip()
+            and not (p[0].tail or "").strip()
+        ):
             fig = p[0]
             set_line(fig, self.line(node))
             parent.append(fig)
@@ -521,7 +542,7 @@ class _Builder:
             return False
         bylines, dates, sources = [], [], []
         for kind, el, line in lines:
-            key = el.attrib.pop("key")
+            key = str(el.attrib.pop("key"))
             if kind in ("author", "by", "translator", "editor"):
                 byline = set_line(E.byline(key), line)
                 role = {"translator": "translator", "editor": "editor"}.get(kind)
@@ -542,7 +563,9 @@ class _Builder:
                 if m:
                     y, mo, da = m.group(1), int(m.group(2)), m.group(3)
                     if 1 <= mo <= 12:
-                        d.set("when", f"{y}-{mo:02d}" + (f"-{int(da):02d}" if da and 1 <= int(da) <= 31 else ""))
+                        d.set(
+                            "when", f"{y}-{mo:02d}" + (f"-{int(da):02d}" if da and 1 <= int(da) <= 31 else "")
+                        )
                 move_content(el, d)
                 dates.append(d)
             else:
@@ -554,13 +577,15 @@ class _Builder:
             parent.append(el)
         return True
 
-    def attribution_bibl(self, lines: list[tuple[str, etree._Element, int | None]], node: SyntaxTreeNode) -> etree._Element:
+    def attribution_bibl(
+        self, lines: list[tuple[str, etree._Element, int | None]], node: SyntaxTreeNode
+    ) -> etree._Element:
         """Attribution lines in the middle of a division: one ``bibl``, a line each."""
         bibl = self.block("bibl", node, type="source")
         for i, (kind, el, _line) in enumerate(lines):
             if i:
                 bibl.append(E.lb())
-            append_text(bibl, el.attrib.pop("key"))
+            append_text(bibl, str(el.attrib.pop("key")))
             if kind in ("author", "by"):
                 for name, sep in _names(el):
                     move_content(name, etree.SubElement(bibl, t("author")))
@@ -702,7 +727,18 @@ class _Builder:
             if rest:
                 append_text(etree.SubElement(fig, t("figDesc")), " ".join(rest))
             el.append(fig)
-        elif name in ("link", "post_link", "asset_link", "btn", "button", "iframe", "youtube", "vimeo", "bilibili", "video"):
+        elif name in (
+            "link",
+            "post_link",
+            "asset_link",
+            "btn",
+            "button",
+            "iframe",
+            "youtube",
+            "vimeo",
+            "bilibili",
+            "video",
+        ):
             target = urls[0] if urls else (words[0] if name in ("post_link", "asset_link") and words else "")
             label = " ".join(w for w in words if w != target and w not in ("true", "false")) or target
             ref = etree.SubElement(el, t("ref"))
@@ -802,4 +838,4 @@ def _repost_bibl(div: etree._Element, n: int) -> etree._Element:
         if d.get("when"):
             date.set("when", d.get("when", ""))
         bibl.append(date)
-    return bibl
+    return bibl  # type: ignore[no-any-return]
