@@ -1,8 +1,27 @@
-"""Edition-wide pages and files: links.json, the links page, 404, sitemap, robots.txt, feed."""
+"""Edition-wide pages and files: links.json, the links page and its side-by-side
+pages, the search page, 404, sitemap.xml, robots.txt and the Atom feed.
+
+Everything here is deterministic: no build time, no random order (issue 6: two
+builds of the same sources are byte-identical). Dates in the feed come from the
+texts' own dates.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import quoteattr
+
+from markupsafe import Markup, escape
+
+from .model import Link, Passage
+from .render.html import CiteInfo
+from .render.templates import render_page
+from .tei import text_content
 
 if TYPE_CHECKING:
     from .site import SiteWriter
@@ -10,6 +29,39 @@ if TYPE_CHECKING:
 
 def write_all(writer: SiteWriter) -> None:
     links_json(writer)
+    links_pages(writer)
+    search_page(writer)
+    not_found(writer)
+    feed(writer)
+    sitemap(writer)  # last: it lists every page written before it
+    robots(writer)
+
+
+# -- links.json ---------------------------------------------------------------------------
+
+
+def links_json_data(writer: SiteWriter) -> dict[str, Any]:
+    """The ``links.json`` contract of issue 4 (version 1), built from the edition's links."""
+    edition = writer.edition
+    texts = [
+        {"id": tid, "source": tx.source.as_posix(), "title": tx.meta.title, "lang": tx.meta.lang,
+         "url": writer.plan.url(tid)}
+        for tid, tx in sorted(edition.texts.items())
+    ]
+
+    def side(p: Passage) -> dict[str, Any]:
+        return {"text": p.text, "anchor": p.anchor, "quote": p.quote, "url": writer.plan.url(p.text, p.anchor)}
+
+    links = [
+        {"id": ln.id, "kind": ln.kind, "score": ln.score, "direction": ln.direction, "a": side(ln.a), "b": side(ln.b)}
+        for ln in valid_links(writer)
+    ]
+    return {"version": 1, "texts": texts, "links": links}
+
+
+def valid_links(writer: SiteWriter) -> list[Link]:
+    texts = writer.edition.texts
+    return [ln for ln in writer.edition.links if ln.a.text in texts and ln.b.text in texts]
 
 
 def links_json(writer: SiteWriter) -> None:
@@ -19,10 +71,327 @@ def links_json(writer: SiteWriter) -> None:
     try:
         from . import quotations
     except ImportError:  # pragma: no cover
-        return
-
-    def url_for(text_id: str, anchor: str) -> str:
-        return writer.plan.url(text_id, anchor)
-
-    data = quotations.links_json(edition, edition.links, url_for)
+        quotations = None  # type: ignore[assignment]
+    make = getattr(quotations, "links_json", None)
+    if make is not None:
+        data = make(edition, edition.links, lambda tid, anchor: writer.plan.url(tid, anchor))
+    else:  # the quotations package does not provide its writer (yet): same contract, written here
+        data = links_json_data(writer)
     writer.write("links.json", export.dumps(data))
+
+
+# -- small helpers -------------------------------------------------------------------------
+
+
+def page(writer: SiteWriter, url: str, template: str, title: str, lang: str | None = None, **ctx: Any) -> None:
+    from .site import relative
+
+    base = writer.base(url, title, lang or ui_lang(writer))
+    base["breadcrumbs"] = [] if url in ("index.html", "404.html") else [
+        {"title": writer.config.title, "url": relative(url, "index.html")}]
+    base.update(ctx)  # type: ignore[typeddict-item]
+    writer.write(url, render_page(writer.env, template, base, writer.config, writer.diags))
+
+
+def ui_lang(writer: SiteWriter) -> str:
+    return (writer.config.languages or ("en",))[0]
+
+
+def passage_url(writer: SiteWriter, p: Passage) -> str:
+    """Site-relative URL of a passage: its quotation seg if it has one, else its anchor."""
+    from .site import _seg_for
+
+    text = writer.edition.texts[p.text]
+    return writer.plan.url(p.text, _seg_for(text, p) or p.anchor)
+
+
+def compare_url(link: Link) -> str:
+    return f"links/{safe_id(link.id)}.html"
+
+
+def safe_id(s: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", s).strip("-") or "link"
+
+
+def quoting_side(link: Link) -> tuple[Passage, Passage]:
+    """(the passage that quotes, the passage quoted); ``a`` first when the direction is unknown."""
+    return (link.b, link.a) if link.direction == "b->a" else (link.a, link.b)
+
+
+# -- the links page ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Pair:
+    quoting: str
+    quoted: str
+    directed: bool
+    links: list[Link] = field(default_factory=list)
+
+    @property
+    def mean_score(self) -> float:
+        return sum(ln.score for ln in self.links) / len(self.links)
+
+    @property
+    def kinds(self) -> str:
+        counts: dict[str, int] = defaultdict(int)
+        for ln in self.links:
+            counts[ln.kind] += 1
+        return ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
+
+
+SORTS = {
+    "links.html": ("count", "most links first"),
+    "links-by-text.html": ("text", "by title of the quoting text"),
+    "links-by-score.html": ("score", "highest mean score first"),
+}
+"""The links page in each order: sorting works with JavaScript off (one page per order)."""
+
+
+def pairs_of(writer: SiteWriter) -> list[Pair]:
+    pairs: dict[tuple[str, str, bool], Pair] = {}
+    for ln in valid_links(writer):
+        quoting, quoted = quoting_side(ln)
+        key = (quoting.text, quoted.text, ln.direction is not None)
+        if ln.direction is None and key[0] > key[1]:
+            key = (quoted.text, quoting.text, False)
+        pairs.setdefault(key, Pair(key[0], key[1], key[2])).links.append(ln)
+    return list(pairs.values())
+
+
+def sort_pairs(pairs: list[Pair], how: str, titles: dict[str, str]) -> list[Pair]:
+    if how == "text":
+        return sorted(pairs, key=lambda p: (titles[p.quoting], titles[p.quoted]))
+    if how == "score":
+        return sorted(pairs, key=lambda p: (-p.mean_score, titles[p.quoting], titles[p.quoted]))
+    return sorted(pairs, key=lambda p: (-len(p.links), titles[p.quoting], titles[p.quoted]))
+
+
+def excerpt_of(s: str, n: int = 140) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= n else s[: n - 1].rstrip() + "…"
+
+
+def links_pages(writer: SiteWriter) -> None:
+    from .site import relative
+
+    edition = writer.edition
+    titles = {tid: tx.meta.title for tid, tx in edition.texts.items()}
+    langs = {tid: tx.meta.lang for tid, tx in edition.texts.items()}
+    pairs = pairs_of(writer)
+    svg = network_svg(writer, pairs)
+    for url, (how, label) in SORTS.items():
+        rows = []
+        for p in sort_pairs(pairs, how, titles):
+            items = []
+            for ln in sorted(p.links, key=lambda x: (-x.score, x.id)):
+                qg, qd = quoting_side(ln)
+                items.append({
+                    "id": ln.id, "kind": ln.kind, "score": f"{ln.score:.2f}",
+                    "quoting": {"excerpt": excerpt_of(qg.quote), "lang": langs[qg.text],
+                                "url": relative(url, passage_url(writer, qg))},
+                    "quoted": {"excerpt": excerpt_of(qd.quote), "lang": langs[qd.text],
+                               "url": relative(url, passage_url(writer, qd))},
+                    "compare": relative(url, compare_url(ln)),
+                })
+            rows.append({
+                "quoting": titles[p.quoting], "quoted": titles[p.quoted], "directed": p.directed,
+                "quoting_lang": langs[p.quoting], "quoted_lang": langs[p.quoted],
+                "quoting_url": relative(url, writer.plan.url(p.quoting)),
+                "quoted_url": relative(url, writer.plan.url(p.quoted)),
+                "count": len(p.links), "kinds": p.kinds, "score": f"{p.mean_score:.2f}", "links": items,
+                "anchor": f"pair-{safe_id(p.quoting)}--{safe_id(p.quoted)}",
+            })
+        sorts = [{"url": u, "label": lab, "key": k, "current": u == url} for u, (k, lab) in SORTS.items()]
+        page(writer, url, "links.html", "Quotations", rows=rows, sort=how, sorts=sorts, svg=svg,
+             total=sum(len(p.links) for p in pairs))
+    for ln in valid_links(writer):
+        compare_page(writer, ln)
+
+
+def network_svg(writer: SiteWriter, pairs: list[Pair]) -> Markup:
+    """The texts on a circle, one line per pair of texts (wider: more links; arrow: who quotes whom).
+
+    A static picture made at build time; every node links to its text."""
+    texts = sorted(writer.edition.texts.values(), key=lambda x: (x.meta.date or "9999", x.id))
+    if not texts:
+        return Markup("")
+    w, h, r = 640, 420, 150
+    cx, cy = w / 2, h / 2
+    pos: dict[str, tuple[float, float]] = {}
+    for i, tx in enumerate(texts):
+        a = -math.pi / 2 + 2 * math.pi * i / len(texts)
+        pos[tx.id] = (round(cx + r * math.cos(a), 1), round(cy + r * math.sin(a), 1))
+    out = [f'<svg class="network" viewBox="0 0 {w} {h}" role="img" aria-labelledby="net-title net-desc" '
+           f'xmlns="http://www.w3.org/2000/svg">',
+           '<title id="net-title">Network of quotations between the texts</title>',
+           f'<desc id="net-desc">{len(texts)} texts; {len(pairs)} pairs of texts share quotations.</desc>',
+           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
+           'orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="currentColor"/></marker></defs>']
+    for p in pairs:
+        (x1, y1), (x2, y2) = pos[p.quoting], pos[p.quoted]
+        if p.quoting == p.quoted:  # quotations inside one text (the works of a volume): a loop
+            out.append(f'<path class="edge" d="M{x1} {y1} c-40 -60 40 -60 0 0" stroke-width="{1 + math.log2(len(p.links)):.1f}" '
+                       f'fill="none"><title>{xml_escape(p.quoting)}: {len(p.links)} inside the text</title></path>')
+            continue
+        # stop the line at the edge of the node circle
+        dx, dy = x2 - x1, y2 - y1
+        d = math.hypot(dx, dy) or 1
+        sx, sy = x1 + dx / d * 14, y1 + dy / d * 14
+        ex, ey = x2 - dx / d * 14, y2 - dy / d * 14
+        marker = ' marker-end="url(#arrow)"' if p.directed else ""
+        out.append(f'<line class="edge" x1="{sx:.1f}" y1="{sy:.1f}" x2="{ex:.1f}" y2="{ey:.1f}" '
+                   f'stroke-width="{1 + math.log2(len(p.links)):.1f}"{marker}>'
+                   f'<title>{len(p.links)} link(s)</title></line>')
+    from .site import relative
+
+    for tx in texts:
+        x, y = pos[tx.id]
+        anchor = "end" if x < cx - 1 else ("start" if x > cx + 1 else "middle")
+        lx = x + (-20 if anchor == "end" else 20 if anchor == "start" else 0)
+        ly = y + (0 if anchor != "middle" else (-22 if y < cy else 30))
+        label = excerpt_of(tx.meta.title, 34)
+        out.append(f'<a href={quoteattr(relative("links.html", writer.plan.url(tx.id)))}>'
+                   f'<circle class="node" cx="{x}" cy="{y}" r="12"/>'
+                   f'<text x="{lx}" y="{ly + 5}" text-anchor="{anchor}" lang={quoteattr(tx.meta.lang)}>{xml_escape(label)}</text></a>')
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def _marked(writer: SiteWriter, p: Passage) -> Markup:
+    """The whole element that holds the passage, the passage itself marked."""
+    text = writer.edition.texts[p.text]
+    found = text.root.xpath("//*[@xml:id=$id]", id=p.anchor)
+    whole = " ".join(text_content(found[0]).split()) if found else p.quote
+    quote = " ".join(p.quote.split())
+    at = whole.find(quote)
+    if at < 0:
+        return Markup(f'<mark class="quotation">{escape(p.quote)}</mark>')
+    return Markup(f"{escape(whole[:at])}<mark class=\"quotation\">{escape(quote)}</mark>{escape(whole[at + len(quote):])}")
+
+
+def compare_page(writer: SiteWriter, link: Link) -> None:
+    """A passage and the passage that quotes it side by side (two columns on wide screens)."""
+    from .site import relative
+
+    url = compare_url(link)
+    qg, qd = quoting_side(link)
+    sides = []
+    for role, p in ((("Quoting" if link.direction else "Passage A"), qg), (("Quoted" if link.direction else "Passage B"), qd)):
+        tx = writer.edition.texts[p.text]
+        page_url = writer.plan.anchor_page.get(p.text, {}).get(p.anchor, writer.plan.url(p.text))
+        work = next((pg.title for pg in writer.plan.pages[p.text][1:] if pg.url == page_url), None)
+        sides.append({"role": role, "title": tx.meta.title, "work": work, "lang": tx.meta.lang,
+                      "authors": ", ".join(tx.meta.authors), "date": tx.meta.date,
+                      "html": _marked(writer, p), "url": relative(url, passage_url(writer, p))})
+    title = f"{writer.edition.texts[qg.text].meta.title} ↔ {writer.edition.texts[qd.text].meta.title}"
+    page(writer, url, "compare.html", excerpt_of(title, 120), sides=sides,
+         link={"kind": link.kind, "score": f"{link.score:.2f}", "direction": link.direction, "id": link.id},
+         links_url=relative(url, "links.html"))
+
+
+# -- search, 404 ---------------------------------------------------------------------------
+
+
+def search_page(writer: SiteWriter) -> None:
+    page(writer, "search.html", "search.html", "Search")
+
+
+def not_found(writer: SiteWriter) -> None:
+    """404.html is served for any missing path, so relative links would break below the
+    root: it links from the site's own path (the path of ``base_url``), or ``/``."""
+    from urllib.parse import urlsplit
+
+    root = urlsplit(writer.config.base_url).path or "/" if writer.config.base_url else "/"
+    base = writer.base("404.html", "Page not found", ui_lang(writer))
+    base["root"] = root if root.endswith("/") else root + "/"
+    base["canonical"] = ""
+    writer.write("404.html", render_page(writer.env, "404.html", base, writer.config, writer.diags))
+
+
+# -- feed, sitemap, robots -----------------------------------------------------------------
+
+
+def atom_date(date: str | None) -> str:
+    """``1927`` -> ``1927-01-01T00:00:00Z`` (Atom wants a full timestamp)."""
+    d = (date or "1970")[:10]
+    parts = d.split("-")
+    while len(parts) < 3:
+        parts.append("01")
+    return "-".join(parts) + "T00:00:00Z"
+
+
+def feed(writer: SiteWriter) -> None:
+    """An Atom feed of the texts (newest by date first). Ids and links are absolute when
+    ``base_url`` is set, as Atom wants; otherwise relative to the feed."""
+    cfg = writer.config
+    base = cfg.base_url
+    texts = sorted(writer.edition.texts.values(), key=lambda x: (x.meta.date or "", x.id), reverse=True)
+    updated = max((atom_date(x.meta.date) for x in texts), default=atom_date(None))
+    feed_id = base or f"urn:edition:{safe_id(cfg.title)}"
+    lines = ['<?xml version="1.0" encoding="utf-8"?>',
+             f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(ui_lang(writer))}>',
+             f"<title>{xml_escape(cfg.title)}</title>"]
+    if cfg.subtitle:
+        lines.append(f"<subtitle>{xml_escape(cfg.subtitle)}</subtitle>")
+    lines += [f"<id>{xml_escape(feed_id)}</id>", f"<updated>{updated}</updated>",
+              f'<link rel="self" href={quoteattr(base + "feed.xml")}/>',
+              f'<link rel="alternate" type="text/html" href={quoteattr(base + "index.html")}/>']
+    for name in list(cfg.editors) or [cfg.publisher or "The editors"]:
+        lines.append(f"<author><name>{xml_escape(name)}</name></author>")
+    for tx in texts:
+        url = base + writer.plan.url(tx.id)
+        summary = tx.meta.description or tx.meta.source or ""
+        lines.append(f"<entry xml:lang={quoteattr(tx.meta.lang)}>")
+        lines.append(f"<title>{xml_escape(tx.meta.title)}</title>")
+        lines.append(f"<id>{xml_escape(url if base else 'urn:edition:' + safe_id(cfg.title) + ':' + tx.id)}</id>")
+        lines.append(f'<link rel="alternate" type="text/html" href={quoteattr(url)}/>')
+        lines.append(f"<updated>{atom_date(tx.meta.date)}</updated>")
+        for a in tx.meta.authors:
+            lines.append(f"<author><name>{xml_escape(a)}</name></author>")
+        if summary:
+            lines.append(f"<summary>{xml_escape(' '.join(summary.split()))}</summary>")
+        lines.append("</entry>")
+    lines.append("</feed>")
+    writer.write("feed.xml", "\n".join(lines) + "\n")
+
+
+def sitemap(writer: SiteWriter) -> None:
+    """sitemap.xml lists every HTML page (absolute URLs: only with ``base_url``)."""
+    base = writer.config.base_url
+    if not base:
+        return
+    pages = sorted(p for p in writer.written if p.endswith(".html") and p != "404.html")
+    lines = ['<?xml version="1.0" encoding="utf-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines += [f"<url><loc>{xml_escape(base + p)}</loc></url>" for p in pages]
+    lines.append("</urlset>")
+    writer.write("sitemap.xml", "\n".join(lines) + "\n")
+
+
+def robots(writer: SiteWriter) -> None:
+    lines = ["User-agent: *", "Allow: /"]
+    if writer.config.base_url:
+        lines.append(f"Sitemap: {writer.config.base_url}sitemap.xml")
+    writer.write("robots.txt", "\n".join(lines) + "\n")
+
+
+# -- citations -----------------------------------------------------------------------------
+
+
+def cite_info(config: Any, text: Any, page: Any) -> CiteInfo:
+    """The formatted citation of a page (the paragraph's place is added by the renderer):
+    ``Author, “Work”, in Volume (date), in Edition``; the permalink is absolute with ``base_url``."""
+    meta = text.meta
+    who = ", ".join(meta.authors)
+    if getattr(page, "kind", "text") == "work":
+        what = f"“{page.title}”, in {meta.title}"
+        date = getattr(page, "date", None) or meta.date
+    else:
+        what = f"“{meta.title}”"
+        date = meta.date
+    parts = [p for p in (who, what) if p]
+    citation = ", ".join(parts) + (f" ({date})" if date else "")
+    if config.title and config.title != meta.title:
+        citation += f", in {config.title}"
+    url = (config.base_url + page.url) if config.base_url else page.url
+    return CiteInfo(citation, url)

@@ -17,9 +17,12 @@ from markupsafe import Markup
 from .config import PACKAGE_TEMPLATES
 from .errors import Diagnostics
 from .model import Edition, Text
+from .extras import cite_info, compare_url
 from .render.html import QuoteEntry, RenderContext, note_label, render
 from .render.templates import NavItem, NoteView, PageContext, TocEntry, make_env, render_page
 from .tei import XML_ID, local, t, text_content
+
+TEI_NS = "http://www.tei-c.org/ns/1.0"
 
 WORK_ID = re.compile(r"^w\d+$")
 
@@ -186,7 +189,8 @@ class SiteWriter:
                     title = f"{title}: {next((p.title for p in self.plan.pages[there.text] if p.url == page), '')}"
                 block = self._block_of(here.text, here.anchor)
                 entry = QuoteEntry(relation, title, there.quote, other.meta.lang, link.kind, link.score,
-                                   self.plan.url(there.text, _seg_for(other, there) or there.anchor))
+                                   self.plan.url(there.text, _seg_for(other, there) or there.anchor),
+                                   compare_url(link))
                 out.setdefault(here.text, {}).setdefault(block, []).append(entry)
         return out
 
@@ -205,8 +209,11 @@ class SiteWriter:
         def url_for(tid: str, xid: str) -> str:
             return relative(page.url, self.plan.url(tid, xid))
 
-        ctx = RenderContext(text.id, text.meta.lang, url_for, quotes=self.quotes.get(text.id, {}))
+        ctx = RenderContext(text.id, text.meta.lang, url_for, quotes=self.quotes.get(text.id, {}),
+                            rel=lambda u: relative(page.url, u), cite=cite_info(self.config, text, page))
         ctx.depth = 1
+        before = el.xpath("preceding::tei:pb[@n][1]", namespaces={"tei": TEI_NS})
+        ctx.page = before[0].get("n") if before else ""
         html = render(el, ctx)
         notes = [
             NoteView(id=n.id, mark=n.mark, kind=n.kind, label=note_label(n.kind, text.meta.lang), html=n.html)

@@ -37,6 +37,19 @@ class QuoteEntry:
     kind: str
     score: float
     url: str
+    """Site-relative URL of the other passage (made relative to the page by ``RenderContext.rel``)."""
+    compare: str = ""
+    """Site-relative URL of the side-by-side page of this link."""
+
+
+@dataclass(slots=True)
+class CiteInfo:
+    """What "cite this passage" needs to know about the page being rendered."""
+
+    citation: str
+    """The formatted citation up to the place (``Author, “Title” (1927)``)."""
+    page_url: str
+    """Absolute URL of the page when the edition has a ``base_url``, else its site-relative path."""
 
 
 @dataclass(slots=True)
@@ -51,6 +64,12 @@ class RenderContext:
     depth: int = 1
     """Heading level of the current division's head."""
     page_numbers: bool = True
+    rel: Callable[[str], str] = str
+    """Site-relative URL -> URL relative to the current page."""
+    cite: CiteInfo | None = None
+    """Set to give every paragraph a "cite this passage" block."""
+    page: str = ""
+    """Number of the printed page the renderer is on (the last ``pb`` seen)."""
 
 
 NOTE_LABELS = {
@@ -115,13 +134,36 @@ def after(el: etree._Element, ctx: RenderContext) -> Markup:
         return Markup("")
     items = []
     for q in entries:
+        excerpt = " ".join(q.excerpt.split())
+        if len(excerpt) > 160:
+            excerpt = excerpt[:159].rstrip() + "…"
+        compare = (f' · <a class="q-compare" href="{escape(ctx.rel(q.compare))}">side by side</a>' if q.compare else "")
         items.append(
             f'<li class="q-{escape(q.kind)}"><span class="q-rel">{escape(q.relation)}</span> '
-            f'<a href="{escape(q.url)}">{escape(q.title)}</a> '
-            f'<q lang="{escape(q.lang)}">{escape(q.excerpt)}</q> '
-            f'<span class="q-kind">{escape(q.kind)}</span> <span class="q-score">{q.score:.2f}</span></li>'
+            f'<a href="{escape(ctx.rel(q.url))}" lang="{escape(q.lang)}">{escape(q.title)}</a>: '
+            f'<q lang="{escape(q.lang)}">{escape(excerpt)}</q> '
+            f'<span class="q-kind">{escape(q.kind)}</span> <span class="q-score">{q.score:.2f}</span>{compare}</li>'
         )
     return Markup(f'<aside class="quote-links" aria-label="Quotations"><ul>{"".join(items)}</ul></aside>')
+
+
+def cite_block(el: etree._Element, ctx: RenderContext, start_page: str) -> Markup:
+    """ "Cite this passage" without script: a ``details`` after the paragraph with its
+    permalink, the printed page and a formatted citation."""
+    xid = el.get(XML_ID)
+    if ctx.cite is None or not xid:
+        return Markup("")
+    pages = start_page if start_page == ctx.page or not start_page else f"{start_page}–{ctx.page}"
+    url = f"{ctx.cite.page_url}#{xid}"
+    where = (f"p{'p' if '–' in pages else ''}. {pages}, " if pages else "") + f"§ {xid}"
+    zh = ctx.lang.startswith("zh")
+    return Markup(
+        f'<details class="cite"><summary><span class="visually-hidden">{"引用此段" if zh else "Cite this passage"}'
+        f'</span><span aria-hidden="true">{"引" if zh else "cite"}</span></summary><div class="cite-body">'
+        f'<p>{escape(ctx.cite.citation)}, {escape(where)}. <a href="#{escape(xid)}">{escape(url)}</a></p>'
+        + (f'<p class="cite-page">{"原书页码" if zh else "Printed page"}: {escape(pages)}</p>' if pages else "")
+        + "</div></details>"
+    )
 
 
 def block(tag: str, cls: str = "") -> Rule:
@@ -132,11 +174,16 @@ def block(tag: str, cls: str = "") -> Rule:
 
 
 def r_p(el: etree._Element, ctx: RenderContext) -> Markup:
+    start_page = ctx.page
     inner = children(el, ctx)
     parent = el.getparent()
     if parent is not None and local(parent) == "note":
         return Markup(f'<span class="np">{inner}</span>')
-    return Markup(f"<p{attrs(el, ctx)}>{inner}{permalink(el)}</p>{after(el, ctx)}")
+    cite = cite_block(el, ctx, start_page)
+    para = Markup(f"<p{attrs(el, ctx)}>{inner}{permalink(el)}</p>")
+    if cite:
+        para = Markup(f'<div class="block">{para}{cite}</div>')
+    return Markup(f"{para}{after(el, ctx)}")
 
 
 def r_div(el: etree._Element, ctx: RenderContext) -> Markup:
@@ -174,15 +221,19 @@ def r_note(el: etree._Element, ctx: RenderContext) -> Markup:
             f'<aside class="note-orphan note-{escape(kind)}" id="{escape(xid)}-orphan"><span class="note-mark">{escape(mark)}</span> '
             f'<span class="note-label">{escape(label)}</span> {body}</aside>'
         )
+    # The button is the marker (the popover's invoker, hence its anchor in CSS); the
+    # link is the same marker for browsers without the Popover API (CSS shows one of them).
+    close = "关闭" if ctx.lang.startswith("zh") else "Close"
     return Markup(
-        f'<a class="noteref note-{escape(kind)}" id="{escape(xid)}-ref" href="#{escape(xid)}" role="doc-noteref" '
-        f'aria-label="{escape(label)} {escape(mark)}">{escape(mark)}</a>'
-        f'<button type="button" class="note-toggle note-{escape(kind)}" popovertarget="{escape(xid)}-pop" '
-        f'aria-label="Show {escape(label.lower())} {escape(mark)}">{escape(mark)}</button>'
+        f'<a class="noteref note-{escape(kind)}" id="{escape(xid)}-a" href="#{escape(xid)}" role="doc-noteref">'
+        f'<span class="visually-hidden">{escape(label)} </span>{escape(mark)}</a>'
+        f'<button type="button" class="note-toggle note-{escape(kind)}" id="{escape(xid)}-ref" popovertarget="{escape(xid)}-pop" '
+        f'><span class="visually-hidden">{escape(label)} </span>{escape(mark)}</button>'
         f'<span class="note-pop note-{escape(kind)}" id="{escape(xid)}-pop" popover="auto" role="note">'
-        f'<span class="note-label">{escape(label)} {escape(mark)}</span> {body}'
-        f'<button type="button" class="note-close" popovertarget="{escape(xid)}-pop" popovertargetaction="hide" '
-        f'aria-label="Close">×</button></span>'
+        f'<span class="note-head"><span class="note-label">{escape(label)} {escape(mark)}</span>'
+        f'<button type="button" class="note-close" popovertarget="{escape(xid)}-pop" popovertargetaction="hide">'
+        f'<span aria-hidden="true">×</span><span class="visually-hidden">{close}</span></button></span> {body}'
+        f' <a class="note-more" href="#{escape(xid)}">{"见文末注释" if ctx.lang.startswith("zh") else "in the notes"}</a></span>'
     )
 
 
@@ -234,6 +285,8 @@ def r_item(el: etree._Element, ctx: RenderContext) -> Markup:
 
 def r_pb(el: etree._Element, ctx: RenderContext) -> Markup:
     n = el.get("n") or ""
+    if n:
+        ctx.page = n
     xid = el.get(XML_ID) or f"page-{n}"
     return Markup(
         f'<span class="pb" id="{escape(xid)}" data-page="{escape(n)}" role="note" aria-label="page {escape(n)}">'
