@@ -35,7 +35,8 @@ from .corpus import Doc
 from .lexicon import STOPWORDS, load_lexicon, stem
 from .normalize import TOKEN_RE, fold_han, fold_word, is_han
 
-_SENT_END = re.compile(r"[.?!;:。？！；：…]+[\"'”’」』)）]*\s*|\n+")
+_SENT_END = re.compile(r"(?<![A-Z])[.?!。？！]+[\"'”’」』)）]*\s+|[。？！]+[”’」』）]*|\n+")
+"""Strong sentence ends only: a translation keeps sentences, not always clauses."""
 _TRIM = " \t\n\u00a0\u3000\"'“”‘’「」『』«»()（）[]【】-—,，、"
 
 

