@@ -99,10 +99,7 @@ def ui_lang(writer: SiteWriter) -> str:
 
 def passage_url(writer: SiteWriter, p: Passage) -> str:
     """Site-relative URL of a passage: its quotation seg if it has one, else its anchor."""
-    from .site import _seg_for
-
-    text = writer.edition.texts[p.text]
-    return writer.plan.url(p.text, _seg_for(text, p) or p.anchor)
+    return writer.plan.url(p.text, writer.plan.seg_for(p) or p.anchor)
 
 
 def compare_url(link: Link) -> str:
@@ -260,9 +257,8 @@ def network_svg(writer: SiteWriter, pairs: list[Pair]) -> Markup:
 
 def _marked(writer: SiteWriter, p: Passage) -> Markup:
     """The whole element that holds the passage, the passage itself marked."""
-    text = writer.edition.texts[p.text]
-    found = text.root.xpath("//*[@xml:id=$id]", id=p.anchor)
-    whole = " ".join(text_content(found[0]).split()) if found else p.quote
+    found = writer.plan.element(p.text, p.anchor)
+    whole = " ".join(text_content(found).split()) if found is not None else p.quote
     quote = " ".join(p.quote.split())
     at = whole.find(quote)
     if at < 0:

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from .config import PACKAGE_TEMPLATES
 from .errors import Diagnostics
-from .model import Edition, Text
+from .model import Edition, Passage, Text
 from .extras import cite_info, compare_url
 from .render.html import QuoteEntry, RenderContext, note_label, render
 from .render.templates import NavItem, NoteView, PageContext, TocEntry, make_env, render_page
@@ -47,6 +47,21 @@ class SitePlan:
     """Pages of each text: first the text's own page, then its works."""
     anchor_page: dict[str, dict[str, str]] = field(default_factory=dict)
     """text id -> xml:id -> page url."""
+    elements: dict[str, dict[str, etree._Element]] = field(default_factory=dict)
+    """text id -> xml:id -> element (an XPath search per look-up costs ms on a volume)."""
+
+    def element(self, text_id: str, xml_id: str) -> etree._Element | None:
+        return self.elements.get(text_id, {}).get(xml_id)
+
+    def seg_for(self, passage: Passage) -> str | None:
+        """The xml:id of the seg that marks a passage, if quotations.mark made one."""
+        el = self.element(passage.text, passage.anchor)
+        if el is None:
+            return None
+        for seg in el.iter(t("seg")):
+            if seg.get("type") == "quotation" and text_content(seg) == passage.quote:
+                return seg.get(XML_ID)
+        return None
 
     def url(self, text_id: str, xml_id: str | None = None) -> str:
         base = self.pages[text_id][0].url
@@ -105,9 +120,14 @@ def plan(edition: Edition) -> SitePlan:
                 for el in w.iter():
                     if isinstance(el.tag, str) and el.get(XML_ID):
                         anchors[el.get(XML_ID) or ""] = p.url
+        index: dict[str, etree._Element] = {}
         for el in text.root.iter():
-            if isinstance(el.tag, str) and el.get(XML_ID) and el.get(XML_ID) not in anchors:
-                anchors[el.get(XML_ID) or ""] = main.url
+            xid = el.get(XML_ID) if isinstance(el.tag, str) else None
+            if xid:
+                index[xid] = el
+                if xid not in anchors:
+                    anchors[xid] = main.url
+        sp.elements[tid] = index
         sp.pages[tid] = pages
         sp.anchor_page[tid] = anchors
     return sp
@@ -118,7 +138,7 @@ def toc_of(el: etree._Element, page_url: str, depth: int = 1, skip: Callable[[et
     for div in el.iterchildren(t("div")):
         if skip and skip(div):
             continue
-        title = div_title(div)
+        title = div_title(div) if div.find(t("head")) is not None else ""
         xid = div.get(XML_ID)
         if title and xid:
             out.append({"title": title, "url": f"#{xid}", "level": depth})
@@ -189,16 +209,14 @@ class SiteWriter:
                     title = f"{title}: {next((p.title for p in self.plan.pages[there.text] if p.url == page), '')}"
                 block = self._block_of(here.text, here.anchor)
                 entry = QuoteEntry(relation, title, there.quote, other.meta.lang, link.kind, link.score,
-                                   self.plan.url(there.text, _seg_for(other, there) or there.anchor),
+                                   self.plan.url(there.text, self.plan.seg_for(there) or there.anchor),
                                    compare_url(link))
                 out.setdefault(here.text, {}).setdefault(block, []).append(entry)
         return out
 
     def _block_of(self, text_id: str, anchor: str) -> str:
         """The xml:id of the rendered block (p, item, quote) holding ``anchor``."""
-        text = self.edition.texts[text_id]
-        found = text.root.xpath("//*[@xml:id=$id]", id=anchor)
-        el = found[0] if found else None
+        el = self.plan.element(text_id, anchor)
         while el is not None and local(el) not in ("p", "item", "quote", "head"):
             el = el.getparent()
         if el is not None and local(el) == "p" and el.getparent() is not None and local(el.getparent()) == "note":
@@ -332,17 +350,6 @@ def _parent_title(el: etree._Element | None) -> str | None:
     parent = el.getparent()
     if parent is not None and local(parent) == "div" and not WORK_ID.match(parent.get(XML_ID) or ""):
         return div_title(parent) or None
-    return None
-
-
-def _seg_for(text: Text, passage: object) -> str | None:
-    """The xml:id of the seg that marks a passage, if quotations.mark made one."""
-    anchor = getattr(passage, "anchor", "")
-    quote = getattr(passage, "quote", "")
-    for seg in text.root.xpath("//*[@xml:id=$id]//tei:seg[@type='quotation']", id=anchor,
-                               namespaces={"tei": "http://www.tei-c.org/ns/1.0"}):
-        if text_content(seg) == quote:
-            return seg.get(XML_ID)
     return None
 
 
