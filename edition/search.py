@@ -157,6 +157,7 @@ def text_records(text: Text, anchor_url: dict[str, str], page_titles: dict[str, 
         base_filters["author"] = sorted(meta.authors)
     out: list[Record] = []
     page_n = ""
+    heads: dict[int, str] = {}
     for el in root.iter():
         if not isinstance(el.tag, str):
             continue
@@ -181,6 +182,9 @@ def text_records(text: Text, anchor_url: dict[str, str], page_titles: dict[str, 
                                 for d in el.iterdescendants() if isinstance(d.tag, str)):
             kinds.append("quotation")
         rec_meta = {"title": meta.title, "text": body[:MAX_TEXT], "lang": lang}
+        section = _section_of(el, heads)
+        if section and name != "head":
+            rec_meta["section"] = section
         work = page_titles.get(page_url)
         if work:
             rec_meta["work"] = work
@@ -193,6 +197,18 @@ def text_records(text: Text, anchor_url: dict[str, str], page_titles: dict[str, 
         filters["kind"] = kinds
         out.append(Record(f"{page_url}#{xid}", body, rec_meta, filters))
     return out
+
+
+def _section_of(el: etree._Element, cache: dict[int, str]) -> str:
+    """Title of the innermost division holding ``el`` (shown with a result)."""
+    for a in el.iterancestors(t("div")):
+        key = id(a)
+        if key not in cache:
+            head = a.find(t("head"))
+            cache[key] = " ".join(text_content(head).split()) if head is not None else ""
+        if cache[key]:
+            return cache[key]
+    return ""
 
 
 def records(edition: Edition) -> list[Record]:
@@ -230,15 +246,37 @@ class PagefindClient:
         self.buffer = b""
 
     def send(self, payload: dict[str, object]) -> dict[str, object]:
+        return self.send_many([payload])[0]
+
+    def send_many(self, payloads: list[dict[str, object]]) -> list[dict[str, object]]:
+        """Send every message, then collect the answers (a thread writes while this one
+        reads, so neither pipe fills up). Pipelined: one round trip per message would
+        cost about 5 ms each."""
         import base64
         import json
+        import threading
 
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.message_id += 1
-        msg = {"message_id": self.message_id, "payload": payload}
-        self.proc.stdin.write(base64.b64encode(json.dumps(msg).encode("utf-8")) + b",")
-        self.proc.stdin.flush()
-        while True:
+        first = self.message_id + 1
+        messages = []
+        for p in payloads:
+            self.message_id += 1
+            msg = {"message_id": self.message_id, "payload": p}
+            messages.append(base64.b64encode(json.dumps(msg).encode("utf-8")) + b",")
+        stdin = self.proc.stdin
+
+        def write() -> None:
+            try:
+                for m in messages:
+                    stdin.write(m)
+                stdin.flush()
+            except BrokenPipeError:  # the service died: the reader reports it
+                pass
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        answers: dict[int, dict[str, object]] = {}
+        while len(answers) < len(payloads):
             while b"," not in self.buffer:
                 chunk = self.proc.stdout.read1(1 << 16)
                 if not chunk:
@@ -246,12 +284,16 @@ class PagefindClient:
                 self.buffer += chunk
             raw, _, self.buffer = self.buffer.partition(b",")
             resp = json.loads(base64.b64decode(raw))
-            if resp is None or resp.get("message_id") not in (None, self.message_id):
+            if resp is None:
                 continue
             answer: dict[str, object] = resp["payload"]
             if answer.get("type") == "Error":
                 raise RuntimeError(f"pagefind: {answer.get('message')}")
-            return answer
+            mid = resp.get("message_id")
+            if isinstance(mid, int) and mid >= first:
+                answers[mid] = answer
+        writer.join()
+        return [answers[i] for i in range(first, self.message_id + 1)]
 
     def close(self) -> None:
         if self.proc.stdin:
@@ -272,9 +314,8 @@ def _write_index(recs: list[Record], out: Path) -> None:
     client = PagefindClient(binary)
     try:
         index_id = client.send({"type": "NewIndex", "config": None})["index_id"]
-        for r in recs:
-            client.send({"type": "AddRecord", "index_id": index_id, "url": r.url, "content": r.content,
-                         "language": "en", "meta": r.meta, "filters": r.filters, "sort": None})
+        client.send_many([{"type": "AddRecord", "index_id": index_id, "url": r.url, "content": r.content,
+                           "language": "en", "meta": r.meta, "filters": r.filters, "sort": None} for r in recs])
         client.send({"type": "WriteFiles", "index_id": index_id, "output_path": str(out / "pagefind")})
     finally:
         client.close()

@@ -142,6 +142,7 @@ async function showMore(q) {
     li.append(h);
     const where = [];
     if (d.meta.work) where.push(d.meta.work);
+    if (d.meta.section && d.meta.section !== d.meta.work) where.push(d.meta.section);
     if (d.meta.page) where.push("p. " + d.meta.page);
     if (d.meta.note) where.push("note " + d.meta.note);
     const kinds = (d.filters.kind || []).filter((k) => k !== "text");
@@ -183,6 +184,11 @@ async function run() {
 
 async function buildFilters() {
   const all = await pagefind.filters();
+  const details = document.createElement("details");
+  const summary = document.createElement("summary");
+  summary.textContent = "Filters: text, author, language, kind";
+  details.append(summary);
+  filterBox.append(details);
   for (const name of Object.keys(FILTER_NAMES)) {
     const values = all[name];
     if (!values || !Object.keys(values).length) continue;
@@ -200,7 +206,7 @@ async function buildFilters() {
       label.append(box, ` ${value} (${count})`);
       fs.append(label);
     }
-    filterBox.append(fs);
+    details.append(fs);
   }
 }
 
