@@ -476,6 +476,8 @@ class _Build:
                     continue
                 near = [k for k in known if abs(len(k) - len(word)) <= 2 and k[:1].lower() == word[:1].lower()]
                 guess = get_close_matches(word, near, n=1, cutoff=0.8)
+                if not guess and "-" not in word:
+                    continue  # a rare word, not a misprint of a word the volume uses
                 hint = f"; did you mean '{guess[0]}'?" if guess else ""
                 self.warn(header.title[0].no, f"title word '{word}' occurs nowhere else in the volume{hint}", "book-title-spelling")
             for q in quoted:

@@ -25,7 +25,8 @@ from .book_works import (
     is_heading_line,
 )
 
-SIGNATURE = re.compile(r"^J\. (?:V\. )?Stalin\.?$")
+SIGNATURE = re.compile(r"^(?:[A-Z]\. ){1,3}[A-Z][a-z]+(?:-[A-Z][a-z]+)?\.?$")
+"""A signature: initials and a surname alone on a line (``J. Stalin``)."""
 PUBLICATION = re.compile(
     r"^(?:Published|Printed|First published|The (?:newspaper|magazine|journal)|[A-Z]\. (?:[A-Z]\. )?[A-Z][a-z]+, [A-Z])"
     r"|\bNo\. ?\d+"

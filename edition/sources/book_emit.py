@@ -98,7 +98,7 @@ def _group_div(g: GroupPlan) -> etree._Element:
     for r in g.header_runs[1:]:
         div.append(_run_into(E.head(type="sub"), r))
     if g.header.date is not None and g.date:
-        dl = E.dateline(E.date(g.header.date.text, **g.date))
+        dl = E.dateline(set_line(E.date(g.header.date.text, **g.date), g.header.date.no))
         set_line(dl, g.header.date.no)
         div.append(dl)
     for w in g.works:
@@ -120,7 +120,7 @@ def _work_div(w: Work, own_scope: bool) -> etree._Element:
         text = w.header.date.text
         pre = w.date_pre
         date_text = text[len(pre) :].strip() if pre else text
-        dl = E.dateline(E.date(date_text, **w.date))
+        dl = E.dateline(set_line(E.date(date_text, **w.date), w.header.date.no))
         if pre:
             dl.text = pre + " "
         set_line(dl, w.header.date.no)
@@ -228,7 +228,7 @@ def _quote(group: list[Entry]) -> etree._Element:
         assert e.run is not None
         p = E.p()
         if e is last and span is not None:
-            _run_into(p, e.run, 0, span[0])
+            _run_into(p, e.run, 0, len(e.run.text[: span[0]].rstrip()))
         else:
             _run_into(p, e.run)
         quote.append(p)
@@ -306,12 +306,15 @@ def _chronicle_div(b: _Build) -> etree._Element:
     set_line(div, first.no)
     for year, line, entries in b.chronicle.years:
         ydiv = E.div(type="year", n=str(year))
+        set_line(ydiv, line.no if line is not None else (entries[0].date_line.no if entries else first.no))
         if line is not None:
             set_line(ydiv, line.no)
             head = E.head()
             set_line(head, line.no)
             if " " in line.text:
-                head.append(E.choice(E.sic(line.text), E.corr(line.text.replace(" ", ""), resp="#edition", type="spacing")))
+                choice = E.choice(E.sic(line.text), E.corr(line.text.replace(" ", ""), resp="#edition", type="spacing"))
+                set_line(choice, line.no)
+                head.append(choice)
                 b.stats["spacing"] += 1
             else:
                 head.text = line.text
@@ -328,6 +331,7 @@ def _chronicle_div(b: _Build) -> etree._Element:
                 set_line(lst[-1], entry.date_line.no)
             run = getattr(entry, "run", None)
             item = E.item()
+            set_line(item, (entry.lines[0] if entry.lines else entry.date_line).no)
             if run is not None:
                 _run_into(item, run)
             lst.append(item)

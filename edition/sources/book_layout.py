@@ -118,15 +118,15 @@ def split_lines(text: str, offset: int = 0) -> Layout:
 
 
 def _full_width(lengths: Counter[int]) -> int:
-    """The length (rounded to 5) below which a tenth of the longer lines fall."""
+    """The length of a full line: four lines in five are not longer."""
     total = sum(lengths.values())
     if not total:
         return 80
     acc = 0
-    for bucket in sorted(lengths, reverse=True):
+    for bucket in sorted(lengths):
         acc += lengths[bucket]
-        if acc >= total * 0.5:
-            return bucket * 5
+        if acc >= total * 0.8:
+            return bucket * 5 + 5
     return 80
 
 

@@ -19,7 +19,8 @@ from .book_layout import Block, Line, ends_sentence
 from .book_text import Marker, Run, make_run
 from .book_works import NOTE_START, SYMBOL_START
 
-_AUTHOR_SIGN = re.compile(r"[—–-]\s*J\. ?St\.\s*$")
+_AUTHOR_SIGN = re.compile(r"[—–-]\s*(?!Ed\.)(?:[A-Z]\. ?){1,2}[A-Z][a-z]{0,3}\.\s*$")
+"""The author's initials closing a note (``—J. St.``); ``—Ed.`` is the editor's."""
 _EDITOR_SIGN = re.compile(r"[—–-]\s*Ed\.\s*$")
 
 

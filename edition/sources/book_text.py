@@ -302,7 +302,8 @@ _STAGE_WORDS = re.compile(
     r"\b(?:[Ll]aughter|[Aa]pplause|[Vv]oices?|[Oo]vation|[Cc]heers|[Cc]ommotion|[Uu]proar|[Nn]oise|"
     r"[Ii]nterruption|[Aa]nimation|[Ss]tir|rise and sing)\b"
 )
-_INTERPOLATION = re.compile(r"\s?[—–-]\s?J\. ?St\.\)$")
+_INTERPOLATION = re.compile(r"\s?[—–-]\s?(?:[A-Z]\. ?){1,2}[A-Z][a-z]{0,3}\.\)$")
+"""The author's initials closing a parenthesis: ``(meaning ... — J. St.)``."""
 
 
 def find_wraps(run: Run, in_quote: bool) -> None:
