@@ -21,10 +21,12 @@ from bench.machine import describe, peak_rss_mib
 from edition.builder import build
 
 REPO = Path(__file__).resolve().parent.parent
-WORDS = ("the of and to in a is that for it as was with be by on not he this are or his from at which but have an "
-         "they you were her she there been one all we their has would when if so no will more can what out up "
-         "about who them some could into him than then its time only revolution proletariat peasantry party "
-         "state power question congress soviet workers class bourgeoisie theory practice china opposition").split()
+WORDS = (
+    "the of and to in a is that for it as was with be by on not he this are or his from at which but have an "
+    "they you were her she there been one all we their has would when if so no will more can what out up "
+    "about who them some could into him than then its time only revolution proletariat peasantry party "
+    "state power question congress soviet workers class bourgeoisie theory practice china opposition"
+).split()
 
 
 def sentence(rng: random.Random) -> str:
@@ -61,7 +63,9 @@ def generate(root: Path, n: int, seed: int = 7) -> int:
         text = make_text(rng, i)
         total += len(text.encode())
         (root / f"t{i:05d}.txt").write_text(text, encoding="utf-8")
-        (root / f"t{i:05d}.yaml").write_text(f"title: Text {i}\nlang: en\nauthor: Generator\n", encoding="utf-8")
+        (root / f"t{i:05d}.yaml").write_text(
+            f"title: Text {i}\nlang: en\nauthor: Generator\n", encoding="utf-8"
+        )
     return total
 
 
@@ -85,9 +89,13 @@ def sample(tmp: Path) -> None:
         res = build(content, tmp / f"sample-site{k}", search=False)
         times.append(time.perf_counter() - t0)
     if res.out is None:
-        print(f"sample edition: BUILD FAILED ({res.diagnostics.errors} errors); figures below are for the read phase only")
-    print(f"sample edition ({len(res.edition.texts)} texts, no quotation detection, no search index): "
-          f"best {min(times):.2f} s, median {sorted(times)[1]:.2f} s  [target < 5 s]")
+        print(
+            f"sample edition: BUILD FAILED ({res.diagnostics.errors} errors); figures below are for the read phase only"
+        )
+    print(
+        f"sample edition ({len(res.edition.texts)} texts, no quotation detection, no search index): "
+        f"best {min(times):.2f} s, median {sorted(times)[1]:.2f} s  [target < 5 s]"
+    )
     for stage, secs in res.timings.items():
         print(f"  {stage}: {secs:.3f} s")
 

@@ -26,8 +26,10 @@ def describe() -> str:
                     break
     except OSError:
         pass
-    return (f"machine: {cpu}; {os.cpu_count()} cores; {mem} RAM; {platform.system()} {platform.release()}; "
-            f"Python {sys.version.split()[0]}")
+    return (
+        f"machine: {cpu}; {os.cpu_count()} cores; {mem} RAM; {platform.system()} {platform.release()}; "
+        f"Python {sys.version.split()[0]}"
+    )
 
 
 def peak_rss_mib() -> float:

@@ -21,12 +21,19 @@ EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("content", nargs="?", default="content", type=Path,
-                   help="content directory holding the sources and edition.yaml (default: content/)")
+    p.add_argument(
+        "content",
+        nargs="?",
+        default="content",
+        type=Path,
+        help="content directory holding the sources and edition.yaml (default: content/)",
+    )
     p.add_argument("--strict", action="store_true", help="treat warnings as errors (exit 1 if there are any)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("-q", "--quiet", action="store_true", help="print errors only")
-    g.add_argument("-v", "--verbose", action="store_true", help="also print informational messages and timings")
+    g.add_argument(
+        "-v", "--verbose", action="store_true", help="also print informational messages and timings"
+    )
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -39,23 +46,32 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    b = sub.add_parser("build", help="build the site and the TEI files",
-                       description="Read every source of CONTENT, attach notes, link quotations, and write the site "
-                       "(HTML, TEI in OUT/tei/, links.json) to OUT. OUT is replaced only when the build succeeds.")
+    b = sub.add_parser(
+        "build",
+        help="build the site and the TEI files",
+        description="Read every source of CONTENT, attach notes, link quotations, and write the site "
+        "(HTML, TEI in OUT/tei/, links.json) to OUT. OUT is replaced only when the build succeeds.",
+    )
     _common(b)
     b.add_argument("-o", "--out", type=Path, default=Path("_site"), help="output directory (default: _site/)")
     b.add_argument("--no-search", action="store_true", help="skip building the search index")
 
-    c = sub.add_parser("check", help="report problems without writing anything",
-                       description="Everything the build would report, plus TEI validation against tei_all when the "
-                       "schema is available; nothing is written.")
+    c = sub.add_parser(
+        "check",
+        help="report problems without writing anything",
+        description="Everything the build would report, plus TEI validation against tei_all when the "
+        "schema is available; nothing is written.",
+    )
     _common(c)
     c.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     c.add_argument("--no-schema", action="store_true", help="skip TEI validation")
 
-    s = sub.add_parser("serve", help="build, serve on localhost and rebuild on change",
-                       description="Build into a temporary directory, serve it, watch the content and templates, "
-                       "rebuild on change and reload open pages.")
+    s = sub.add_parser(
+        "serve",
+        help="build, serve on localhost and rebuild on change",
+        description="Build into a temporary directory, serve it, watch the content and templates, "
+        "rebuild on change and reload open pages.",
+    )
     _common(s)
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
     s.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
@@ -77,8 +93,13 @@ def _progress(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         return None, None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    prog = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    transient=True)
+    prog = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+    )
     tasks: dict[str, int] = {}
 
     def update(stage: str, i: int, n: int) -> None:
@@ -105,13 +126,19 @@ def cmd_build(args: argparse.Namespace) -> int:
     n = len(result.edition.texts)
     if result.out is None:
         why = "errors" if diags.errors else "warnings (--strict)"
-        print(f"build failed: {diags.errors} error(s), {diags.warnings} warning(s); {why}; "
-              f"the previous site at {args.out} was left as it was", file=sys.stderr)
+        print(
+            f"build failed: {diags.errors} error(s), {diags.warnings} warning(s); {why}; "
+            f"the previous site at {args.out} was left as it was",
+            file=sys.stderr,
+        )
         return EXIT_CONTENT
     if not args.quiet:
         total = result.timings.get("total", 0.0)
-        print(f"built {n} text(s), {len(result.edition.links)} quotation link(s) into {args.out} in {total:.2f} s "
-              f"({diags.errors} error(s), {diags.warnings} warning(s))", file=sys.stderr)
+        print(
+            f"built {n} text(s), {len(result.edition.links)} quotation link(s) into {args.out} in {total:.2f} s "
+            f"({diags.errors} error(s), {diags.warnings} warning(s))",
+            file=sys.stderr,
+        )
     if args.verbose:
         for k, v in result.timings.items():
             print(f"  {k}: {v:.3f} s", file=sys.stderr)
@@ -123,7 +150,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     diags = check(args.content, schema=not args.no_schema)
     if args.format == "json":
-        data = {"errors": diags.errors, "warnings": diags.warnings, "diagnostics": [d.as_json() for d in diags]}
+        data = {
+            "errors": diags.errors,
+            "warnings": diags.warnings,
+            "diagnostics": [d.as_json() for d in diags],
+        }
         print(json.dumps(data, ensure_ascii=False, indent=1))
     else:
         print_diagnostics(diags, args.quiet, args.verbose, sys.stdout)
@@ -134,8 +165,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve
 
-    return serve(args.content, host=args.host, port=args.port, open_browser=args.open, strict=args.strict,
-                 quiet=args.quiet)
+    return serve(
+        args.content,
+        host=args.host,
+        port=args.port,
+        open_browser=args.open,
+        strict=args.strict,
+        quiet=args.quiet,
+    )
 
 
 COMMANDS = {"build": cmd_build, "check": cmd_check, "serve": cmd_serve}

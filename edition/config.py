@@ -113,7 +113,9 @@ def yaml_line_map(text: str) -> dict[str, int]:
     return lines
 
 
-def load_yaml(path: Path, text: str, diags: Diagnostics, rel: Path | str, line_offset: int = 0) -> dict[str, Any] | None:
+def load_yaml(
+    path: Path, text: str, diags: Diagnostics, rel: Path | str, line_offset: int = 0
+) -> dict[str, Any] | None:
     """Parse a YAML mapping; on error record ``path:line: error`` and return None."""
     try:
         data = yaml.load(text, Loader=SafeLoader)  # noqa: S506 - a safe loader
@@ -126,7 +128,11 @@ def load_yaml(path: Path, text: str, diags: Diagnostics, rel: Path | str, line_o
     if data is None:
         return {}
     if not isinstance(data, dict):
-        diags.error(Location(rel, line_offset + 1), f"YAML must be a mapping of keys to values, not {type(data).__name__}", "yaml")
+        diags.error(
+            Location(rel, line_offset + 1),
+            f"YAML must be a mapping of keys to values, not {type(data).__name__}",
+            "yaml",
+        )
         return None
     return data
 
@@ -167,7 +173,9 @@ def load_config(content_dir: Path, diags: Diagnostics) -> Config:
     langs = as_list(data.get("languages"))
     for lang in langs:
         if not valid_lang(lang):
-            diags.warning(Location(rel, lines.get("languages")), f"'{lang}' is not a BCP 47 language tag", "lang")
+            diags.warning(
+                Location(rel, lines.get("languages")), f"'{lang}' is not a BCP 47 language tag", "lang"
+            )
     base_url = str(data.get("base_url") or "")
     if base_url and not base_url.endswith("/"):
         base_url += "/"

@@ -23,12 +23,16 @@ def _person(tag: str, name: str, xml_id: str | None, inferred: bool) -> etree._E
     return el
 
 
-def make_document(text_id: str, rel: str, fmt: str, digest: str, meta: TextMeta, config: Config, result: ReadResult) -> etree._ElementTree:
+def make_document(
+    text_id: str, rel: str, fmt: str, digest: str, meta: TextMeta, config: Config, result: ReadResult
+) -> etree._ElementTree:
     """A whole TEI document: header from ``meta`` + the reader's ``<text>``."""
     inferred = meta.inferred
     title_stmt = E.titleStmt(E.title(meta.title, type="main"))
     for i, a in enumerate(meta.authors):
-        title_stmt.append(_person("author", a, "author" if i == 0 else f"author{i + 1}", "author" in inferred))
+        title_stmt.append(
+            _person("author", a, "author" if i == 0 else f"author{i + 1}", "author" in inferred)
+        )
     for ed in meta.editors:
         title_stmt.append(_person("editor", ed, None, "editor" in inferred))
     resp = E.respStmt(E.resp("digital edition"))
@@ -36,7 +40,9 @@ def make_document(text_id: str, rel: str, fmt: str, digest: str, meta: TextMeta,
     for ed in config.editors or ("the edition's editors",):
         resp.append(E.name(ed))
     title_stmt.append(resp)
-    src_ed = E.respStmt(E.resp("notes signed by the editors of the source"), E.name("editors of the source edition"))
+    src_ed = E.respStmt(
+        E.resp("notes signed by the editors of the source"), E.name("editors of the source edition")
+    )
     src_ed.set(XML_ID, "source-editor")
     title_stmt.append(src_ed)
 
@@ -94,7 +100,14 @@ def make_document(text_id: str, rel: str, fmt: str, digest: str, meta: TextMeta,
     return etree.ElementTree(root)
 
 
-_LANG_NAMES = {"en": "English", "zh": "Chinese", "fr": "French", "de": "German", "ru": "Russian", "und": "undetermined"}
+_LANG_NAMES = {
+    "en": "English",
+    "zh": "Chinese",
+    "fr": "French",
+    "de": "German",
+    "ru": "Russian",
+    "und": "undetermined",
+}
 
 
 def _lang_name(tag: str) -> str:

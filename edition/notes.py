@@ -84,7 +84,7 @@ def attach(text: Text, diags: Diagnostics) -> None:
 
     for key in sorted(set(markers) | set(bodies), key=lambda k: (k[0], k[1])):
         ms, bs = markers.get(key, []), bodies.get(key, [])
-        for marker, body in zip(ms, bs):
+        for marker, body in zip(ms, bs, strict=False):
             _move(body, marker)
         for marker in ms[len(bs) :]:
             marker.attrib.pop(ED_STATE, None)

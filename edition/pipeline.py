@@ -91,12 +91,18 @@ def read_text(config: Config, rel: Path, diags: Diagnostics) -> Text | None:
     try:
         result = reader.read(loaded.src, diags)
     except Exception as exc:  # a reader bug must not stop the other texts
-        diags.error(Location(rel), f"the {reader.name} reader failed: {type(exc).__name__}: {exc}", "reader-crash")
+        diags.error(
+            Location(rel), f"the {reader.name} reader failed: {type(exc).__name__}: {exc}", "reader-crash"
+        )
         if os.environ.get("EDITION_DEBUG"):
             raise
         return None
-    tree = make_document(loaded.id, rel.as_posix(), reader.name, loaded.digest, loaded.src.meta, config, result)
-    text = Text(id=loaded.id, source=rel, meta=loaded.src.meta, tree=tree, path=loaded.src.path, digest=loaded.digest)
+    tree = make_document(
+        loaded.id, rel.as_posix(), reader.name, loaded.digest, loaded.src.meta, config, result
+    )
+    text = Text(
+        id=loaded.id, source=rel, meta=loaded.src.meta, tree=tree, path=loaded.src.path, digest=loaded.digest
+    )
     for _name, step in PER_TEXT.active():
         step(text, diags)
     return text
@@ -117,8 +123,13 @@ PARALLEL_MIN = 64
 """Below this many sources, reading in worker processes costs more than it saves."""
 
 
-def read_all(config: Config, diags: Diagnostics, sources: list[Path] | None = None, jobs: int | None = None,
-             progress: Callable[[int, int], None] | None = None) -> dict[str, Text]:
+def read_all(
+    config: Config,
+    diags: Diagnostics,
+    sources: list[Path] | None = None,
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Text]:
     """Phase 1 over every source (in parallel for large editions)."""
     rels = discover(config, diags) if sources is None else sources
     texts: list[Text] = []

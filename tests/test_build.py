@@ -24,8 +24,14 @@ SIMPLE = {
 
 
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "edition", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd or REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "edition", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd or REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120,
+    )
 
 
 def build(tmp_path: Path, files: dict[str, str | bytes], *extra: str) -> tuple[int, str, Path]:
@@ -49,15 +55,22 @@ def test_build_writes_site_tei_and_sources(tmp_path: Path) -> None:
 
 
 def test_no_edition_yaml_and_only_title_lang_sidecar(tmp_path: Path) -> None:
-    code, err, out = build(tmp_path, {"b.txt": "Just one paragraph of text.\n", "b.yaml": "title: B\nlang: en\n"})
+    code, err, out = build(
+        tmp_path, {"b.txt": "Just one paragraph of text.\n", "b.yaml": "title: B\nlang: en\n"}
+    )
     assert code == 0, err
     assert "content" in (out / "index.html").read_text()  # the directory's name is the edition's title
 
 
 def test_python_build_py_is_the_same_command(tmp_path: Path) -> None:
     content = make_edition(tmp_path, SIMPLE)
-    proc = subprocess.run([sys.executable, "build.py", str(content), "-o", str(tmp_path / "o"), "--no-search", "-q"],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "build.py", str(content), "-o", str(tmp_path / "o"), "--no-search", "-q"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "o/tei/a.xml").is_file()
 
@@ -109,7 +122,10 @@ def test_errors_do_not_hide_other_errors(tmp_path: Path) -> None:
     assert "empty.txt:1: error: empty source: nothing to publish" in lines
     assert any(x.startswith("weird.xyz: error: unknown format for suffix '.xyz'") for x in lines), err
     assert any(x.startswith("forced.yaml:3: error: unknown format 'docx'") for x in lines), err
-    assert "dup2.txt: error: duplicate text id 'same' (also used by dup.txt); set a different 'id' in its metadata; text skipped" in lines
+    assert (
+        "dup2.txt: error: duplicate text id 'same' (also used by dup.txt); set a different 'id' in its metadata; text skipped"
+        in lines
+    )
 
 
 def test_warnings_with_strict_fail(tmp_path: Path) -> None:
@@ -130,7 +146,9 @@ def test_missing_metadata_is_a_warning_not_a_failure(tmp_path: Path) -> None:
 
 
 def test_bad_metadata_values(tmp_path: Path) -> None:
-    code, err, _ = build(tmp_path, {"x.txt": "Text.\n", "x.yaml": "title: X\nlang: english!\ndate: March 1927\ntitel: typo\n"})
+    code, err, _ = build(
+        tmp_path, {"x.txt": "Text.\n", "x.yaml": "title: X\nlang: english!\ndate: March 1927\ntitel: typo\n"}
+    )
     assert code == 1
     assert "x.yaml:2: error: 'english!' is not a BCP 47 language tag (e.g. en, zh-Hans)" in err
     assert "x.yaml:3: error: date 'March 1927' is not ISO 8601 (YYYY, YYYY-MM or YYYY-MM-DD)" in err
@@ -157,7 +175,9 @@ def test_template_error_keeps_previous_site_and_names_the_line(tmp_path: Path) -
     out = tmp_path / "site"
     assert run("build", content, "-o", out, "--no-search").returncode == 0
     (content / "templates").mkdir()
-    (content / "templates/index.html").write_text("{% extends 'base.html' %}\n{% block main %}\n{{ 1 + }}\n{% endblock %}\n")
+    (content / "templates/index.html").write_text(
+        "{% extends 'base.html' %}\n{% block main %}\n{{ 1 + }}\n{% endblock %}\n"
+    )
     proc = run("build", content, "-o", out, "--no-search")
     assert proc.returncode == 1
     assert "templates/index.html:3: error: template syntax error" in proc.stderr

@@ -50,15 +50,24 @@ def test_trotsky_notes_at_their_markers_with_attribution(sample: BuildResult) ->
     notes = doc.xpath("//tei:body//tei:note", namespaces=NS)
     assert [(n.get("n"), n.get("type")) for n in notes] == [
         ("①", "editorial"),
-        ("①", "authorial"), ("②", "authorial"), ("③", "authorial"),
-        ("①", "authorial"), ("②", "editorial"), ("③", "editorial"),
+        ("①", "authorial"),
+        ("②", "authorial"),
+        ("③", "authorial"),
+        ("①", "authorial"),
+        ("②", "editorial"),
+        ("③", "editorial"),
         ("①", "authorial"),
     ]
     assert all(n.getparent().tag == f"{{{NS['tei']}}}p" for n in notes)  # at the marker, inside the paragraph
     # the three-paragraph body of chapter 五's note ①
     assert len(notes[4].findall("tei:p", NS)) == 3
     heads = [h.xpath("string(.)") for h in doc.xpath("//tei:body/tei:div/tei:head", namespaces=NS)]
-    assert heads == ["三 经济发展与无产阶级专政", "四 革命、资产阶级和无产阶级", "五 无产阶级和农民", "六 无产阶级专政的方法和目的"]
+    assert heads == [
+        "三 经济发展与无产阶级专政",
+        "四 革命、资产阶级和无产阶级",
+        "五 无产阶级和农民",
+        "六 无产阶级专政的方法和目的",
+    ]
     assert messages(sample, "trotsky-results-and-prospects-zh.txt") == [
         "trotsky-results-and-prospects-zh.txt:13: warning: note marker ① has no body in "
         "'三 经济发展与无产阶级专政'; the mark is kept in the text"
@@ -76,8 +85,10 @@ def test_sep_block_quotation_and_its_reference(sample: BuildResult) -> None:
     assert note is not None and note.get("n") == "[1]" and note.get("type") == "reference"
     assert "Leon Trotsky on China" in "".join(note.itertext())
     title = doc.xpath("//tei:titlePage//tei:titlePart/text()", namespaces=NS)
-    assert title == ["Socialist Equality Party (United States)",
-                     "The Historical and International Foundations of the Socialist Equality Party (United States)"]
+    assert title == [
+        "Socialist Equality Party (United States)",
+        "The Historical and International Foundations of the Socialist Equality Party (United States)",
+    ]
 
 
 def test_letter_parts(sample: BuildResult) -> None:
@@ -111,7 +122,9 @@ def test_commentaries_one_division_per_article(sample: BuildResult) -> None:
 
 def test_stalin_volume_has_its_works(sample: BuildResult) -> None:
     doc = tei(sample, "stalin-works-9")
-    works = [d for d in doc.xpath("//tei:body//tei:div", namespaces=NS) if (d.get(XML_ID) or "").startswith("w")]
+    works = [
+        d for d in doc.xpath("//tei:body//tei:div", namespaces=NS) if (d.get(XML_ID) or "").startswith("w")
+    ]
     assert len(works) == 23
     assert doc.find("tei:text/tei:front", NS) is not None and doc.find("tei:text/tei:back", NS) is not None
     assert len(doc.xpath("//tei:pb", namespaces=NS)) > 150
@@ -122,4 +135,6 @@ def test_ids_are_unique_and_every_paragraph_has_one(sample: BuildResult) -> None
         doc = tei(sample, tid)
         ids = doc.xpath("//@xml:id")
         assert len(ids) == len(set(ids)), tid
-        assert not doc.xpath("//tei:text//tei:p[not(@xml:id)] | //tei:text//tei:div[not(@xml:id)]", namespaces=NS), tid
+        assert not doc.xpath(
+            "//tei:text//tei:p[not(@xml:id)] | //tei:text//tei:div[not(@xml:id)]", namespaces=NS
+        ), tid

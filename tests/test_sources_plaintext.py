@@ -30,7 +30,9 @@ def read_plain(source: str, lang: str = "en", name: str = "a.txt") -> tuple[Text
     meta = TextMeta(title="T", lang=lang)
     src = SourceFile(rel=Path(name), path=Path(name), text=source, meta=meta)
     result = PlainReader().read(src, diags)
-    tree = make_document("a", name, "plain", "0", meta, Config(content_dir=Path(".").resolve(), title="E"), result)
+    tree = make_document(
+        "a", name, "plain", "0", meta, Config(content_dir=Path(".").resolve(), title="E"), result
+    )
     text = Text(id="a", source=Path(name), meta=meta, tree=tree)
     notes.attach(text, diags)
     ids.assign(text, diags)

@@ -20,7 +20,16 @@ from ..errors import Diagnostics, Location, did_you_mean
 from ..model import TextMeta
 from .base import Reader, ReadResult, SourceFile
 
-__all__ = ["READERS", "Reader", "ReadResult", "SourceFile", "discover", "load_source", "reader_for", "register_reader"]
+__all__ = [
+    "READERS",
+    "Reader",
+    "ReadResult",
+    "SourceFile",
+    "discover",
+    "load_source",
+    "reader_for",
+    "register_reader",
+]
 
 # Built-in readers by format name, imported on first use ("module:Class").
 _BUILTIN: dict[str, str] = {
@@ -171,14 +180,24 @@ def build_meta(
 
     for key in data:
         if str(key) not in META_KEYS:
-            diags.warning(loc(str(key)), f"unknown metadata key '{key}'.{did_you_mean(str(key), META_KEYS)}", "meta-key")
+            diags.warning(
+                loc(str(key)), f"unknown metadata key '{key}'.{did_you_mean(str(key), META_KEYS)}", "meta-key"
+            )
     title = data.get("title")
     if not title:
-        diags.warning(Location(meta_rel, 1 if meta_rel != rel else None), "no 'title': using the file name", "meta-missing")
+        diags.warning(
+            Location(meta_rel, 1 if meta_rel != rel else None),
+            "no 'title': using the file name",
+            "meta-missing",
+        )
         title = rel.stem
     lang = str(data.get("lang") or "")
     if not lang:
-        diags.warning(Location(meta_rel, 1 if meta_rel != rel else None), "no 'lang': assuming 'und' (undetermined)", "meta-missing")
+        diags.warning(
+            Location(meta_rel, 1 if meta_rel != rel else None),
+            "no 'lang': assuming 'und' (undetermined)",
+            "meta-missing",
+        )
         lang = "und"
     elif not valid_lang(lang):
         diags.error(loc("lang"), f"'{lang}' is not a BCP 47 language tag (e.g. en, zh-Hans)", "meta-invalid")
@@ -189,14 +208,22 @@ def build_meta(
     if data.get("date") is not None:
         date = _iso_date(data["date"])
         if date is None:
-            diags.error(loc("date"), f"date '{data['date']}' is not ISO 8601 (YYYY, YYYY-MM or YYYY-MM-DD)", "meta-invalid")
+            diags.error(
+                loc("date"),
+                f"date '{data['date']}' is not ISO 8601 (YYYY, YYYY-MM or YYYY-MM-DD)",
+                "meta-invalid",
+            )
     inferred = data.get("inferred") or {}
     if not isinstance(inferred, dict):
         diags.error(loc("inferred"), "'inferred' must map keys to reasons", "meta-invalid")
         inferred = {}
     fmt = data.get("format")
     if fmt is not None and str(fmt) not in formats():
-        diags.error(loc("format"), f"unknown format '{fmt}'; known: {', '.join(formats())}.{did_you_mean(str(fmt), formats())}", "format")
+        diags.error(
+            loc("format"),
+            f"unknown format '{fmt}'; known: {', '.join(formats())}.{did_you_mean(str(fmt), formats())}",
+            "format",
+        )
     authors = as_list(data.get("author"))
     # Hexo writes several authors as one string "a | b | c".
     if len(authors) == 1 and " | " in authors[0]:
@@ -288,7 +315,9 @@ def load_source(config: Config, rel: Path, diags: Diagnostics) -> Loaded | None:
     reader = reader_for(meta.format, rel.suffix)
     if reader is None:
         if meta.format in _BUILTIN:
-            diags.error(Location(rel), f"the '{meta.format}' reader could not be loaded; text skipped", "format")
+            diags.error(
+                Location(rel), f"the '{meta.format}' reader could not be loaded; text skipped", "format"
+            )
         elif meta.format is None:
             diags.error(
                 Location(rel),
@@ -308,5 +337,7 @@ def book_sniff(text: str) -> str | None:
     except ImportError:  # the book reader is optional
         return None
     if looks_like_book(text):
-        return "looks like text extracted from a PDF book (double-spaced lines, page breaks); set 'format: book'"
+        return (
+            "looks like text extracted from a PDF book (double-spaced lines, page breaks); set 'format: book'"
+        )
     return None

@@ -14,7 +14,7 @@ from typing import ClassVar
 from lxml import etree
 
 from ..errors import Diagnostics
-from ..tei import E, ED_NS, set_line, t
+from ..tei import ED_NS, E, set_line, t
 from .base import Reader, ReadResult, SourceFile
 
 ED_SCOPE = f"{{{ED_NS}}}scope"
@@ -33,12 +33,16 @@ TERMINAL = tuple(".!?;:,。！？；：，、…—") + ("...",)
 CLOSERS = "”’\"')）]】」』"
 OPENERS = "“‘\"'「『"
 CN_NUM_HEAD = re.compile(r"^[一二三四五六七八九十百零〇]+[ \u3000、．.]\s*\S")
-CHAPTER_HEAD = re.compile(r"^(第[一二三四五六七八九十百零〇\d]+[章节部篇卷]|(Chapter|CHAPTER|Part|PART|Book|BOOK)\s+\w+)")
+CHAPTER_HEAD = re.compile(
+    r"^(第[一二三四五六七八九十百零〇\d]+[章节部篇卷]|(Chapter|CHAPTER|Part|PART|Book|BOOK)\s+\w+)"
+)
 ROMAN = re.compile(r"^(?=[IVXLC])M*(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,3})\.?$")
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 DATE_EN = re.compile(rf"^(?:(?P<d1>\d{{1,2}}) )?(?P<m>{MONTHS}) (?:(?P<d>\d{{1,2}}), )?(?P<y>\d{{4}})\.?$")
 DATE_ZH = re.compile(r"^(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?$")
-SALUTE = re.compile(r"^((My )?[Dd]ear\b.{0,60}|To (the )?[A-Z].{0,60}|Comrades|Sir|Madam|亲爱的.{0,20}|.{1,12}同志们?)[:：,，!！]$")
+SALUTE = re.compile(
+    r"^((My )?[Dd]ear\b.{0,60}|To (the )?[A-Z].{0,60}|Comrades|Sir|Madam|亲爱的.{0,20}|.{1,12}同志们?)[:：,，!！]$"
+)
 SIGNATURE = re.compile(r"^[A-Z][a-z]{0,12}\.?( [A-Z][\w'’.-]{0,20}){0,3}$|^[\u4e00-\u9fff·]{2,8}$")
 NUMBERED = re.compile(r"^(?P<n>\d{1,3})(?:[.)、](?!\d)|）)\s*(?=\S)")
 LEADIN_VERB = re.compile(
@@ -134,7 +138,9 @@ def parse_date(s: str) -> str | None:
         return f"{m.group('y')}-{month:02d}" + (f"-{int(day):02d}" if day else "")
     m = DATE_ZH.match(s)
     if m:
-        return f"{m.group('y')}-{int(m.group('m')):02d}" + (f"-{int(m.group('d')):02d}" if m.group("d") else "")
+        return f"{m.group('y')}-{int(m.group('m')):02d}" + (
+            f"-{int(m.group('d')):02d}" if m.group("d") else ""
+        )
     return None
 
 
@@ -167,7 +173,11 @@ def classify(paras: list[Para]) -> None:
             in_notes, last_note = True, p
             continue
         nxt = paras[i + 1] if i + 1 < len(paras) else None
-        if looks_like_heading(p) and nxt is not None and (not seen_body or len(nxt.text) > len(p.text) or nxt.kind == "p"):
+        if (
+            looks_like_heading(p)
+            and nxt is not None
+            and (not seen_body or len(nxt.text) > len(p.text) or nxt.kind == "p")
+        ):
             p.kind = "head"
             in_notes, last_note = False, None
             continue
@@ -254,7 +264,7 @@ def _unlabelled_references(paras: list[Para]) -> None:
             tail.insert(0, p)
         else:
             break
-    for n, p in zip(wanted[-len(tail) :] if tail else [], tail):
+    for n, p in zip(wanted[-len(tail) :] if tail else [], tail, strict=True):
         p.kind, p.n = "note-unlabelled", n
 
 
