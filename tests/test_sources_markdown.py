@@ -16,7 +16,7 @@ from edition.model import TextMeta
 from edition.sources import reader_for, split_front_matter
 from edition.sources.base import ReadResult, SourceFile
 from edition.sources.markdown import MarkdownReader
-from edition.tei import ED_LINE, ED_NS, NS, TEI_NS, indent_blocks, text_content
+from edition.tei import ED_LINE, ED_NS, NS, TEI_NS, XML_LANG, indent_blocks, text_content
 from tests.support.fixtures import read_fixture_file
 
 HERE = Path(__file__).parent
@@ -30,6 +30,7 @@ SEED_CANDIDATES = [
 
 
 def source(text: str, name: str = "a.md", lang: str = "zh") -> SourceFile:
+    """A Markdown source with front matter split off (``load_source`` needs a whole Config)."""
     _fm, body_line = split_front_matter(text)
     return SourceFile(
         rel=Path(name),
@@ -40,9 +41,9 @@ def source(text: str, name: str = "a.md", lang: str = "zh") -> SourceFile:
     )
 
 
-def read(text: str, name: str = "a.md") -> tuple[ReadResult, Diagnostics]:
+def read(text: str, name: str = "a.md", lang: str = "zh") -> tuple[ReadResult, Diagnostics]:
     diags = Diagnostics()
-    result = MarkdownReader().read(source(text, name), diags)
+    result = MarkdownReader().read(source(text, name, lang), diags)
     return result, diags
 
 
@@ -68,7 +69,8 @@ def to_fixture(body: etree._Element) -> str:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_fixture(case):
-    result, _ = read(case.input)
+    # lang "und": the cases mix scripts freely, and xml:lang is tested on its own
+    result, _ = read(case.input, lang="und")
     assert to_fixture(body_of(result)) == case.expected
 
 
@@ -194,11 +196,39 @@ def test_unknown_tags_warn_and_vanish():
 
 
 def test_raw_html_is_text_with_warning():
-    result, diags = read("<div class=x>\nhi\n</div>\n\na <span>b</span>\n")
+    result, diags = read(
+        "<div class=x>\nhi\n</div>\n\na <video src=x>b</video> <sup>2</sup> <a href='u'>c</a>\n"
+    )
     msgs = [str(d) for d in diags]
     assert any(m.startswith("a.md:1: warning:") and "HTML" in m for m in msgs), msgs
     assert any(m.startswith("a.md:5: warning:") for m in msgs), msgs
-    assert "&lt;div class=x&gt;" in etree.tostring(result.text, encoding="unicode")
+    xml = etree.tostring(result.text, encoding="unicode")
+    assert "&lt;div class=x&gt;" in xml and "&lt;video src=x&gt;" in xml
+    assert '<hi rend="sup">2</hi> <ref target="u">c</ref>' in xml
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("The history of the Fourth International.", "zh", "en"),
+        ("Trotskyist Faction - Fourth International", "zh-Hans", "und-Latn"),
+        ("托派 Trotskyist Faction - Fourth International", "zh", None),
+        ("Lenin", "zh", None),
+        ("中国共产党的历史。", "en", "zh"),
+        ("マルクス主義の歴史。", "en", "ja"),
+        ("The word 中国 in English.", "en", None),
+        ("中国共产党的历史。", "und", None),
+    ],
+)
+def test_other_script(text, lang, expected):
+    from edition.sources.markdown import other_script
+
+    assert other_script(text, lang.split("-")[0]) == expected
+
+
+def test_block_in_other_script_gets_lang():
+    result, _ = read("中文段落。\n\nThe history of the Fourth International is long.\n")
+    assert [p.get(XML_LANG) for p in body_of(result)] == [None, "en"]
 
 
 FATAL = [
@@ -282,7 +312,7 @@ def _document(result: ReadResult) -> etree._Element:
 def test_all_output_is_valid_tei(rng, seed):
     inputs = (
         [("seed", seed[0])]
-        + [(c.id, read(c.input)[0]) for c in CASES]
+        + [(c.id, read(c.input, lang="und")[0]) for c in CASES]
         + [(f"fatal-{i}", read(x)[0]) for i, x in enumerate(FATAL)]
     )
     bad = []

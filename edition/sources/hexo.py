@@ -32,6 +32,7 @@ TAG_LINE = re.compile(rf"^{TAG}\s*$")
 TAG_INLINE = re.compile(TAG)
 TAG_AT_START = re.compile(rf"^(?P<indent>[ \t]*)(?P<tag>{TAG})[ \t]*(?P<rest>\S.*)$")
 END_AT_END = re.compile(r"^(?P<head>.*\S)[ \t]*(?P<tag>\{%-?\s*end(?P<name>[A-Za-z_][\w-]*)\s*-?%\})[ \t]*$")
+QUOTE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)*")
 FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 
 ADMONITION_TAGS = frozenset(
@@ -80,8 +81,11 @@ def split_tag_lines(text: str) -> tuple[str, list[int]]:
             out.append(line)
             origin.append(i)
             continue
-        pieces = [line]
-        m = TAG_AT_START.match(line)
+        # keep a quotation's "> " markers on both halves of a split line
+        prefix = QUOTE_PREFIX.match(line).group(0)  # type: ignore[union-attr]
+        content = line[len(prefix) :]
+        pieces = [content]
+        m = TAG_AT_START.match(content)
         if m and m.group("name") in PAIRED_TAGS:
             pieces = [m.group("indent") + m.group("tag"), m.group("indent") + m.group("rest")]
         last = pieces[-1]
@@ -89,6 +93,7 @@ def split_tag_lines(text: str) -> tuple[str, list[int]]:
         if e and e.group("name") in PAIRED_TAGS and not TAG_LINE.match(last.strip()):
             indent = last[: len(last) - len(last.lstrip())]
             pieces[-1:] = [e.group("head"), indent + e.group("tag")]
+        pieces = [prefix + x for x in pieces]
         out.extend(pieces)
         origin.extend([i] * len(pieces))
     return "\n".join(out), origin

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from functools import cache
+from html import unescape as html_unescape
 from typing import ClassVar
 from urllib.parse import quote
 
@@ -38,7 +39,7 @@ from markdown_it.tree import SyntaxTreeNode
 from mdit_py_plugins.footnote import footnote_plugin
 
 from ..errors import Diagnostics
-from ..tei import ED_NS, E, local, set_line, t, text_content
+from ..tei import ED_NS, XML_LANG, E, local, set_line, t, text_content
 from . import hexo
 from .base import Reader, ReadResult, SourceFile
 
@@ -71,11 +72,23 @@ CJK = r"\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-
 _CJK_BREAK = re.compile(rf"(?<=[{CJK}])\n(?=[{CJK}])")
 _BARE_URL = re.compile(rf"https?://[^\s<>\"'{CJK}（）]+[^\s<>\"'{CJK}（）.,;:!?)\]]")
 _UNDEFINED_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
+_LINKABLE = re.compile(f"{_BARE_URL.pattern}|{_UNDEFINED_NOTE.pattern}")
+_HTML_TAG = re.compile(r"<(/?)([A-Za-z][\w-]*)(?:\s[^<>]*)?>")
+HTML_INLINE = {
+    "b": ("hi", "bold"), "strong": ("hi", "bold"), "i": ("hi", "italic"), "em": ("hi", "italic"),
+    "cite": ("hi", "italic"), "u": ("hi", "underline"), "s": ("hi", "strikethrough"),
+    "del": ("hi", "strikethrough"), "strike": ("hi", "strikethrough"), "sup": ("hi", "sup"),
+    "sub": ("hi", "sub"), "mark": ("hi", "mark"), "small": ("hi", "small"), "kbd": ("hi", "kbd"),
+    "code": ("code", ""), "a": ("ref", ""), "span": ("", ""), "font": ("", ""), "abbr": ("", ""),
+}  # fmt: skip
+"""Inline HTML that has a TEI counterpart (anything else stays as text, with a warning)."""
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _URI_UNSAFE = re.compile(r"[\s<>\"{}|\\^`]")
 _ATTRIBUTION = re.compile(r"^\s*(?:——|—|–|―|--|~)\s*(?=\S)")
 
 DIV_TOP = frozenset({"head", "byline", "docAuthor", "docDate", "dateline", "argument", "epigraph", "salute"})
+STYLES = frozenset("default primary success info warning danger tip error important caution".split())
+"""Classes of NexT/Butterfly ``{% note CLASS %}`` boxes (kept as ``note/@subtype``)."""
 GLOBAL = frozenset({"milestone", "note", "figure", "pb", "lb", "cb", "gap", "anchor"})
 DIV_TOP_ALLOWED_BEFORE = DIV_TOP | GLOBAL
 
@@ -107,11 +120,12 @@ def append_text(el: etree._Element, s: str) -> None:
     if not s:
         return
     s = xml_safe(s)
-    if len(el):
-        last = el[-1]
-        last.tail = (last.tail or "") + s
-    else:
+    try:
+        last = el[-1]  # O(1), where len(el) walks every child
+    except IndexError:
         el.text = (el.text or "") + s
+    else:
+        last.tail = (last.tail or "") + s
 
 
 def move_content(src: etree._Element, dst: etree._Element) -> None:
@@ -238,12 +252,18 @@ class _Builder:
         return out
 
     def tidy(self, body: etree._Element) -> None:
-        """Join lines broken between two CJK characters (a browser would show a space)."""
+        """Join lines broken between two CJK characters (a browser would show a
+        space) and mark blocks written in another script than the text's language."""
+        base = self.src.meta.lang.split("-")[0].lower()
         for el in body.iter():
             if el.text and "\n" in el.text:
                 el.text = _CJK_BREAK.sub("", el.text)
             if el.tail and "\n" in el.tail:
                 el.tail = _CJK_BREAK.sub("", el.tail)
+        for el in body.iter(t("p"), t("head"), t("item"), t("cell")):
+            lang = other_script(text_content(el, skip=("note", "code", "ref", "graphic")), base)
+            if lang:
+                el.set(XML_LANG, lang)
 
     # --- blocks ----------------------------------------------------------------
 
@@ -455,7 +475,11 @@ class _Builder:
                 parent.append(self.attribution_bibl([y for x in lines if x for y in x], node))
                 return
         words = hexo.parse_args(args)
-        subtype = words[0] if words and re.fullmatch(r"[\w-]+", words[0]) else name
+        subtype = (
+            words[0]
+            if name in ("note", "alert", "callout", "notel") and words and words[0] in STYLES
+            else name
+        )
         note = self.block("note", node, type="admonition", subtype=xml_safe(subtype), place="inline")
         if name in ("details", "folding", "fold", "collapse", "spoiler", "hideToggle", "hidetoggle") and args:
             etree.SubElement(note, t("label")).text = xml_safe(args.strip("'\""))
@@ -617,19 +641,64 @@ class _Builder:
         return out
 
     def inlines(self, nodes: Iterable[SyntaxTreeNode], el: etree._Element, line: int | None) -> None:
+        buf: list[str] = []  # runs of text and soft breaks are joined first (lxml text appends are slow)
+        stack: list[tuple[etree._Element, str]] = [(el, "")]  # open inline HTML elements (<sup>...</sup>)
         for n in nodes:
+            if n.type in ("text", "softbreak"):
+                buf.append(n.content if n.type == "text" else "\n")
+                continue
+            target = stack[-1][0]
+            if buf:
+                self.text("".join(buf), target, line)
+                buf = []
+            if n.type == "html_inline" and self.html_pair(n.content, stack):
+                continue
             handler = getattr(self, f"_inline_{n.type}", None)
             if handler is None:
-                append_text(el, n.content or "")
+                append_text(target, n.content or "")
             else:
-                handler(n, el, line)
+                handler(n, target, line)
+        if buf:
+            self.text("".join(buf), stack[-1][0], line)
 
-    def _inline_text(self, node: SyntaxTreeNode, el: etree._Element, line: int | None) -> None:
-        s = node.content
+    def html_pair(self, html: str, stack: list[tuple[etree._Element, str]]) -> bool:
+        """``<sup>``, ``<b>``... and their end tags become ``hi``/``code``; False if not one of those."""
+        m = _HTML_TAG.fullmatch(html.strip())
+        if m is None or m.group(2).lower() not in HTML_INLINE:
+            return False
+        name = m.group(2).lower()
+        if m.group(1):  # an end tag closes the innermost matching element
+            names = [x[1] for x in stack]
+            if name not in names[1:]:
+                return False
+            while stack[-1][1] != name:
+                stack.pop()
+            stack.pop()
+            return True
+        tag, rend = HTML_INLINE[name]
+        if not tag:  # <span>, <font>: no meaning for the text; their content stays
+            stack.append((stack[-1][0], name))
+            return True
+        attrs = {"rend": rend} if rend else {}
+        if name == "a":
+            href = re.search(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", m.group(0))
+            target = next((g for g in href.groups() if g is not None), "") if href else ""
+            if target.strip():
+                attrs = {"target": uri(html_unescape(target))}
+        child = etree.SubElement(stack[-1][0], t(tag), attrs)
+        stack.append((child, name))
+        return True
+
+    def text(self, s: str, el: etree._Element, line: int | None) -> None:
+        """Plain text; bare URLs become ``ref``, an undefined ``[^n]`` a note marker."""
         if "{%" in s:
-            self.warn(line, "'{%' without a closing '%}': not a tag; kept as text", "md-tag-stray")
+            at = (line + s.count("\n", 0, s.index("{%"))) if line else line
+            self.warn(at, "'{%' without a closing '%}': not a tag; kept as text", "md-tag-stray")
+        if "http" not in s and "[^" not in s:
+            append_text(el, s)
+            return
         pos = 0
-        for m in re.finditer(f"{_BARE_URL.pattern}|{_UNDEFINED_NOTE.pattern}", s):
+        for m in _LINKABLE.finditer(s):
             append_text(el, s[pos : m.start()])
             if m.group(0).startswith("[^"):
                 label = m.group(1)
@@ -642,9 +711,6 @@ class _Builder:
                 etree.SubElement(el, t("ref"), target=uri(m.group(0))).text = xml_safe(m.group(0))
             pos = m.end()
         append_text(el, s[pos:])
-
-    def _inline_softbreak(self, node: SyntaxTreeNode, el: etree._Element, line: int | None) -> None:
-        append_text(el, "\n")
 
     def _inline_hardbreak(self, node: SyntaxTreeNode, el: etree._Element, line: int | None) -> None:
         el.append(E.lb())
@@ -754,6 +820,33 @@ class _Builder:
 
 
 # --- small functions ----------------------------------------------------------
+
+
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+_ENGLISH = re.compile(r"\b(?:the|and|of|to|in|is|that|with|for)\b", re.I)
+CJK_LANGS = frozenset({"zh", "ja", "ko", "yue", "wuu", "lzh"})
+
+
+def other_script(text: str, base: str) -> str | None:
+    """A language tag for a block plainly written in another script than the
+    text's language (a Latin paragraph in a Chinese text, or the reverse); None
+    when in doubt. Only scripts are told apart: Latin text that is not plainly
+    English is ``und-Latn``."""
+    cjk = len(_CJK_CHAR.findall(text))
+    words = _LATIN_WORD.findall(text)
+    if base in CJK_LANGS:
+        if cjk or len(words) < 3 or sum(map(len, words)) < 12:
+            return None
+        ascii_only = all(w.isascii() for w in words)
+        return "en" if ascii_only and len(_ENGLISH.findall(text)) >= 2 else "und-Latn"
+    if base in ("", "und") or cjk < 4 or sum(map(len, words)) * 9 > cjk:
+        return None
+    if re.search(r"[\u3040-\u30ff]", text):
+        return "ja"
+    if re.search(r"[\uac00-\ud7af]", text):
+        return "ko"
+    return "zh"
 
 
 def _at_div_top(parent: etree._Element) -> bool:
