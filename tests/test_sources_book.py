@@ -37,7 +37,9 @@ SEED_PATHS = [
 
 
 def read(text: str, rel: str = "books/volume.txt") -> tuple[etree._Element, list[str], Any]:
-    src = SourceFile(rel=Path(rel), path=Path(rel), text=text, meta=TextMeta(title="v", lang="en", format="book"))
+    src = SourceFile(
+        rel=Path(rel), path=Path(rel), text=text, meta=TextMeta(title="v", lang="en", format="book")
+    )
     diags = Diagnostics()
     result = BookReader().read(src, diags)
     return result.text, [str(d) for d in diags], result
@@ -242,15 +244,17 @@ def test_ocr_and_spacing_repairs(volume: Any) -> None:
 def test_markers_glued_spaced_year_citation(volume: Any) -> None:
     root, _, _ = volume
     w02 = work(root, "w02")
-    placed = [(n.get("n"), n.getprevious().tail[-12:] if n.getprevious() is not None else n.getparent().text[-12:])
-              for n in w02.iter(t("note"))]
+    placed = [
+        (n.get("n"), n.getprevious().tail[-12:] if n.getprevious() is not None else n.getparent().text[-12:])
+        for n in w02.iter(t("note"))
+    ]
     assert [n for n, _ in placed] == ["2", "3", "4", "5"]
     text = etree.tostring(w02, encoding=str)
     assert "said so in 1912<note" in text  # in 19122 = 1912 + note 2
     assert "Anti-Union Law <note" in text  # spaced marker
     assert "pp. 12-13 <note" in text  # inside the citation, after a page range
     assert "There were 5 of them" in text  # a count in the prose is not the marker of note 5
-    assert "the Party.<note n=\"5\"" in text
+    assert 'the Party.<note n="5"' in text
     assert "in 20 years" in text and "1,300 members in 1925-27." in text
     w03 = work(root, "w03")
     assert [n.get("n") for n in w03.iter(t("note"))] == ["7"]
@@ -274,7 +278,12 @@ def test_symbol_footnotes(volume: Any) -> None:
     root, _, _ = volume
     w04 = work(root, "w04")
     star = w04.find(".//tei:note", NS)
-    assert (star.get("n"), star.get("type"), star.get("resp"), star.get("place")) == ("*", "authorial", "#author", "foot")
+    assert (star.get("n"), star.get("type"), star.get("resp"), star.get("place")) == (
+        "*",
+        "authorial",
+        "#author",
+        "foot",
+    )
     assert text_content(star, ()) == "My italics.—J. St."
     w05 = work(root, "w05")
     # a marker alone on its line is glued to the word before it
@@ -378,7 +387,9 @@ def test_heading_at_top_of_page_without_paragraph_line() -> None:
 
 
 def test_broken_paragraph_rejoined() -> None:
-    text = _vol("An Article", "June 1, 1930", "¶", "It may be a warning to particularly", "¶", "malevolent employers.")
+    text = _vol(
+        "An Article", "June 1, 1930", "¶", "It may be a warning to particularly", "¶", "malevolent employers."
+    )
     root, _, _ = read(text, "v.txt")
     ps = work(root, "w02").findall("tei:p", NS)
     assert [text_content(p) for p in ps] == ["It may be a warning to particularly malevolent employers."]
@@ -411,25 +422,44 @@ SEED_WORKS = [
     ("w06", "letter", "Letter to Comrade Zaitsev", "1927-01-28", 0),
     ("w07", "greeting", "To the Lena Workers", "1927-02-22", 0),
     ("w08", "greeting", "Greetings to the Stalingrad Newspaper Borba", "1927-02-22", 1),
-    ("w09", "speech", "Speech Delivered at a Meeting of Workers of the Stalin Railway Workshops, October Railway",
-     "1927-03-01", 0),
+    (
+        "w09",
+        "speech",
+        "Speech Delivered at a Meeting of Workers of the Stalin Railway Workshops, October Railway",
+        "1927-03-01",
+        0,
+    ),
     ("w10", "letter", "Letter to Comrades Tsvetkdv and Alypov", "1927-03-07", 4),
     ("w11", "reply", "Concerning the Questions of a Workers’ and Peasants’ Government", "1927-03-15", 2),
     ("w12", "letter", "Letter to Shinkevich", "1927-03-20", 2),
-    ("w13", "speech",
-     "Speech Delivered at the Fifth-Union Conference of the All-Union Leninist Young Communist League",
-     "1927-03-29", 4),
+    (
+        "w13",
+        "speech",
+        "Speech Delivered at the Fifth-Union Conference of the All-Union Leninist Young Communist League",
+        "1927-03-29",
+        4,
+    ),
     ("w14", "letter", "Letter to Chugunov", "1927-04-09", 2),
     ("w15", "reply", "The Party’s Three Fundamental Slogans on the Peasant Question", "1927-04-15", 13),
     ("w16", "theses", "Questions of the Chinese Revolution", "1927-04-19", 2),
     ("w17", "greeting", "To Pravda", "1927-05-05", 0),
     ("w18", "reply", "Concerning Questions of the Chinese Revolution", "1927-05-09", 7),
     ("w19", "interview", "Talk with Students of the Sun Yat-Sen University", "1927-05-13", 4),
-    ("w20", "reply",
-     "The Slogan of the Dictatorship of the Proletariat and Poor Peasantry in the Period of Preparation for October",
-     "1927-05-20", 2),
+    (
+        "w20",
+        "reply",
+        "The Slogan of the Dictatorship of the Proletariat and Poor Peasantry in the Period of Preparation for October",
+        "1927-05-20",
+        2,
+    ),
     ("w21", "speech", "Revolution in China and Tasks of the Comintern", "1927-05-24", 6),
-    ("w22", "greeting", "To the Students of the Communist University of the Toilers of the East", "1927-05-31", 1),
+    (
+        "w22",
+        "greeting",
+        "To the Students of the Communist University of the Toilers of the East",
+        "1927-05-31",
+        1,
+    ),
     ("w23", "reply", "Reply to S. Pokrovsky", "1927-06-23", 0),
     ("w24", "article", "Notes on Contemporary Themes", "1927-07-28", 2),
 ]
@@ -463,10 +493,20 @@ def test_seed_shared_heading_and_notes(seed: Any) -> None:
     assert [w.get(XML_ID) for w in group.findall("tei:div", NS)] == ["w02", "w03"]
     # note 1 is glued to the shared heading: 16 in the report, 14 in the reply, 30 unplaced
     assert [n.get("n") for n in group.find("tei:head", NS).iter(t("note"))] == ["1"]
-    unplaced = [(d.get("{urn:x-edition:ns:1}scope"), n.get("n")) for d in root.find("tei:back", NS)
-                for n in d.findall("tei:note", NS)]
-    assert unplaced == [("w02-w03", "30"), ("w20", "*"), ("w20", "*"), ("w20", "*"), ("w20", "*"), ("w20", "*"),
-                        ("w20", "*")]
+    unplaced = [
+        (d.get("{urn:x-edition:ns:1}scope"), n.get("n"))
+        for d in root.find("tei:back", NS)
+        for n in d.findall("tei:note", NS)
+    ]
+    assert unplaced == [
+        ("w02-w03", "30"),
+        ("w20", "*"),
+        ("w20", "*"),
+        ("w20", "*"),
+        ("w20", "*"),
+        ("w20", "*"),
+        ("w20", "*"),
+    ]
 
 
 def test_seed_warnings(seed: Any) -> None:
@@ -496,9 +536,17 @@ def test_seed_warnings(seed: Any) -> None:
 def test_seed_repairs(seed: Any) -> None:
     root, _, _, _ = seed
     fixes = {(c[0].text, c[1].text) for c in root.iter(t("choice"))}
-    for pair in [("Men-sheviks", "Mensheviks"), ("Kuo-mintang", "Kuomintang"), ("Kuomin-tang", "Kuomintang"),
-                 ("wou/d", "would"), ("iso/a-tion", "isolation"), ("Us-tryalov", "Ustryalov"),
-                 ("Bag-datyev", "Bagdatyev"), ("itwill", "it will"), ("i t s", "its")]:
+    for pair in [
+        ("Men-sheviks", "Mensheviks"),
+        ("Kuo-mintang", "Kuomintang"),
+        ("Kuomin-tang", "Kuomintang"),
+        ("wou/d", "would"),
+        ("iso/a-tion", "isolation"),
+        ("Us-tryalov", "Ustryalov"),
+        ("Bag-datyev", "Bagdatyev"),
+        ("itwill", "it will"),
+        ("i t s", "its"),
+    ]:
         assert pair in fixes
     assert not any(sic.startswith(("Social-", "Yan")) or sic == "well-known" for sic, _ in fixes)
 

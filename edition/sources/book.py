@@ -25,22 +25,21 @@ from difflib import get_close_matches
 from lxml import etree
 
 from ..errors import Diagnostics
-from ..tei import ED_NS, E, XML_ID, set_line, t
+from ..tei import ED_NS
 from .base import Reader, ReadResult, SourceFile
 from .book_body import (
     Entry,
     Header,
-    citation_span,
     find_quotes,
     parse_body,
     parse_header,
     runs_for,
 )
-from .book_dates import Chronicle, date_attrs, find_in_chronicle, parse_chronicle, quoted_titles
+from .book_dates import date_attrs, find_in_chronicle, parse_chronicle, quoted_titles
 from .book_layout import Block, Line, looks_like_book, split_lines
 from .book_notes import NoteBody, body_runs, choose_markers, parse_notes
-from .book_text import Marker, Run, emit, find_fixes, find_markers, find_wraps, make_run, vocabulary
-from .book_works import DATE_LINE, Group, NotesBlock, WorkPart, segment
+from .book_text import Marker, Run, find_fixes, find_markers, find_wraps, make_run, vocabulary
+from .book_works import Group, NotesBlock, WorkPart, segment
 
 __all__ = ["BookReader", "looks_like_book"]
 
@@ -166,7 +165,11 @@ class _Build:
                 gh = parse_header(unit.header)
                 first = n + 1
                 last = n + len(unit.works)
-                g = GroupPlan(gh, [make_run(gh.title), *[make_run(s) for s in gh.subtitles]], f"w{first:02d}-w{last:02d}")
+                g = GroupPlan(
+                    gh,
+                    [make_run(gh.title), *[make_run(s) for s in gh.subtitles]],
+                    f"w{first:02d}-w{last:02d}",
+                )
                 groups.append(g)
                 for part in unit.works:
                     n += 1
@@ -233,7 +236,12 @@ class _Build:
                     runs_for(e)
                     # the text's last paragraph: before the closing lines
                     k = len(target.entries)
-                    while k > 0 and target.entries[k - 1].kind in ("publication", "dateline", "signed", "salute"):
+                    while k > 0 and target.entries[k - 1].kind in (
+                        "publication",
+                        "dateline",
+                        "signed",
+                        "salute",
+                    ):
                         k -= 1
                     target.entries.insert(k, e)
                     self.warn(
@@ -245,7 +253,11 @@ class _Build:
                     )
                     self.stats["spliced"] += 1
             if body.duplicate_of is not None:
-                self.warn(body.first.no, f"footnote line repeats the one before it ('{body.text}')", "book-note-duplicate")
+                self.warn(
+                    body.first.no,
+                    f"footnote line repeats the one before it ('{body.text}')",
+                    "book-note-duplicate",
+                )
         return NotesPlan(block, parsed.bodies, parsed.stray, scope, works)
 
     def _plan_front(self, blocks: list[Block]) -> list[tuple[str, Run]]:
@@ -340,11 +352,19 @@ class _Build:
                 for e in w.entries:
                     if e.kind == "publication":
                         text = " ".join(ln.text for ln in e.lines)
-                        m = re.search(r"(?:January|February|March|April|May|June|July|August|September|October|November|December) \d{1,2}, \d{4}", text)
+                        m = re.search(
+                            r"(?:January|February|March|April|May|June|July|August|September|October|November|December) \d{1,2}, \d{4}",
+                            text,
+                        )
                         if m:
                             got = date_attrs(m.group(), year)
                             if got:
-                                w.date = {**got[0], "type": "publication", "evidence": "internal", "resp": "#edition"}
+                                w.date = {
+                                    **got[0],
+                                    "type": "publication",
+                                    "evidence": "internal",
+                                    "resp": "#edition",
+                                }
                                 w.date_line = e.lines[0]
                                 year = got[1]
             if w.date is None and self.chronicle is not None:
@@ -352,7 +372,12 @@ class _Build:
                 titles = [w.title] + [f"{w.title}. {s}" for s in subs]
                 found = find_in_chronicle(self.chronicle, titles)
                 if found and found[0].attrs:
-                    w.date = {**found[0].attrs, "evidence": "external", "resp": "#edition", "source": f"#w{self.chron_n:02d}"}
+                    w.date = {
+                        **found[0].attrs,
+                        "evidence": "external",
+                        "resp": "#edition",
+                        "source": f"#w{self.chron_n:02d}",
+                    }
                     w.date_line = found[0].date_line
             if w.date is None:
                 self.warn(w.header.title[0].no, f"no date found for {w.id} '{w.title}'", "book-no-date")
@@ -378,11 +403,11 @@ class _Build:
         chosen = choose_markers(markers, numbers)
         by_n = {int(mk.n): mk for mk in chosen}
         for b in numbered:
-            mk = by_n.get(int(b.n))
-            if mk is None:
+            found = by_n.get(int(b.n))
+            if found is None:
                 continue
-            mk.chosen = True
-            mk.note = self._note_el(b, np.scope)
+            found.chosen = True
+            found.note = self._note_el(b, np.scope)
             b.placed = True
         # symbol footnotes: paired in order when each symbol has as many bodies as markers
         sym_marks = [mk for mk in markers if not mk.n.isdigit()]
@@ -392,14 +417,16 @@ class _Build:
             ms = [mk for mk in sym_marks if mk.n == kind]
             bs = [b for b in sym_bodies if b.n == kind]
             if len(ms) == len(bs):
-                for mk, b in zip(ms, bs):
+                for mk, b in zip(ms, bs, strict=True):
                     mk.chosen = True
                     mk.note = self._note_el(b, np.scope)
                     b.placed = True
                 continue
             for mk in ms:
                 mk.chosen = True  # kept as a marker without its note
-            where = ", ".join(str(self._marker_line(mk, runs)) for mk in ms[:12]) + (", ..." if len(ms) > 12 else "")
+            where = ", ".join(str(self._marker_line(mk, runs)) for mk in ms[:12]) + (
+                ", ..." if len(ms) > 12 else ""
+            )
             first_line = self._marker_line(ms[0], runs) if ms else bs[0].first.no
             if not bs:
                 msg = f"{len(ms)} '{kind}' footnote marker(s) in {self._scope_name(np)} have no footnote body (lines {where})"
@@ -415,7 +442,11 @@ class _Build:
             if not b.placed:
                 w = self._owner_of(b, chosen, owner, np)
                 seam = self._seam_between(b, chosen, runs)
-                hint = f"; the text has a seam at line {seam}, where the marker may have been lost" if seam else ""
+                hint = (
+                    f"; the text has a seam at line {seam}, where the marker may have been lost"
+                    if seam
+                    else ""
+                )
                 self.warn(
                     b.first.no,
                     f"note {b.n} of {w.id} '{w.title}' has no marker in the text; kept in the notes division{hint}",
@@ -424,7 +455,11 @@ class _Build:
         for b in np.bodies:
             text = b.text[b.number_len :].strip()
             if not b.symbol and len(text) < 30 and not text.endswith((".", ")", "”", '"')):
-                self.warn(b.first.no, f"note {b.n} of {np.works[-1].id} seems truncated: '{text}'", "book-note-truncated")
+                self.warn(
+                    b.first.no,
+                    f"note {b.n} of {np.works[-1].id} seems truncated: '{text}'",
+                    "book-note-truncated",
+                )
         for blk in np.stray:
             self.warn(blk.first.no, "text in the notes division before the first note", "book-note-stray")
 
@@ -464,28 +499,49 @@ class _Build:
     def _check_titles(self) -> None:
         """Title words the volume never uses elsewhere (``Dviation``), and titles
         that differ from the chronicle's quotation of them."""
-        words = re.findall(r"[A-Za-z][A-Za-z’'-]*[A-Za-z]", "\n".join(r.text for r in self._all_text_runs(exclude_titles=True)))
+        words = re.findall(
+            r"[A-Za-z][A-Za-z’'-]*[A-Za-z]",
+            "\n".join(r.text for r in self._all_text_runs(exclude_titles=True)),
+        )
         counts: Counter[str] = Counter(words)
         known = [w for w, c in counts.items() if c >= 2]
         quoted = quoted_titles(self.chronicle) if self.chronicle else []
-        heads = [(g.header, g.header_runs) for g in self.groups] + [(w.header, w.header_runs) for w in self.works]
+        heads = [(g.header, g.header_runs) for g in self.groups] + [
+            (w.header, w.header_runs) for w in self.works
+        ]
         for header, _ in heads:
             title = " ".join(ln.text for ln in header.title)
             for word in re.findall(r"[A-Za-z][A-Za-z’'-]*[A-Za-z]", title):
                 if counts[word] or counts[word.lower()] or counts[word.capitalize()] or len(word) < 4:
                     continue
-                near = [k for k in known if abs(len(k) - len(word)) <= 2 and k[:1].lower() == word[:1].lower()]
+                near = [
+                    k for k in known if abs(len(k) - len(word)) <= 2 and k[:1].lower() == word[:1].lower()
+                ]
                 guess = get_close_matches(word, near, n=1, cutoff=0.8)
                 if not guess and "-" not in word:
                     continue  # a rare word, not a misprint of a word the volume uses
                 hint = f"; did you mean '{guess[0]}'?" if guess else ""
-                self.warn(header.title[0].no, f"title word '{word}' occurs nowhere else in the volume{hint}", "book-title-spelling")
+                self.warn(
+                    header.title[0].no,
+                    f"title word '{word}' occurs nowhere else in the volume{hint}",
+                    "book-title-spelling",
+                )
             for q in quoted:
                 qn = re.sub(r"[^a-z ]", "", q.lower().replace("’", "'"))
                 tn = re.sub(r"[^a-z ]", "", title.lower().replace("’", "'"))
                 qset, tset = qn.split(), tn.split()
-                if qn != tn and len(tset) >= 4 and set(tset) <= set(qset) and len(qset) - len(tset) <= 2 and qn.replace("the ", "") == tn.replace("the ", ""):
-                    self.warn(header.title[0].no, f"title '{title}' differs from the chronicle's '{q.strip()}'", "book-title-spelling")
+                if (
+                    qn != tn
+                    and len(tset) >= 4
+                    and set(tset) <= set(qset)
+                    and len(qset) - len(tset) <= 2
+                    and qn.replace("the ", "") == tn.replace("the ", "")
+                ):
+                    self.warn(
+                        header.title[0].no,
+                        f"title '{title}' differs from the chronicle's '{q.strip()}'",
+                        "book-title-spelling",
+                    )
 
     def _all_text_runs(self, exclude_titles: bool) -> list[Run]:
         runs = [r for _, r in self.front_runs] + list(self.chron_runs)

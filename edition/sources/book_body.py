@@ -22,7 +22,7 @@ from .book_works import (
     QUESTION_HEAD,
     ROMAN,
     SUBTITLE,
-    is_heading_line,
+    is_bare_date,
 )
 
 SIGNATURE = re.compile(r"^(?:[A-Z]\. ){1,3}[A-Z][a-z]+(?:-[A-Z][a-z]+)?\.?$")
@@ -122,7 +122,11 @@ def _split_at_headings(blocks: list[Block]) -> list[Block]:
         start = 0
         for k in range(1, len(b.lines)):
             ln = b.lines[k]
-            if ln.pb and ends_sentence(b.lines[k - 1].text) and (ROMAN.match(ln.text) or QUESTION_HEAD.match(ln.text)):
+            if (
+                ln.pb
+                and ends_sentence(b.lines[k - 1].text)
+                and (ROMAN.match(ln.text) or QUESTION_HEAD.match(ln.text))
+            ):
                 out.append(Block(b.lines[start:k], b.breaks if start == 0 else 1, b.seam and start == 0))
                 start = k
         out.append(Block(b.lines[start:], b.breaks if start == 0 else 1, b.seam and start == 0))
@@ -142,7 +146,12 @@ def parse_body(blocks: list[Block]) -> list[Entry]:
                 entry = Entry("section", [lines[k]], text.rstrip("."))
                 k += 1
                 nxt = lines[k].text if k < len(lines) else ""
-                if nxt and nxt[:1].isupper() and not _title_ends(nxt) and (is_title_case(nxt) or _is_upper_title(nxt)):
+                if (
+                    nxt
+                    and nxt[:1].isupper()
+                    and not _title_ends(nxt)
+                    and (is_title_case(nxt) or _is_upper_title(nxt))
+                ):
                     span = _title_lines(lines, k)
                     entry.title = lines[k : k + span]
                     k += span
@@ -228,7 +237,7 @@ def _closing(entries: list[Entry]) -> None:
             e.kind = "publication"
             k -= 1
             continue
-        if len(e.lines) == 1 and DATE_LINE.match(e.lines[0].text) and not DATE_LINE.match(e.lines[0].text).group("pre"):  # type: ignore[union-attr]
+        if len(e.lines) == 1 and is_bare_date(e.lines[0].text):
             e.kind = "dateline"
             k -= 1
             continue
@@ -285,20 +294,29 @@ def find_quotes(entries: list[Entry]) -> None:
             k += 1
             continue
         first = e.lines[0].text
-        if first[:1] in "\"“":
+        if first[:1] in '"“':
             qid += 1
             j = k
             while True:
                 entries[j].quote = qid
                 if _closes(" ".join(ln.text for ln in entries[j].lines)):
                     break
-                if j + 1 < len(entries) and entries[j + 1].kind == "p" and entries[j + 1].lines[0].text[:1] in "\"“":
+                if (
+                    j + 1 < len(entries)
+                    and entries[j + 1].kind == "p"
+                    and entries[j + 1].lines[0].text[:1] in '"“'
+                ):
                     j += 1
                     continue
                 break
             k = j + 1
             continue
-        if _SPEECH_VERB.search(prev.lines[-1].text) and len(e.lines) <= 4 and '"' not in first and "“" not in first:
+        if (
+            _SPEECH_VERB.search(prev.lines[-1].text)
+            and len(e.lines) <= 4
+            and '"' not in first
+            and "“" not in first
+        ):
             qid += 1
             e.quote = qid
         k += 1

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from ..tei import E, XML_ID, set_line
+from ..tei import XML_ID, E, set_line
 from .base import ReadResult
 from .book_body import Entry, citation_span
 from .book_dates import date_attrs
@@ -22,6 +22,8 @@ _PUB_CLOSE = ("salute", "signed", "dateline")
 
 
 def emit_volume(b: _Build) -> ReadResult:
+    from .book import GroupPlan
+
     front = E.front()
     _title_page(b, front)
     if b.front_runs:
@@ -38,10 +40,10 @@ def emit_volume(b: _Build) -> ReadResult:
     body = E.body()
     back = E.back()
     for unit in b.order:
-        if hasattr(unit, "works"):
-            body.append(_group_div(unit))  # type: ignore[arg-type]
+        if isinstance(unit, GroupPlan):
+            body.append(_group_div(unit))
         else:
-            body.append(_work_div(unit, own_scope=True))  # type: ignore[arg-type]
+            body.append(_work_div(unit, own_scope=True))
     for np in b.notes_plans:
         back.append(_notes_div(np))
     if b.chronicle is not None:
@@ -312,7 +314,9 @@ def _chronicle_div(b: _Build) -> etree._Element:
             head = E.head()
             set_line(head, line.no)
             if " " in line.text:
-                choice = E.choice(E.sic(line.text), E.corr(line.text.replace(" ", ""), resp="#edition", type="spacing"))
+                choice = E.choice(
+                    E.sic(line.text), E.corr(line.text.replace(" ", ""), resp="#edition", type="spacing")
+                )
                 set_line(choice, line.no)
                 head.append(choice)
                 b.stats["spacing"] += 1

@@ -144,13 +144,13 @@ def looks_like_book(text: str) -> bool:
     lines = text.split("\n")
     if len(lines) < 60:
         return False
-    sample = lines[: 4000]
+    sample = lines[:4000]
     nonempty = [ln for ln in sample if ln != ""]
     if not nonempty:
         return False
     spaces = sum(1 for ln in nonempty if not ln.strip())
     texts = len(nonempty) - spaces
     # double spacing: almost every text line is followed by an empty line
-    followed = sum(1 for a, b in zip(sample, sample[1:]) if a.strip() and b == "")
+    followed = sum(1 for a, b in zip(sample, sample[1:], strict=False) if a.strip() and b == "")
     triple = sum(1 for i in range(len(sample) - 3) if sample[i] and sample[i + 1 : i + 4] == ["", "", ""])
     return texts > 20 and followed >= 0.9 * texts and spaces >= 3 and triple >= 1

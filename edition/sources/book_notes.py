@@ -83,7 +83,9 @@ def parse_notes(blocks: list[Block]) -> ParsedNotes:
             if m:
                 n = int(m.group("n"))
                 rest = m.group("rest")
-                if block_start and (n == last_num + 1 or (last_num == 0 and n <= 3) or last_num < n <= last_num + 3):
+                if block_start and (
+                    n == last_num + 1 or (last_num == 0 and n <= 3) or last_num < n <= last_num + 3
+                ):
                     start_num = True
                 elif n == last_num + 1 and prev_ends and rest[:1].isupper():
                     start_num = True

@@ -119,7 +119,9 @@ class Vocabulary:
 def vocabulary(texts: list[str]) -> Vocabulary:
     low = "\n".join(texts).lower()
     toks = _WORD.findall(low)
-    return Vocabulary(Counter(toks), Counter(_HYPHENED.findall(low)), Counter(zip(toks, toks[1:])))
+    return Vocabulary(
+        Counter(toks), Counter(_HYPHENED.findall(low)), Counter(zip(toks, toks[1:], strict=False))
+    )
 
 
 # --- repairs -------------------------------------------------------------------
@@ -235,9 +237,13 @@ def _repair_token(tok: str, vocab: Vocabulary) -> tuple[str, list[str]]:
             joined = (a + b).lower()
             hyph = f"{a}-{b}".lower()
             known = vocab.words[joined] or (joined.endswith("s") and vocab.words[joined[:-1]])
-            if b[:1].islower() and a.lower() not in _PREFIXES and (
-                (known and vocab.words[joined] >= vocab.hyphened[hyph])
-                or (b in _SUFFIXES and len(a) >= 4 and vocab.words[a.lower()] >= 1 and a[:1].isupper())
+            if (
+                b[:1].islower()
+                and a.lower() not in _PREFIXES
+                and (
+                    (known and vocab.words[joined] >= vocab.hyphened[hyph])
+                    or (b in _SUFFIXES and len(a) >= 4 and vocab.words[a.lower()] >= 1 and a[:1].isupper())
+                )
             ):
                 out = a + b
                 kinds.append("hyphenation")
@@ -249,14 +255,14 @@ def _repair_token(tok: str, vocab: Vocabulary) -> tuple[str, list[str]]:
 _GLUED = re.compile(r"(?<=[A-Za-z.,;:)\"”’'])(\d{1,3})(?=[\s).,;:]|$)")
 _YEAR_GLUED = re.compile(r"(?<![\d.,-])(1[6-9]\d\d)(\d{1,2})(?=[\s).,;:]|$)")
 _SPACED = re.compile(r"(?<=[\w.,;:)\"”’'] )(\d{1,3})(?=[\s).,;:—]|$)")
-_SYMBOL = re.compile(r"(?<=\S)(\*{1,3}|†{1,2}|‡{1,2})(?=[\s).,;:”\"’]|$)|(?<=[\w.,;:\"”’)] )(\*{1,3}|†{1,2}|‡{1,2})(?=\s|$)")
+_SYMBOL = re.compile(
+    r"(?<=\S)(\*{1,3}|†{1,2}|‡{1,2})(?=[\s).,;:”\"’]|$)|(?<=[\w.,;:\"”’)] )(\*{1,3}|†{1,2}|‡{1,2})(?=\s|$)"
+)
 _NOT_BEFORE_SPACED = re.compile(
     r"(?:\b(?:p|pp|No|Nos|Vol|Vols|Book|Part|Chapter|Art|Article|Point|Section|of|in|his|her|its|their|our|"
     r"the|a|an|and|or|by|to|for|on|at|about|over|under|some|all|these|those|first|last|from|with|than|nearly|"
     r"almost|only|every|per|May|"
-    + "|".join(
-        "January February March April June July August September October November December".split()
-    )
+    + "|".join("January February March April June July August September October November December".split())
     + r")\.? |[\-–] )$"
 )
 _ROMAN_BEFORE = re.compile(r"\b(?:Vol|Vols)\. [IVXLC]+$")
@@ -350,8 +356,13 @@ def emit(parent: etree._Element, run: Run, start: int = 0, end: int | None = Non
             items.append((mk.start, 1, mk.end, mk))
     for off, ln in run.pbs:
         items.append((off, 0, off, ln))
-    atoms = sorted((i for i in items if start <= i[0] and i[2] <= end and (i[0] < end or i[1] == 0)), key=lambda i: (i[0], i[1]))
-    wraps = sorted((w for w in run.wraps if start <= w.start and w.end <= end), key=lambda w: (w.start, -w.end))
+    atoms = sorted(
+        (i for i in items if start <= i[0] and i[2] <= end and (i[0] < end or i[1] == 0)),
+        key=lambda i: (i[0], i[1]),
+    )
+    wraps = sorted(
+        (w for w in run.wraps if start <= w.start and w.end <= end), key=lambda w: (w.start, -w.end)
+    )
     _emit_range(parent, run, start, end, atoms, wraps)
 
 
@@ -378,7 +389,9 @@ def _emit_range(
             continue
         if wi < len(wraps) and wraps[wi].start == pos and (ai >= len(atoms) or atoms[ai][0] >= pos):
             w = wraps[wi]
-            inner_atoms = [a for a in atoms[ai:] if a[0] >= w.start and a[2] <= w.end and (a[0] < w.end or a[1] == 0)]
+            inner_atoms = [
+                a for a in atoms[ai:] if a[0] >= w.start and a[2] <= w.end and (a[0] < w.end or a[1] == 0)
+            ]
             if any(a[0] < w.end < a[2] for a in atoms[ai:]):
                 wi += 1
                 continue
@@ -398,7 +411,9 @@ def _emit_range(
                 pb = etree.SubElement(parent, _tei("pb"), n=str(item.page))
                 set_line(pb, item.no)
             elif isinstance(item, Fix):
-                el = E.choice(E.sic(run.text[item.start : item.end]), E.corr(item.corr, resp="#edition", type=item.kind))
+                el = E.choice(
+                    E.sic(run.text[item.start : item.end]), E.corr(item.corr, resp="#edition", type=item.kind)
+                )
                 set_line(el, run.line_at(item.start).no)
                 parent.append(el)
             elif isinstance(item, Marker):

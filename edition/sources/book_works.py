@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 
 from .book_layout import FILLER_BREAKS, Block, Layout, Line, ends_sentence, is_url
 
-MONTHS = (
-    "January February March April May June July August September October November December".split()
-)
+MONTHS = "January February March April May June July August September October November December".split()
 _MONTH = "|".join(MONTHS)
 DATE_LINE = re.compile(
     rf"^(?:(?P<pre>[A-Z][\w\s,.]*?)\s+)?(?P<m1>{_MONTH})\s+(?P<d1>\d{{1,2}})"
@@ -98,13 +96,19 @@ def is_title_block(block: Block, width: int) -> bool:
         return False
     if not all(is_heading_line(ln.text) or DATE_LINE.match(ln.text) for ln in lines):
         return False
-    return all(is_short(ln, width) or ln.text.split()[-1].lower() in _FUNCTION_WORDS for ln in lines[:-1]) and (
-        len(lines[-1].text) < 0.95 * width
-    )
+    return all(
+        is_short(ln, width) or ln.text.split()[-1].lower() in _FUNCTION_WORDS for ln in lines[:-1]
+    ) and (len(lines[-1].text) < 0.95 * width)
 
 
 def is_note_start(text: str) -> bool:
     return bool(NOTE_START.match(text) or SYMBOL_START.match(text))
+
+
+def is_bare_date(text: str) -> bool:
+    """A date alone on its line, without a lead-in (``May 9, 1927``)."""
+    m = DATE_LINE.match(text)
+    return bool(m and not m.group("pre"))
 
 
 def is_chronicle_start(blocks: list[Block], i: int) -> bool:
@@ -112,9 +116,9 @@ def is_chronicle_start(blocks: list[Block], i: int) -> bool:
     and the next block the same."""
     hits = 0
     for b in blocks[i : i + 3]:
-        if len(b.lines) >= 2 and DATE_LINE.match(b.lines[0].text) and not DATE_LINE.match(b.lines[0].text).group("pre"):  # type: ignore[union-attr]
-            if CHRONICLE_EVENT.search(b.lines[1].text):
-                hits += 1
+        m = DATE_LINE.match(b.lines[0].text)
+        if len(b.lines) >= 2 and m and not m.group("pre") and CHRONICLE_EVENT.search(b.lines[1].text):
+            hits += 1
     return hits >= 2
 
 
@@ -151,7 +155,12 @@ def segment(layout: Layout) -> Volume:
             break
         header = blocks[i]
         i += 1
-        if group is None and i < len(blocks) and is_title_block(header, width) and is_title_block(blocks[i], width):
+        if (
+            group is None
+            and i < len(blocks)
+            and is_title_block(header, width)
+            and is_title_block(blocks[i], width)
+        ):
             group = Group(header)
             units.append(group)
             header = blocks[i]
