@@ -213,7 +213,7 @@ def network_svg(writer: SiteWriter, pairs: list[Pair]) -> Markup:
     texts = sorted(writer.edition.texts.values(), key=lambda x: (x.meta.date or "9999", x.id))
     if not texts:
         return Markup("")
-    w, h, r = 640, 420, 150
+    w, h, r = 760, 400, 140
     cx, cy = w / 2, h / 2
     pos: dict[str, tuple[float, float]] = {}
     for i, tx in enumerate(texts):
@@ -223,13 +223,17 @@ def network_svg(writer: SiteWriter, pairs: list[Pair]) -> Markup:
            f'xmlns="http://www.w3.org/2000/svg">',
            '<title id="net-title">Network of quotations between the texts</title>',
            f'<desc id="net-desc">{len(texts)} texts; {len(pairs)} pairs of texts share quotations.</desc>',
-           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
-           'orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="currentColor"/></marker></defs>']
+           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" markerHeight="10" '
+           'markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="currentColor"/></marker></defs>']
     for p in pairs:
         (x1, y1), (x2, y2) = pos[p.quoting], pos[p.quoted]
         if p.quoting == p.quoted:  # quotations inside one text (the works of a volume): a loop
-            out.append(f'<path class="edge" d="M{x1} {y1} c-40 -60 40 -60 0 0" stroke-width="{1 + math.log2(len(p.links)):.1f}" '
-                       f'fill="none"><title>{xml_escape(p.quoting)}: {len(p.links)} inside the text</title></path>')
+            # the loop goes up; labels stand beside the nodes (or below the bottom one)
+            c1 = (x1 - 24, y1 - 58)
+            c2 = (x1 + 24, y1 - 58)
+            out.append(f'<path class="edge" d="M{x1} {y1} C{c1[0]:.1f} {c1[1]:.1f} {c2[0]:.1f} {c2[1]:.1f} {x1} {y1}" '
+                       f'stroke-width="{1 + math.log2(len(p.links)):.1f}" '
+                       f'fill="none"><title>{xml_escape(writer.edition.texts[p.quoting].meta.title)}: {len(p.links)} link(s) inside the text</title></path>')
             continue
         # stop the line at the edge of the node circle
         dx, dy = x2 - x1, y2 - y1
@@ -247,7 +251,9 @@ def network_svg(writer: SiteWriter, pairs: list[Pair]) -> Markup:
         anchor = "end" if x < cx - 1 else ("start" if x > cx + 1 else "middle")
         lx = x + (-20 if anchor == "end" else 20 if anchor == "start" else 0)
         ly = y + (0 if anchor != "middle" else (-22 if y < cy else 30))
-        label = excerpt_of(tx.meta.title, 34)
+        if anchor == "middle" and y < cy:  # the top node: label beside it, the loop goes up
+            anchor, lx, ly = "start", x + 20, y
+        label = excerpt_of(tx.meta.title, 30)
         out.append(f'<a href={quoteattr(relative("links.html", writer.plan.url(tx.id)))}>'
                    f'<circle class="node" cx="{x}" cy="{y}" r="12"/>'
                    f'<text x="{lx}" y="{ly + 5}" text-anchor="{anchor}" lang={quoteattr(tx.meta.lang)}>{xml_escape(label)}</text></a>')
