@@ -321,3 +321,50 @@ def test_all_output_is_valid_tei(rng, seed):
         if not rng.validate(doc):
             bad.append(f"{name}: {rng.error_log.last_error}")
     assert not bad, "\n".join(bad)
+
+
+BLOCKS = "div head p quote cit list item table row cell eg milestone byline docDate note".split()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_every_block_has_its_line(case):
+    result, _ = read(case.input, lang="und")
+    nlines = case.input.count("\n")
+    for el in body_of(result).iter(*(f"{{{TEI_NS}}}{n}" for n in BLOCKS)):
+        line = el.get(ED_LINE)
+        assert line and 1 <= int(line) <= max(nlines, 1), etree.tostring(el, encoding="unicode")[:80]
+
+
+def test_lines_count_from_the_file_start():
+    text = "---\ntitle: x\nlang: en\n---\n\n# Head\n\npara\none\n\n> q\n\n- a\n- b\n"
+    result, _ = read(text)
+    body = body_of(result)
+    assert body.get(ED_LINE) == "5"
+    div = body.find("tei:div", NS)
+    assert div.get(ED_LINE) == "6" and div.find("tei:head", NS).get(ED_LINE) == "6"
+    assert div.find("tei:p", NS).get(ED_LINE) == "8"
+    assert div.find("tei:quote", NS).get(ED_LINE) == "11"
+    assert [i.get(ED_LINE) for i in div.iterfind("tei:list/tei:item", NS)] == ["13", "14"]
+
+
+def test_crlf_and_split_tag_lines_keep_file_lines():
+    text = "# T\r\n\r\n{% note info %} 作者：甲\r\n转载自：[乙](https://example.org) {% endnote %}\r\n\r\ntext\r\n"
+    result, diags = read(text)
+    body = body_of(result)
+    assert body.find(".//tei:byline", NS).get(ED_LINE) == "3"
+    assert body.find(".//tei:bibl", NS).get(ED_LINE) == "4"
+    assert body.find(".//tei:p", NS).get(ED_LINE) == "6"
+    assert not list(diags)
+
+
+def test_single_repost_at_body_top_goes_to_source_desc():
+    result, _ = read("{% note info %}\n作者：甲\n来源：https://example.org/a\n{% endnote %}\n\n正文\n")
+    (bibl,) = result.source_desc
+    assert bibl.findtext("tei:title", namespaces=NS) == "t"
+    assert bibl.findtext("tei:author", namespaces=NS) == "甲"
+    assert bibl.find("tei:ref", NS).get("target") == "https://example.org/a"
+
+
+def test_by_the_way_is_not_a_byline():
+    result, _ = read("# T\n\nBy the way it works\n", lang="en")
+    assert body_of(result).find(".//tei:byline", NS) is None

@@ -68,7 +68,7 @@ def split_tag_lines(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     origin: list[int] = []
     fence: str | None = None
-    for i, line in enumerate(text.split("\n")):
+    for i, line in enumerate(re.sub(r"\r\n?", "\n", text).split("\n")):
         f = FENCE.match(line)
         if fence is not None:
             if f and f.group(1)[0] == fence[0] and len(f.group(1)) >= len(fence):

@@ -68,6 +68,9 @@ _ISO_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2}
 _SENTENCE_END = re.compile(r"[。！？!?]$|\.\s*$")
 
 ATTESTED = {"author", "translator", "editor", "by"}
+_NAME_LIKE = re.compile(
+    r"^(?:[A-Z\u00c0-\u024f][\w.'’-]*|[\u3400-\u9fff·・]+|of|van|von|de|la|and|&|,)(?:\s+(?:[A-Z\u00c0-\u024f][\w.'’-]*|of|van|von|de|la|and|&|,)){0,6}\s*$|^\[|^https?://"
+)
 CJK = r"\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 _CJK_BREAK = re.compile(rf"(?<=[{CJK}])\n(?=[{CJK}])")
 _BARE_URL = re.compile(rf"https?://[^\s<>\"'{CJK}（）]+[^\s<>\"'{CJK}（）.,;:!?)\]]")
@@ -89,6 +92,7 @@ _ATTRIBUTION = re.compile(r"^\s*(?:——|—|–|―|--|~)\s*(?=\S)")
 DIV_TOP = frozenset({"head", "byline", "docAuthor", "docDate", "dateline", "argument", "epigraph", "salute"})
 STYLES = frozenset("default primary success info warning danger tip error important caution".split())
 """Classes of NexT/Butterfly ``{% note CLASS %}`` boxes (kept as ``note/@subtype``)."""
+VIDEO_URLS = {"youtube": "https://www.youtube.com/watch?v=", "vimeo": "https://vimeo.com/"}
 GLOBAL = frozenset({"milestone", "note", "figure", "pb", "lb", "cb", "gap", "anchor"})
 DIV_TOP_ALLOWED_BEFORE = DIV_TOP | GLOBAL
 
@@ -178,6 +182,7 @@ class _Builder:
         self.diags = diags
         self.origin: list[int] = []
         self.inline_notes: dict[object, list[SyntaxTreeNode]] = {}
+        self.body: etree._Element | None = None
         self.divs: list[tuple[int, etree._Element]] = []
         """Every division made from a heading, with its level, in document order."""
 
@@ -214,7 +219,7 @@ class _Builder:
             if isinstance(v, dict) and v.get("tokens")
         }
         root = SyntaxTreeNode(tokens)
-        body = E.body()
+        body = self.body = E.body()
         set_line(body, self.src.body_line)
         stack: list[tuple[int, etree._Element]] = [(0, body)]
         for node in root.children:
@@ -242,6 +247,11 @@ class _Builder:
         """Divisions at the level of the first one with a byline or source are articles."""
         attributed = [lvl for lvl, d in self.divs if _attribution_of(d)]
         if not attributed:
+            if self.body is not None and _attribution_of(self.body):
+                # one reposted article: its byline and source stand at the top of the body
+                bibl = _repost_bibl(self.body, 1)
+                bibl.insert(0, E.title(self.src.meta.title))
+                return [bibl]
             return []
         level = min(attributed)
         out: list[etree._Element] = []
@@ -548,8 +558,10 @@ class _Builder:
                 return None
             kind = next(k for k, v in m.groupdict().items() if v is not None)
             value = text_content(line_el)[m.end() :].strip()
-            if kind in ATTESTED | {"by"} and (len(value) > 60 or _SENTENCE_END.search(value)):
+            if kind in ATTESTED and (len(value) > 60 or _SENTENCE_END.search(value)):
                 return None
+            if kind in ("by", "via") and not _NAME_LIKE.match(value):
+                return None  # "By the way, ...": a byline without a colon must look like a name
             if len(value) > 300 or not value:
                 return None
             line_el.set("key", m.group(0))
@@ -739,13 +751,17 @@ class _Builder:
         self.inlines(node.children, ref, line)
 
     def _inline_image(self, node: SyntaxTreeNode, el: etree._Element, line: int | None) -> None:
-        el.append(self.figure(node, None))
+        el.append(self.figure(node, None, line))
 
-    def figure(self, img: SyntaxTreeNode, block: SyntaxTreeNode | None) -> etree._Element:
+    def figure(
+        self, img: SyntaxTreeNode, block: SyntaxTreeNode | None, line: int | None = None
+    ) -> etree._Element:
         fig = self.block("figure", block) if block is not None else etree.Element(t("figure"))
         title = str(img.attrs.get("title", "") or "")
         if title:
-            append_text(etree.SubElement(fig, t("head")), title)
+            head = etree.SubElement(fig, t("head"))
+            set_line(head, self.line(block) if block is not None else line)
+            append_text(head, title)
         etree.SubElement(fig, t("graphic"), url=uri(str(img.attrs.get("src", ""))) or "#")
         alt = "".join(c.content for c in img.walk() if c.type == "text")
         if alt.strip():
@@ -806,6 +822,8 @@ class _Builder:
             "video",
         ):
             target = urls[0] if urls else (words[0] if name in ("post_link", "asset_link") and words else "")
+            if not target and words and name in VIDEO_URLS:
+                target = VIDEO_URLS[name] + words[0]
             label = " ".join(w for w in words if w != target and w not in ("true", "false")) or target
             ref = etree.SubElement(el, t("ref"))
             if target:
