@@ -126,8 +126,10 @@ def vocabulary(texts: list[str]) -> Vocabulary:
 
 # --- repairs -------------------------------------------------------------------
 
-_CHUNK = re.compile(r"\S+")
-_TOKEN = re.compile(r"(?<![\w/])[A-Za-z][A-Za-z/]*(?:-[A-Za-z/]+)*(?![\w/])")
+_TOKEN = re.compile(
+    r"(?<![\w/])(?:[A-Za-z][A-Za-z/]*(?:-[A-Za-z/]+)+|[A-Za-z]+/[A-Za-z/]*)(?![\w/])"
+)
+"""A word with a hyphen or a slash in it (``Men-sheviks``, ``wou/d``, ``iso/a-tion``)."""
 _PREFIXES = frozenset(
     "anti co counter de ex inter intra neo non over post pre pro pseudo quasi re self semi sub super ultra "
     "un under".split()
@@ -144,17 +146,12 @@ def find_fixes(run: Run, vocab: Vocabulary) -> None:
     letters spaced out, one word cut in two, two words run together."""
     text = run.text
     taken: list[tuple[int, int]] = []
-    for chunk in _CHUNK.finditer(text):
-        if "-" not in chunk.group() and "/" not in chunk.group():
-            continue
-        for m in _TOKEN.finditer(text, chunk.start(), chunk.end()):
-            tok = m.group()
-            if "-" not in tok and "/" not in tok:
-                continue
-            corr, kinds = _repair_token(tok, vocab)
-            if corr != tok:
-                run.fixes.append(Fix(m.start(), m.end(), corr, "+".join(kinds)))
-                taken.append((m.start(), m.end()))
+    for m in _TOKEN.finditer(text):
+        tok = m.group()
+        corr, kinds = _repair_token(tok, vocab)
+        if corr != tok:
+            run.fixes.append(Fix(m.start(), m.end(), corr, "+".join(kinds)))
+            taken.append((m.start(), m.end()))
     for m in _SPACED_LETTERS.finditer(text):
         joined = m.group().replace(" ", "")
         if vocab.words[joined] >= 3 and not _overlaps(m.start(), m.end(), taken):
@@ -268,11 +265,17 @@ _NOT_BEFORE_SPACED = re.compile(
 _ROMAN_BEFORE = re.compile(r"\b(?:Vol|Vols)\. [IVXLC]+$")
 
 
+_MAYBE_MARKER = re.compile(r"[\d*†‡]")
+
+
 def find_markers(run: Run) -> None:
     """Every place a note marker could be. Which ones are markers is decided
     against the notes of the work (:func:`edition.sources.book_notes.choose_markers`)."""
     text = run.text
     out: list[Marker] = []
+    if not _MAYBE_MARKER.search(text):
+        run.markers = out
+        return
     for m in _GLUED.finditer(text):
         if _ROMAN_BEFORE.search(text[max(0, m.start() - 20) : m.start()]) or m.group(1).startswith("0"):
             continue
