@@ -173,7 +173,7 @@ def _entries(div: etree._Element, w: Work) -> None:
             container.append(m)
         elif e.kind == "opener":
             assert e.run is not None
-            container.append(E.opener(_run_into(E.salute(), e.run)))
+            container.append(set_line(E.opener(_run_into(E.salute(), e.run)), e.line.no))
         elif e.kind in _PUB_CLOSE:
             closer = E.closer()
             set_line(closer, e.line.no)
@@ -323,13 +323,13 @@ def _chronicle_div(b: _Build) -> etree._Element:
             else:
                 head.text = line.text
             ydiv.append(head)
-        lst = E.list(type="gloss")
+        lst = set_line(E.list(type="gloss"), entries[0].date_line.no if entries else first.no)
         for entry in entries:
             if entry.attrs:
                 d = E.date(entry.date_line.text, **entry.attrs)
                 set_line(d, entry.date_line.no)
                 if entry.date_line.pb:
-                    lst.append(E.label(E.pb(n=str(entry.date_line.page)), d))
+                    lst.append(E.label(set_line(E.pb(n=str(entry.date_line.page)), entry.date_line.no), d))
                 else:
                     lst.append(E.label(d))
                 set_line(lst[-1], entry.date_line.no)
@@ -365,7 +365,7 @@ def _editorial_decl(b: _Build) -> etree._Element:
                 f"Line-end and in-line hyphens kept as printed, except {s['hyphenation']} word(s) split by the "
                 "typesetting whose joined form occurs elsewhere in the volume (corr type='hyphenation')."
             ),
-            eol="none",
+            eol="some",
         )
     )
     decl.append(

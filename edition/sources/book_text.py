@@ -126,9 +126,7 @@ def vocabulary(texts: list[str]) -> Vocabulary:
 
 # --- repairs -------------------------------------------------------------------
 
-_TOKEN = re.compile(
-    r"(?<![\w/])(?:[A-Za-z][A-Za-z/]*(?:-[A-Za-z/]+)+|[A-Za-z]+/[A-Za-z/]*)(?![\w/])"
-)
+_TOKEN = re.compile(r"(?<![\w/])(?:[A-Za-z][A-Za-z/]*(?:-[A-Za-z/]+)+|[A-Za-z]+/[A-Za-z/]*)(?![\w/])")
 """A word with a hyphen or a slash in it (``Men-sheviks``, ``wou/d``, ``iso/a-tion``)."""
 _PREFIXES = frozenset(
     "anti co counter de ex inter intra neo non over post pre pro pseudo quasi re self semi sub super ultra "
