@@ -197,7 +197,7 @@ def links_pages(writer: SiteWriter) -> None:
                 "quoting_url": relative(url, writer.plan.url(p.quoting)),
                 "quoted_url": relative(url, writer.plan.url(p.quoted)),
                 "count": len(p.links), "kinds": p.kinds, "score": f"{p.mean_score:.2f}", "links": items,
-                "anchor": f"pair-{safe_id(p.quoting)}--{safe_id(p.quoted)}",
+                "anchor": f"pair-{safe_id(p.quoting)}--{safe_id(p.quoted)}{'' if p.directed else '--shared'}",
             })
         sorts = [{"url": u, "label": lab, "key": k, "current": u == url} for u, (k, lab) in SORTS.items()]
         page(writer, url, "links.html", "Quotations", rows=rows, sort=how, sorts=sorts, svg=svg,

@@ -70,6 +70,8 @@ class RenderContext:
     """Set to give every paragraph a "cite this passage" block."""
     page: str = ""
     """Number of the printed page the renderer is on (the last ``pb`` seen)."""
+    ids: bool = True
+    """False while rendering the popover copy of a note: its ids belong to the notes list."""
 
 
 NOTE_LABELS = {
@@ -87,7 +89,7 @@ def note_label(kind: str, lang: str) -> str:
 
 def attrs(el: etree._Element, ctx: RenderContext, cls: str = "", **extra: str | None) -> Markup:
     out = []
-    xid = el.get(XML_ID)
+    xid = el.get(XML_ID) if ctx.ids else None
     if xid:
         out.append(f' id="{escape(xid)}"')
     lang = el.get(XML_LANG)
@@ -213,6 +215,14 @@ def r_note(el: etree._Element, ctx: RenderContext) -> Markup:
     body = children(el, ctx)
     label = note_label(kind, ctx.lang)
     ctx.notes.append(NoteEntry(xid, mark, kind, body))
+    # the popover shows the same note again: a copy without ids (they stay in the notes list)
+    keep, ids = len(ctx.notes), ctx.ids
+    ctx.ids = False
+    try:
+        pop_body = children(el, ctx)
+    finally:
+        ctx.ids = ids
+        del ctx.notes[keep:]
     if el.get("place") == "inline":
         return Markup(f'<span class="note-inline note-{escape(kind)}" id="{escape(xid)}">{body}</span>')
     if el.get("place") == "end" and el.getparent() is not None and local(el.getparent()) == "div":
@@ -229,10 +239,10 @@ def r_note(el: etree._Element, ctx: RenderContext) -> Markup:
         f'<span class="visually-hidden">{escape(label)} </span>{escape(mark)}</a>'
         f'<button type="button" class="note-toggle note-{escape(kind)}" id="{escape(xid)}-ref" popovertarget="{escape(xid)}-pop" '
         f'><span class="visually-hidden">{escape(label)} </span>{escape(mark)}</button>'
-        f'<span class="note-pop note-{escape(kind)}" id="{escape(xid)}-pop" popover="auto" role="note">'
+        f'<span class="note-pop note-{escape(kind)}" id="{escape(xid)}-pop" popover="auto">'
         f'<span class="note-head"><span class="note-label">{escape(label)} {escape(mark)}</span>'
         f'<button type="button" class="note-close" popovertarget="{escape(xid)}-pop" popovertargetaction="hide">'
-        f'<span aria-hidden="true">×</span><span class="visually-hidden">{close}</span></button></span> {body}'
+        f'<span aria-hidden="true">×</span><span class="visually-hidden">{close}</span></button></span> {pop_body}'
         f' <a class="note-more" href="#{escape(xid)}">{"见文末注释" if ctx.lang.startswith("zh") else "in the notes"}</a></span>'
     )
 
@@ -273,14 +283,32 @@ def r_bibl(el: etree._Element, ctx: RenderContext) -> Markup:
 
 
 def r_list(el: etree._Element, ctx: RenderContext) -> Markup:
-    tag = "ol" if el.get("type") == "ordered" or el.get("rend") == "numbered" else "ul"
-    return Markup(f"<{tag}{attrs(el, ctx)}>{children(el, ctx)}</{tag}>")
+    """``ul``/``ol``; a list of ``label``/``item`` pairs is a ``dl``. Its ``head`` goes before it."""
+    caption = Markup("")
+    parts: list[str] = []
+    glossary = any(local(c) == "label" for c in el if isinstance(c.tag, str))
+    for c in el:
+        if not isinstance(c.tag, str):
+            continue
+        name = local(c)
+        if name == "head":
+            caption += Markup(f'<p class="list-head">{children(c, ctx)}</p>')
+        elif glossary and name == "label":
+            parts.append(f"<dt{attrs(c, ctx)}>{children(c, ctx)}</dt>")
+        elif glossary and name == "item":
+            parts.append(f"<dd{attrs(c, ctx)}>{children(c, ctx)}{permalink(c)}{after(c, ctx)}</dd>")
+        elif name in ("item", "list"):
+            parts.append(render(c, ctx) if name == "item" else f"<li>{render(c, ctx)}</li>")
+        else:  # anything else inside a list is kept, inside an item of its own
+            parts.append(f'<li class="list-extra">{render(c, ctx)}</li>')
+    tag = "dl" if glossary else ("ol" if el.get("type") == "ordered" or el.get("rend") == "numbered" else "ul")
+    return Markup(f"{caption}<{tag}{attrs(el, ctx)}>{''.join(parts)}</{tag}>")
 
 
 def r_item(el: etree._Element, ctx: RenderContext) -> Markup:
     n = el.get("n")
     value = f' value="{escape(n)}"' if n and n.isdigit() else ""
-    return Markup(f"<li{attrs(el, ctx)}{value}>{children(el, ctx)}{permalink(el)}</li>{after(el, ctx)}")
+    return Markup(f"<li{attrs(el, ctx)}{value}>{children(el, ctx)}{permalink(el)}{after(el, ctx)}</li>")
 
 
 def r_pb(el: etree._Element, ctx: RenderContext) -> Markup:
@@ -288,9 +316,11 @@ def r_pb(el: etree._Element, ctx: RenderContext) -> Markup:
     if n:
         ctx.page = n
     xid = el.get(XML_ID) or f"page-{n}"
+    if not ctx.ids:
+        return Markup(f'<span class="pb" data-page="{escape(n)}">p. {escape(n)}</span>')
     return Markup(
-        f'<span class="pb" id="{escape(xid)}" data-page="{escape(n)}" role="note" aria-label="page {escape(n)}">'
-        f'<a href="#{escape(xid)}">p. {escape(n)}</a></span>'
+        f'<span class="pb" id="{escape(xid)}" data-page="{escape(n)}">'
+        f'<a href="#{escape(xid)}"><span class="visually-hidden">printed page </span>p. {escape(n)}</a></span>'
     )
 
 
@@ -313,6 +343,8 @@ def r_seg(el: etree._Element, ctx: RenderContext) -> Markup:
 
 def r_date(el: etree._Element, ctx: RenderContext) -> Markup:
     when = el.get("when")
+    if not when:  # <time> without @datetime must hold a valid date itself
+        return Markup(f"<span{attrs(el, ctx, 'date')}>{children(el, ctx)}</span>")
     return Markup(f"<time{attrs(el, ctx, datetime=when)}>{children(el, ctx)}</time>")
 
 
@@ -399,6 +431,7 @@ RULES: dict[str, Rule] = {
     "titlePart": r_titlepart,
     "front": container("div", "front"),
     "body": r_text_only,
+    "text": r_text_only,
     "back": container("div", "back"),
     "code": block("code"),
     "table": block("table"),
