@@ -182,7 +182,7 @@ def test_dates_from_heading_signature_and_chronicle(volume: Any) -> None:
     assert dict((k, v) for k, v in d.attrib.items() if not k.startswith("{")) == {
         "when": "1930-03-15",
         "evidence": "external",
-        "resp": "#edition",
+        "resp": "#edition-editors",
         "source": "#w06",
     }
     assert d.get(ED_LINE) == "284"
@@ -221,7 +221,7 @@ def test_page_break_inside_sentence(volume: Any) -> None:
 def test_hyphenation(volume: Any) -> None:
     root, _, result = volume
     fixes = [(c[0].text, c[1].text, c[1].get("type"), c[1].get("resp")) for c in root.iter(t("choice"))]
-    assert ("Men-sheviks", "Mensheviks", "hyphenation", "#edition") in fixes
+    assert ("Men-sheviks", "Mensheviks", "hyphenation", "#edition-editors") in fixes
     text = text_content(root.find("tei:body", NS))
     assert "Social-Democrats" in text  # a line-end hyphen of a real compound stays
     assert "well-known" in text and "Yan-sky" in text and "Yan—sky" in etree.tostring(root, encoding=str)
@@ -271,7 +271,7 @@ def test_note_bodies_numbering_variants_and_continuations(volume: Any) -> None:
     assert text_content(notes["6"], ()) == "The resolution of the Congress on the report."  # "6.The"
     assert text_content(notes["7"], ()) == "See the decisions of the Party, Vol. 2."  # "7.  See"
     for n in notes.values():
-        assert (n.get("type"), n.get("resp"), n.get("place")) == ("editorial", "#editor", "end")
+        assert (n.get("type"), n.get("resp"), n.get("place")) == ("editorial", "#source-editor", "end")
 
 
 def test_symbol_footnotes(volume: Any) -> None:
@@ -289,7 +289,7 @@ def test_symbol_footnotes(volume: Any) -> None:
     # a marker alone on its line is glued to the word before it
     dbl = [n for n in w05.iter(t("note")) if n.get("n") == "**"][0]
     assert dbl.getprevious() is not None or "forgets the peasants " in (dbl.getparent().text or "")
-    assert (dbl.get("type"), dbl.get("resp")) == ("editorial", "#editor")
+    assert (dbl.get("type"), dbl.get("resp")) == ("editorial", "#source-editor")
     refs = [(r.get("n"), r.text) for r in w05.iter(t("ref"))]
     assert refs == [("*", "*"), ("*", "*")]
     # W02/W03 star without body is kept as a marker
@@ -313,7 +313,7 @@ def test_spliced_paragraph_moved_back(volume: Any) -> None:
     root, _, _ = volume
     w05 = work(root, "w05")
     last = w05.findall("tei:p", NS)[-1]
-    assert (last.get("rend"), last.get("resp"), last.get(ED_LINE)) == ("relocated", "#edition", "261")
+    assert (last.get("rend"), last.get("resp"), last.get(ED_LINE)) == ("relocated", "#edition-editors", "261")
     n1 = [n for n in w05.iter(t("note")) if n.get("n") == "1"][0]
     assert text_content(n1, ()).endswith("the district co Committee of the Union.")
 

@@ -363,7 +363,7 @@ class _Build:
                                     **got[0],
                                     "type": "publication",
                                     "evidence": "internal",
-                                    "resp": "#edition",
+                                    "resp": "#edition-editors",
                                 }
                                 w.date_line = e.lines[0]
                                 year = got[1]
@@ -375,7 +375,7 @@ class _Build:
                     w.date = {
                         **found[0].attrs,
                         "evidence": "external",
-                        "resp": "#edition",
+                        "resp": "#edition-editors",
                         "source": f"#w{self.chron_n:02d}",
                     }
                     w.date_line = found[0].date_line

@@ -207,7 +207,7 @@ def _entries(div: etree._Element, w: Work) -> None:
             p = _run_into(E.p(), e.run)
             if e.moved:
                 p.set("rend", "relocated")
-                p.set("resp", "#edition")
+                p.set("resp", "#edition-editors")
             container.append(p)
         k += 1
 
@@ -283,7 +283,7 @@ def note_element(b: NoteBody, scope: str) -> etree._Element:
     el = E.note(
         n=b.n,
         type="authorial" if authorial else "editorial",
-        resp="#author" if authorial else "#editor",
+        resp="#author" if authorial else "#source-editor",
         place="foot" if b.symbol else "end",
     )
     el.set(ED_SCOPE, scope)
@@ -315,7 +315,8 @@ def _chronicle_div(b: _Build) -> etree._Element:
             set_line(head, line.no)
             if " " in line.text:
                 choice = E.choice(
-                    E.sic(line.text), E.corr(line.text.replace(" ", ""), resp="#edition", type="spacing")
+                    E.sic(line.text),
+                    E.corr(line.text.replace(" ", ""), resp="#edition-editors", type="spacing"),
                 )
                 set_line(choice, line.no)
                 head.append(choice)
@@ -352,7 +353,7 @@ def _editorial_decl(b: _Build) -> etree._Element:
         E.correction(
             E.p(
                 f"Extraction damage repaired by the book reader where the volume itself gives the evidence "
-                f"(each repair kept as choice/sic/corr with resp='#edition'): {s['ocr']} letters 'l' read as '/', "
+                f"(each repair kept as choice/sic/corr with resp='#edition-editors'): {s['ocr']} letters 'l' read as '/', "
                 f"{s['spacing']} spacing errors (letters spaced out, words cut in two or run together). "
                 f"{s['spliced']} paragraph(s) of the text found spliced into a note were moved back to the end of "
                 f"their work (rend='relocated')."

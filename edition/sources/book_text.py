@@ -413,7 +413,8 @@ def _emit_range(
                 set_line(pb, item.no)
             elif isinstance(item, Fix):
                 el = E.choice(
-                    E.sic(run.text[item.start : item.end]), E.corr(item.corr, resp="#edition", type=item.kind)
+                    E.sic(run.text[item.start : item.end]),
+                    E.corr(item.corr, resp="#edition-editors", type=item.kind),
                 )
                 set_line(el, run.line_at(item.start).no)
                 parent.append(el)
