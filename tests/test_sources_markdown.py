@@ -368,3 +368,27 @@ def test_single_repost_at_body_top_goes_to_source_desc():
 def test_by_the_way_is_not_a_byline():
     result, _ = read("# T\n\nBy the way it works\n", lang="en")
     assert body_of(result).find(".//tei:byline", NS) is None
+
+
+PIECES = [
+    "# ", "## ", "> ", ">", "- ", "1. ", "    ", "\n", "\n\n", "*", "**", "`", "```", "~~", "[", "]", "(", ")",
+    "![", "[^1]", "[^1]: ", "^[", "{% note info %}", "{% endnote %}", "{% blockquote A, B http://x %}",
+    "{% endblockquote %}", "{% raw %}", "{% img a.png %}", "{% x %}", "{%", "%}", "作者：甲",
+    "转载自：[知乎](http://z)", "By Ann", "— Mao", "<b>", "</b>", "<div>", "<!--", "<br>", "| a | b |\n|---|---|\n",
+    "***", "text", "中文", "http://x.org/a", "\x00", "\\", "  \n", "<a href='%zz[x]'>", "</a>", "\t", "\r",
+    "{% note info %}\n", "\n{% endnote %}\n", "\n  - ", "\n> > ", "\n\n# B\n\n{% note %}\nBy Ann Lee\n{% endnote %}\n",
+]  # fmt: skip
+
+
+def test_random_input_gives_valid_tei(rng):
+    """markdown-it-py's fatal.md idea, randomised with a fixed seed: never raise, always valid."""
+    import random
+
+    rand = random.Random(20261122)
+    bad = []
+    for _ in range(300):
+        text = "".join(rand.choice(PIECES) for _ in range(rand.randint(0, 40)))
+        result, diags = read(text)
+        if any(d.code == "reader-failed" for d in diags) or not rng.validate(_document(result)):
+            bad.append(repr(text))
+    assert not bad, "\n".join(bad[:5])

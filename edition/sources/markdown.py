@@ -73,7 +73,7 @@ _NAME_LIKE = re.compile(
 )
 CJK = r"\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 _CJK_BREAK = re.compile(rf"(?<=[{CJK}])\n(?=[{CJK}])")
-_BARE_URL = re.compile(rf"https?://[^\s<>\"'{CJK}（）]+[^\s<>\"'{CJK}（）.,;:!?)\]]")
+_BARE_URL = re.compile(rf"https?://[^\s<>\"'{CJK}（）\[\]{{}}|\\^`]+[^\s<>\"'{CJK}（）\[\]{{}}|\\^`.,;:!?)]")
 _UNDEFINED_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
 _LINKABLE = re.compile(f"{_BARE_URL.pattern}|{_UNDEFINED_NOTE.pattern}")
 _HTML_TAG = re.compile(r"<(/?)([A-Za-z][\w-]*)(?:\s[^<>]*)?>")
@@ -86,7 +86,7 @@ HTML_INLINE = {
 }  # fmt: skip
 """Inline HTML that has a TEI counterpart (anything else stays as text, with a warning)."""
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-_URI_UNSAFE = re.compile(r"[\s<>\"{}|\\^`]")
+_URI_UNSAFE = re.compile(r"[\s<>\"{}|\\^`\[\]]")
 _ATTRIBUTION = re.compile(r"^\s*(?:——|—|–|―|--|~)\s*(?=\S)")
 
 DIV_TOP = frozenset({"head", "byline", "docAuthor", "docDate", "dateline", "argument", "epigraph", "salute"})
@@ -115,8 +115,16 @@ def xml_safe(s: str) -> str:
 
 
 def uri(s: str) -> str:
-    """A value that passes as ``teidata.pointer`` (xsd:anyURI): escape spaces and the like."""
-    return _URI_UNSAFE.sub(lambda m: quote(m.group(0)), xml_safe(s.strip()))
+    """A value that passes as ``teidata.pointer`` (xsd:anyURI as libxml2 checks it):
+    escape spaces, brackets, stray ``%`` and a second ``#``; keep the rest readable."""
+    s = _URI_UNSAFE.sub(lambda m: quote(m.group(0)), xml_safe(s.strip()))
+    s = re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", s)
+    if s.count("#") > 1:
+        head, _, frag = s.partition("#")
+        s = head + "#" + frag.replace("#", "%23")
+    if re.match(r"[^/?#]*:", s) and not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", s):
+        s = "./" + s  # "://x" or ":x" would read as an empty scheme
+    return s
 
 
 def append_text(el: etree._Element, s: str) -> None:
@@ -236,7 +244,7 @@ class _Builder:
                 self.convert(node, stack[-1][1], flow=True)
         if not len(body):
             self.warn(self.src.body_line, "the Markdown body is empty", "empty")
-        if all(local(c) in GLOBAL for c in body):
+        if all(local(c) in GLOBAL | DIV_TOP for c in body):
             # TEI wants a paragraph or a division in a body (milestones alone will not do)
             body.append(set_line(E.p(), self.src.body_line))
         sources = self.mark_articles()
@@ -405,7 +413,7 @@ class _Builder:
         parent.append(eg)
 
     def _block_fence(self, node: SyntaxTreeNode, parent: etree._Element, flow: bool) -> None:
-        self._code(node, parent, node.info.strip().split(" ")[0] if node.info.strip() else "", node.content)
+        self._code(node, parent, node.info.split()[0] if node.info.strip() else "", node.content)
 
     def _block_code_block(self, node: SyntaxTreeNode, parent: etree._Element, flow: bool) -> None:
         self._code(node, parent, "", node.content)
