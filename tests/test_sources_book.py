@@ -555,3 +555,53 @@ def test_seed_fast_and_valid(seed: Any, book_schema: etree.RelaxNG) -> None:
     root, _, result, seconds = seed
     assert seconds < 2.0  # about 0.3 s of CPU on an idle machine
     validate(root, book_schema, result.encoding)
+
+
+def test_unquoted_block_quotation_after_speech_verb() -> None:
+    text = _vol(
+        "A Speech",
+        "January 14, 1930",
+        "¶",
+        "Comrades, it was just such cases that Lenin had in mind when he said:",
+        "¶",
+        "Our line is correct, but the machine is not moving in the direction in which it should be",
+        "moving.",
+        "¶",
+        "And what is the explanation of this? " + _FULL[:40] + ".",
+    )
+    root, warnings, _ = read(text, "v.txt")
+    w = work(root, "w02")
+    quote = w.find("tei:quote", NS)
+    assert quote is not None and text_content(quote).startswith("Our line is correct")
+    assert [text_content(p)[:10] for p in w.findall("tei:p", NS)] == ["Comrades, ", "And what i"]
+    assert warnings == []
+
+
+def test_front_matter_shifts_line_numbers() -> None:
+    body = (FIXTURES / "volume.txt").read_text(encoding="utf-8")
+    text = "---\ntitle: v\nformat: book\n---\n" + body
+    src = SourceFile(Path("v.txt"), Path("v.txt"), text, TextMeta("v", "en", format="book"), body_line=5)
+    diags = Diagnostics()
+    BookReader().read(src, diags)
+    assert [d.location.line for d in diags][:2] == [96, 176]
+
+
+def test_missing_marker_without_seam() -> None:
+    text = _vol(
+        "An Article",
+        "June 1, 1930",
+        "¶",
+        "The first point is made here.1 The second point has lost its marker. The third is here.3",
+        "¶",
+        "Notes",
+        "1. First note.",
+        "¶",
+        "2. Second note.",
+        "¶",
+        "3. Third note.",
+    )
+    root, warnings, _ = read(text, "v.txt")
+    assert warnings == [
+        "v.txt:41: warning: note 2 of w02 'An Article' has no marker in the text; kept in the notes division"
+    ]
+    assert [n.get("n") for n in work(root, "w02").iter(t("note"))] == ["1", "3"]
