@@ -73,15 +73,16 @@ def book_schema() -> etree.RelaxNG:
     pytest.skip("TEI schema not found (python -m edition.schema fetch)")
 
 
-def validate(text_el: etree._Element, rng: etree.RelaxNG, encoding: list[etree._Element]) -> None:
+def validate(text_el: etree._Element, rng: etree.RelaxNG, result: Any) -> None:
     from copy import deepcopy
 
     doc = etree.fromstring(
         '<TEI xmlns="http://www.tei-c.org/ns/1.0"><teiHeader><fileDesc><titleStmt><title>x</title></titleStmt>'
-        "<publicationStmt><p>x</p></publicationStmt><sourceDesc><p>x</p></sourceDesc></fileDesc>"
+        "<publicationStmt><p>x</p></publicationStmt><sourceDesc/></fileDesc>"
         "<encodingDesc/></teiHeader></TEI>"
     )
-    doc[0][1].extend(deepcopy(e) for e in encoding)
+    doc[0][0][2].extend(deepcopy(e) for e in result.source_desc)
+    doc[0][1].extend(deepcopy(e) for e in result.encoding)
     doc.append(deepcopy(text_el))
     strip_private(doc)
     assert rng.validate(doc), "\n".join(str(e) for e in list(rng.error_log)[:10])
@@ -329,7 +330,7 @@ def test_chronicle(volume: Any) -> None:
 
 def test_fixture_volume_is_valid_tei(volume: Any, book_schema: etree.RelaxNG) -> None:
     root, _, result = volume
-    validate(root, book_schema, result.encoding)
+    validate(root, book_schema, result)
 
 
 # --- small cases expanded inline ------------------------------------------------------------
@@ -554,7 +555,7 @@ def test_seed_repairs(seed: Any) -> None:
 def test_seed_fast_and_valid(seed: Any, book_schema: etree.RelaxNG) -> None:
     root, _, result, seconds = seed
     assert seconds < 2.0  # about 0.3 s of CPU on an idle machine
-    validate(root, book_schema, result.encoding)
+    validate(root, book_schema, result)
 
 
 def test_unquoted_block_quotation_after_speech_verb() -> None:

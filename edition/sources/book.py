@@ -223,6 +223,7 @@ class _Build:
         )
         for e in entries:
             runs_for(e)
+            self.stats["rejoined"] += e.rejoined
         return w
 
     def _plan_notes(self, block: NotesBlock, scope: str, works: list[Work]) -> NotesPlan:

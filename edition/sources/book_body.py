@@ -52,6 +52,8 @@ class Entry:
     quote: int = 0
     """Block quotation this paragraph belongs to (0 = none)."""
     moved: bool = False
+    rejoined: int = 0
+    """Paragraph breaks inside a sentence removed from this paragraph."""
     """A paragraph put back here from the notes, where the extraction had spliced it."""
 
     @property
@@ -216,8 +218,10 @@ def _merge_broken(entries: list[Entry]) -> None:
             and not ends_sentence(a.lines[-1].text)
             and not a.lines[-1].text.endswith(("—", "-", ","))
             and b.lines[0].text[:1].islower()
+            and not re.match(r"[a-z]\)", b.lines[0].text)
         ):
             a.lines.extend(b.lines)
+            a.rejoined += 1
             del entries[k]
             continue
         k += 1

@@ -54,13 +54,37 @@ def emit_volume(b: _Build) -> ReadResult:
     text.append(body)
     if len(back):
         text.append(back)
-    return ReadResult(text, [_editorial_decl(b)])
+    return ReadResult(text, [_editorial_decl(b)], _source_bibl(b))
 
 
 def _scope_attr() -> str:
     from .book import ED_SCOPE
 
     return ED_SCOPE
+
+
+def _source_bibl(b: _Build) -> list[etree._Element]:
+    """The printed volume, as its title page gives it, for ``sourceDesc``."""
+    lines = b.vol.title_page
+    if not lines:
+        return []
+    bibl = E.bibl(type="volume")
+    for k, ln in enumerate(lines):
+        if k == 0 and len(lines) > 1:
+            el = E.author(ln.text)
+        elif re.search(r"\b1[6-9]\d\d\b", ln.text):
+            el = E.date(ln.text)
+        else:
+            el = E.title(ln.text)
+        set_line(el, ln.no)
+        bibl.append(el)
+    if b.vol.dropped:
+        bibl.append(
+            set_line(
+                E.note(" ".join(ln.text for ln in b.vol.dropped), type="distributor"), b.vol.dropped[0].no
+            )
+        )
+    return [bibl]
 
 
 def _title_page(b: _Build, front: etree._Element) -> None:
@@ -373,7 +397,9 @@ def _editorial_decl(b: _Build) -> etree._Element:
         E.normalization(
             E.p(
                 "Lines joined into paragraphs; page breaks of the PDF kept as pb with the ordinal page; empty "
-                "lines, filler pages and the publisher's URL line left out. Notes paired with their markers "
+                f"lines, filler pages and the publisher's URL line left out; {s['rejoined']} paragraph break(s) "
+                "inside a sentence (a paragraph line followed by a lower-case continuation) removed. "
+                "Notes paired with their markers "
                 "against each work's own numbering and placed there; notes without a marker stay in the notes "
                 "division."
             )
