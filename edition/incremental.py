@@ -44,6 +44,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -136,6 +137,12 @@ class IncrementalSite:
         """Text id -> the site files that belong to it (pages, TEI, source copies)."""
         self.last_error: str | None = None
         self.built = False
+        self.links: list[Link] = []
+        """The quotation links the site shows now."""
+        self.links_exact = True
+        """False when the links were carried over from before an edit (re-anchored, not detected again)."""
+        self.marked: dict[str, tuple[object, Text]] = {}
+        """Text id -> (what its marks depend on, the text with a marked copy of its phase-1 tree)."""
 
     # -- what is wrong now ---------------------------------------------------
     def diagnostics(self) -> list[Diagnostic]:
@@ -242,12 +249,9 @@ class IncrementalSite:
         return changed, added, removed
 
     # -- assembling the edition ------------------------------------------------
-    def _assemble(self) -> Edition:
-        """A fresh Edition from the cached texts, with quotations detected across them."""
-        assert self.config is not None
-        diags = Diagnostics()
-        edition = Edition(config=self.config, diagnostics=diags)
-        detect = self.config.quotations.enabled
+    def _phase1_texts(self, diags: Diagnostics) -> dict[str, Text]:
+        """The cached phase-1 texts by id (a duplicate id is reported and skipped, as the build does)."""
+        out: dict[str, Text] = {}
         seen: dict[str, Path] = {}
         for rel in sorted(self.cache):
             text = self.cache[rel].text
@@ -256,18 +260,73 @@ class IncrementalSite:
                             "set a different 'id' in its metadata; text skipped", "duplicate-id")
                 continue
             seen[text.id] = rel
-            if detect:
-                # quotations.mark edits trees in place: work on a copy of the phase-1 tree
-                text = Text(id=text.id, source=text.source, meta=text.meta, tree=copy.deepcopy(text.tree),
-                            path=text.path, digest=text.digest)
-            edition.texts[text.id] = text
-        try:
-            pipeline.across(edition)
-        except Exception as exc:  # the quotation stage is optional; a crash there must not stop the preview
-            edition.links = []
-            diags.warning(Location(CONFIG_NAME), f"quotation detection failed ({type(exc).__name__}: {exc}); "
-                          "the preview shows no quotation links", "across-crash")
+            out[text.id] = text
+        return out
+
+    def quotations_on(self) -> bool:
+        return bool(self.config is not None and self.config.quotations.enabled and list(pipeline.ACROSS.active()))
+
+    def _assemble(self, detect: bool, changed_ids: set[str] = frozenset()) -> Edition:  # type: ignore[assignment]
+        """A fresh Edition from the cached texts.
+
+        ``detect``: run :func:`edition.pipeline.across` on copies of every phase-1 tree (exact links).
+        Otherwise keep the current links, re-anchored in the texts that changed (:func:`revalidate`),
+        and mark them only in the texts whose links or source changed; the exact links come from a
+        background detection (:meth:`detection_snapshot`, :meth:`apply_links`)."""
+        assert self.config is not None
+        diags = Diagnostics()
+        edition = Edition(config=self.config, diagnostics=diags)
+        phase1 = self._phase1_texts(diags)
+        if not self.quotations_on():
+            edition.texts = dict(phase1)
+            self.links, self.links_exact, self.marked = [], True, {}
+            return edition
+        if detect:
+            edition.texts = {tid: _copy(tx) for tid, tx in phase1.items()}
+            try:
+                pipeline.across(edition)
+            except Exception as exc:  # the quotation stage is optional; a crash there must not stop the preview
+                edition.links = []
+                edition.texts = {tid: _copy(tx) for tid, tx in phase1.items()}  # undo partial marks
+                diags.warning(Location(CONFIG_NAME), f"quotation detection failed ({type(exc).__name__}: {exc}); "
+                              "the preview shows no quotation links", "across-crash")
+            self.links = list(edition.links)
+            self.links_exact = True
+            self.marked = {tid: (_mark_key(tx, self.links), tx) for tid, tx in edition.texts.items()}
+            return edition
+        links = revalidate(self.links, phase1, changed_ids)
+        if links != self.links:
+            self.links_exact = False
+        self.links = links
+        edition.links = links
+        edition.texts = self._marked_texts(phase1, links, diags)
         return edition
+
+    def _marked_texts(self, phase1: dict[str, Text], links: list[Link], diags: Diagnostics) -> dict[str, Text]:
+        """Marked copies of the phase-1 trees, re-marking only texts whose source or links changed."""
+        keys = {tid: _mark_key(tx, links) for tid, tx in phase1.items()}
+        stale = {tid for tid in phase1 if self.marked.get(tid, (None,))[0] != keys[tid]}
+        if stale:
+            # quotations.mark needs both sides of a link; the other side's copy is thrown away
+            involved = stale | _neighbours(links, stale)
+            assert self.config is not None
+            sub = Edition(config=self.config, diagnostics=diags)
+            sub.texts = {tid: _copy(phase1[tid]) for tid in involved if tid in phase1}
+            touching = [ln for ln in links if ln.a.text in stale or ln.b.text in stale]
+            if touching:
+                try:
+                    from . import quotations
+
+                    quotations.mark(sub, touching)
+                except Exception as exc:
+                    diags.warning(Location(CONFIG_NAME), f"quotation marking failed ({type(exc).__name__}: {exc})",
+                                  "across-crash")
+            for tid in stale:
+                self.marked[tid] = (keys[tid], sub.texts[tid])
+        for tid in list(self.marked):
+            if tid not in phase1:
+                del self.marked[tid]
+        return {tid: self.marked[tid][1] for tid in phase1}
 
     def _site_files(self, writer: SiteWriter, text: Text) -> set[str]:
         files = {p.url for p in writer.plan.pages.get(text.id, [])}
@@ -314,18 +373,43 @@ class IncrementalSite:
         return writer, writer.files
 
     # -- builds ----------------------------------------------------------------
-    def full(self, reread: bool = True) -> Report:
-        """Read (unless ``reread`` is False) and render everything into a new directory swapped in place."""
+    def _state(self) -> tuple[object, ...]:
+        return (dict(self.cache), dict(self.problems), list(self.links), self.links_exact, dict(self.marked))
+
+    def _restore(self, state: tuple[object, ...]) -> None:
+        self.cache, self.problems, self.links, self.links_exact, self.marked = state  # type: ignore[assignment]
+
+    def _failed(self, report: Report, exc: Exception) -> None:
+        report.ok = False
+        report.error = str(exc) if isinstance(exc, EditionError) else f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, EditionError):
+            import traceback
+
+            report.error += "\n" + traceback.format_exc()
+        self.last_error = report.error
+
+    def full(self, reread: bool = True, detect: bool = True) -> Report:
+        """Read (unless ``reread`` is False) and render everything into a new directory swapped in place.
+
+        ``detect``: detect quotations now (as ``edition build`` does); otherwise carry the current
+        links over and leave :attr:`links_exact` False, for a background detection."""
         t0 = time.perf_counter()
         report = Report("full" if reread else "templates")
         before = {id(d) for d in self.diagnostics()}
+        state = self._state()
         try:
             if reread or self.config is None:
                 self._load_all()
             else:
                 self.env = None
             t1 = time.perf_counter()
-            edition = self._assemble()
+            if reread:
+                ids = {c.text.id for c in self.cache.values()}
+                edition = self._assemble(detect, ids)
+                if not detect and self.quotations_on():
+                    self.links_exact = False
+            else:
+                edition = self._assemble(False)
             t2 = time.perf_counter()
             writer, files = self._render(edition, None)
             t3 = time.perf_counter()
@@ -338,15 +422,9 @@ class IncrementalSite:
             self.built = True
             self.last_error = None
         except Exception as exc:
-            report.ok = False
-            report.error = str(exc) if isinstance(exc, EditionError) else f"{type(exc).__name__}: {exc}"
-            self.last_error = report.error
-            if isinstance(exc, EditionError) and exc.location is not None:
-                pass
-            elif not isinstance(exc, EditionError):
-                import traceback
-
-                report.error += "\n" + traceback.format_exc()
+            if self.built:
+                self._restore(state)
+            self._failed(report, exc)
         report.new_diagnostics = [d for d in self.diagnostics() if id(d) not in before]
         report.seconds = time.perf_counter() - t0
         return report
@@ -369,37 +447,38 @@ class IncrementalSite:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
 
-    def update(self, paths: Iterable[Path] = ()) -> Report:
-        """Rebuild what a set of changed paths touches."""
+    def update(self, paths: Iterable[Path] = (), detect: bool = False) -> Report:
+        """Rebuild what a set of changed paths touches.
+
+        ``detect``: run quotation detection over the whole edition before rendering (exact links at
+        once); by default the links are carried over and :attr:`links_exact` says whether a
+        background detection is due."""
         paths = list(paths)
         if self.config is None or not self.built:
-            return self.full()
+            return self.full(detect=detect)
         kind = self.classify(paths)
         if kind == "full":
-            return self.full(reread=True)
+            return self.full(reread=True, detect=detect)
+        changed, added, removed = self._scan()
         if kind == "templates":
-            changed, added, removed = self._scan()
             if not (changed or added or removed):
                 return self.full(reread=False)
             # sources changed as well: take them in, then render everything
-            report = self._update_texts(changed, added, removed, render_all=True)
+            report = self._update_texts(changed, added, removed, render_all=True, detect=detect)
             report.kind = "templates"
             return report
-        changed, added, removed = self._scan()
         if not (changed or added or removed):
             return Report("none")
-        return self._update_texts(changed, added, removed)
+        return self._update_texts(changed, added, removed, detect=detect)
 
     def _update_texts(self, changed: list[Path], added: list[Path], removed: list[Path],
-                      render_all: bool = False) -> Report:
-        assert self.config is not None and self.edition is not None
+                      render_all: bool = False, detect: bool = False) -> Report:
+        assert self.config is not None
         t0 = time.perf_counter()
         report = Report("texts", changed=sorted([*changed, *added, *removed]))
         new_diags: list[Diagnostic] = []
-        old_edition = self.edition
         touched_ids: set[str] = set()
-        old_problems = dict(self.problems)
-        old_cache = dict(self.cache)
+        state = self._state()
         try:
             for rel in removed:
                 old = self.cache.pop(rel, None)
@@ -424,52 +503,115 @@ class IncrementalSite:
                 self.cache[rel] = Cached(text, stamp)
                 touched_ids.add(text.id)
             t1 = time.perf_counter()
-            edition = self._assemble()
-            t2 = time.perf_counter()
-            affected = set(touched_ids)
-            for links in (old_edition.links, edition.links):
-                affected |= _neighbours(links, touched_ids)
-            writer, files = self._render(edition, None if render_all else sorted(affected))
-            if render_all:
-                self.env = None
-            t3 = time.perf_counter()
-            new_files_of = dict(self.files_of)
-            for tid in affected | set(old_edition.texts):
-                if tid in edition.texts:
-                    if render_all or tid in affected:
-                        new_files_of[tid] = self._site_files(writer, edition.texts[tid])
-                else:
-                    new_files_of.pop(tid, None)
-            stale: set[str] = set()
-            for tid, old_files in self.files_of.items():
-                stale |= old_files - new_files_of.get(tid, set())
-            stale -= set(files)
-            if render_all:
-                self._commit_full(files)
-            else:
-                self._commit_some(files, stale)
-            self.files_of = new_files_of
-            self.edition = edition
-            self._set_global(edition.diagnostics.items)
-            report.rendered = sorted(t for t in affected if t in edition.texts) if not render_all else sorted(edition.texts)
-            report.timings = {"read": t1 - t0, "across": t2 - t1, "render": t3 - t2, "write": time.perf_counter() - t3}
-            self.last_error = None
+            if touched_ids and self.quotations_on() and not detect:
+                self.links_exact = False
+            self._rebuild(touched_ids, report, render_all=render_all, detect=detect)
+            report.timings["read"] = t1 - t0
         except Exception as exc:
             # keep the last good site and state; the next change tries again
-            self.cache = old_cache
-            self.problems = old_problems
+            self._restore(state)
             for rel in [*changed, *added]:
                 self._stamps_seen.pop(rel, None)
-            report.ok = False
-            report.error = str(exc) if isinstance(exc, EditionError) else f"{type(exc).__name__}: {exc}"
-            if not isinstance(exc, EditionError):
-                import traceback
-
-                report.error += "\n" + traceback.format_exc()
-            self.last_error = report.error
+            self._failed(report, exc)
         report.new_diagnostics = new_diags
         report.seconds = time.perf_counter() - t0
         return report
+
+    def _rebuild(self, touched_ids: set[str], report: Report, render_all: bool = False, detect: bool = False,
+                 links: list[Link] | None = None) -> None:
+        """Assemble the edition and render what ``touched_ids`` (and link changes) touch."""
+        assert self.edition is not None
+        old_edition = self.edition
+        t1 = time.perf_counter()
+        if links is not None:
+            # exact links from a detection: texts whose links changed are touched
+            before = {tid: _mark_key(tx, self.links) for tid, tx in self._phase1_texts(Diagnostics()).items()}
+            self.links = links
+            self.links_exact = True
+            edition = self._assemble(False)
+            touched_ids = touched_ids | {tid for tid, key in before.items()
+                                         if _mark_key(self._phase1_by_id(tid), links) != key}
+        else:
+            edition = self._assemble(detect, touched_ids)
+        t2 = time.perf_counter()
+        affected = set(touched_ids)
+        if links is None:  # a changed text shows in the quotation entries of the texts linked to it
+            for lks in (old_edition.links, edition.links):
+                affected |= _neighbours(lks, touched_ids)
+        writer, files = self._render(edition, None if render_all else sorted(affected))
+        if render_all:
+            self.env = None
+        t3 = time.perf_counter()
+        new_files_of = dict(self.files_of)
+        for tid in affected | set(old_edition.texts) | set(edition.texts):
+            if tid in edition.texts:
+                if render_all or tid in affected:
+                    new_files_of[tid] = self._site_files(writer, edition.texts[tid])
+            else:
+                new_files_of.pop(tid, None)
+        stale: set[str] = set()
+        for tid, old_files in self.files_of.items():
+            stale |= old_files - new_files_of.get(tid, set())
+        stale -= set(files)
+        if render_all:
+            self._commit_full(files)
+        else:
+            self._commit_some(files, stale)
+        self.files_of = new_files_of
+        self.edition = edition
+        self._set_global(edition.diagnostics.items)
+        report.rendered = sorted(edition.texts) if render_all else sorted(t for t in affected if t in edition.texts)
+        report.timings.update({"across": t2 - t1, "render": t3 - t2, "write": time.perf_counter() - t3})
+        self.last_error = None
+
+    def _phase1_by_id(self, tid: str) -> Text:
+        for c in self.cache.values():
+            if c.text.id == tid:
+                return c.text
+        raise KeyError(tid)
+
+    # -- quotations in the background ------------------------------------------------
+    def snapshot_key(self) -> object:
+        """Identifies the phase-1 texts now in memory (a detection applies only to the texts it saw)."""
+        return tuple(sorted((tid, id(tx), tx.digest) for tid, tx in self._phase1_texts(Diagnostics()).items()))
+
+    def detection_due(self) -> bool:
+        return self.built and not self.links_exact and self.quotations_on()
+
+    def start_detection(self) -> DetectionJob | None:
+        """Detect quotations over every text in a forked process (the preview keeps answering)."""
+        if not self.detection_due():
+            return None
+        assert self.config is not None
+        return DetectionJob.start(self.snapshot_key(), self.config, self._phase1_texts(Diagnostics()))
+
+    def apply_links(self, key: object, links: list[Link]) -> Report:
+        """Take the links of a finished detection; render the texts whose links changed."""
+        t0 = time.perf_counter()
+        report = Report("quotations")
+        if key != self.snapshot_key():
+            report.kind = "none"  # the texts changed since: a newer detection will come
+            return report
+        if links == self.links:
+            self.links_exact = True
+            report.kind = "none"
+            return report
+        state = self._state()
+        try:
+            self._rebuild(set(), report, links=links)
+        except Exception as exc:
+            self._restore(state)
+            self._failed(report, exc)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def detect_now(self) -> Report:
+        """Detect quotations in this process and apply them (tests, benchmarks)."""
+        if not self.detection_due():
+            return Report("none")
+        key = self.snapshot_key()
+        links = _detect(self.config, self._phase1_texts(Diagnostics()))  # type: ignore[arg-type]
+        return self.apply_links(key, links)
 
     def _commit_some(self, files: dict[str, bytes], stale: set[str]) -> None:
         for rel, data in files.items():
@@ -483,6 +625,140 @@ class IncrementalSite:
                 (self.out / rel).unlink()
             except FileNotFoundError:
                 pass
+
+
+def _detect(config: Config, texts: dict[str, Text]) -> list[Link]:
+    """Run the cross-text steps on copies of ``texts``; the links they found."""
+    edition = Edition(config=config, diagnostics=Diagnostics())
+    edition.texts = {tid: _copy(tx) for tid, tx in texts.items()}
+    pipeline.across(edition)
+    return list(edition.links)
+
+
+def _detect_child(conn: Any, config: Config, texts: dict[str, Text]) -> None:
+    try:
+        conn.send(("ok", _detect(config, texts)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+@dataclass(slots=True)
+class DetectionJob:
+    """Quotation detection over a snapshot of the texts, in a forked child process.
+
+    A child process, not a thread: detection is pure Python for the most part and would hold the
+    GIL against the preview's own rebuilds; a child can also be stopped at once when the editor
+    saves again (:meth:`cancel`). The child inherits the snapshot (fork) and sends back the links."""
+
+    key: object
+    process: Any
+    conn: Any
+    started: float = 0.0
+    closed: bool = False
+
+    @classmethod
+    def start(cls, key: object, config: Config, texts: dict[str, Text]) -> DetectionJob:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_detect_child, args=(send, config, texts), daemon=True,
+                           name="edition-quotations")
+        proc.start()
+        send.close()
+        return cls(key, proc, recv, time.perf_counter())
+
+    def ready(self) -> bool:
+        try:
+            return bool(self.conn.poll())
+        except (OSError, EOFError):
+            return True
+
+    def result(self) -> list[Link]:
+        """The links (raises RuntimeError when detection failed)."""
+        try:
+            status, value = self.conn.recv()
+        except (EOFError, OSError) as exc:
+            raise RuntimeError(f"quotation detection stopped ({type(exc).__name__})") from None
+        finally:
+            self.close()
+        if status != "ok":
+            raise RuntimeError(value)
+        return value  # type: ignore[no-any-return]
+
+    def cancel(self) -> None:
+        if not self.closed and self.process.is_alive():
+            self.process.terminate()
+        self.close()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.process.join(5)
+        if self.process.is_alive():  # pragma: no cover - terminate() did not take
+            self.process.kill()
+            self.process.join(5)
+        try:
+            self.conn.close()
+        except OSError:
+            pass
+        self.process.close()
+
+
+def _copy(text: Text) -> Text:
+    """The text with a copy of its tree (quotations.mark edits trees in place)."""
+    return Text(id=text.id, source=text.source, meta=text.meta, tree=copy.deepcopy(text.tree), path=text.path,
+                digest=text.digest)
+
+
+def _mark_key(text: Text, links: list[Link]) -> object:
+    """What a text's marked tree depends on: its phase-1 tree and the links that touch it."""
+    return (id(text), text.digest, tuple(ln for ln in links if text.id in (ln.a.text, ln.b.text)))
+
+
+def _reading_texts(text: Text) -> dict[str, str]:
+    """xml:id -> reading text of each block, as quotation detection sees it."""
+    try:
+        from .quotations.teiio import read_blocks
+
+        return {b.anchor: b.text for b in read_blocks(text.root)[0]}
+    except Exception:  # the quotation package may be missing or changing: fall back to the element's text
+        from .tei import XML_ID, text_content
+
+        return {el.get(XML_ID) or "": text_content(el) for el in text.root.iter()
+                if isinstance(el.tag, str) and el.get(XML_ID)}
+
+
+def revalidate(links: list[Link], texts: dict[str, Text], changed: set[str]) -> list[Link]:
+    """Links carried over an edit: dropped when a side's text is gone or its passage no longer
+    stands in its block; re-anchored (new offsets) when the passage moved inside the block."""
+    from dataclasses import replace
+
+    readings: dict[str, dict[str, str]] = {}
+    out: list[Link] = []
+    for ln in links:
+        if ln.a.text not in texts or ln.b.text not in texts:
+            continue
+        sides = []
+        for p in (ln.a, ln.b):
+            if p.text in changed:
+                if p.text not in readings:
+                    readings[p.text] = _reading_texts(texts[p.text])
+                block = readings[p.text].get(p.anchor)
+                if block is None:
+                    break
+                if block[p.start:p.end] != p.quote:
+                    i = block.find(p.quote)
+                    if i < 0:
+                        break
+                    p = replace(p, start=i, end=i + len(p.quote))
+            sides.append(p)
+        else:
+            out.append(replace(ln, a=sides[0], b=sides[1]) if (sides[0], sides[1]) != (ln.a, ln.b) else ln)
+    return out
 
 
 def _neighbours(links: list[Link], ids: set[str]) -> set[str]:

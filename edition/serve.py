@@ -47,7 +47,7 @@ from typing import Any
 
 from .config import PACKAGE_TEMPLATES
 from .errors import Diagnostic, Level
-from .incremental import IncrementalSite, Report
+from .incremental import DetectionJob, IncrementalSite, Report
 
 PREFIX = "/__edition/"
 
@@ -195,7 +195,7 @@ class LiveServer:
 
     def __init__(self, content: Path | str, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True,
                  strict: bool = False, debounce: float = 0.1, out: Callable[[str], None] | None = None,
-                 log_requests: bool = False) -> None:
+                 log_requests: bool = False, detect_quotations: bool = True) -> None:
         self.content = Path(content).resolve()
         self.host = host
         self.port = port
@@ -213,6 +213,8 @@ class LiveServer:
         self.builds = 0
         """Number of rebuilds after the first build (tests check debouncing with it)."""
         self.last_report: Report | None = None
+        self.detect_quotations = detect_quotations
+        """Detect quotations in a background process after each change (else links are only carried over)."""
         self._tmp: Path | None = None
         self.site: IncrementalSite | None = None
         self._httpd: _Server | None = None
@@ -256,7 +258,8 @@ class LiveServer:
         self._tmp = Path(tempfile.mkdtemp(prefix="edition-serve-"))
         try:
             self.site = IncrementalSite(self.content, self._tmp / "site")
-            report = self.site.full()
+            # quotations are detected in the background once the site is up (they can take seconds)
+            report = self.site.full(detect=False)
             self._log_report(report, first=True)
             self._epoch = 1
             self._httpd = _Server((self.host, self.port), _Handler)
@@ -342,39 +345,76 @@ class LiveServer:
 
     def _build_loop(self) -> None:
         assert self.site is not None
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: bool(self._pending) or self._stopping)
-                if self._stopping:
-                    return
-                # debounce: wait until changes stop for `debounce` seconds
-                while True:
-                    n = self._event_count
-                    self._cond.wait(timeout=self.debounce)
+        job: DetectionJob | None = None
+        try:
+            while True:
+                if job is None and self.detect_quotations and self.site.detection_due():
+                    try:
+                        job = self.site.start_detection()
+                    except Exception as exc:  # e.g. no fork on this platform: links stay as they were
+                        self._print(f"cannot detect quotations in the background: {exc}")
+                        self.site.links_exact = True
+                with self._cond:
+                    while not (self._pending or self._stopping or (job is not None and job.ready())):
+                        self._cond.wait(timeout=0.05 if job is not None else None)
                     if self._stopping:
                         return
-                    if self._event_count == n:
-                        break
-                paths, self._pending = self._pending, set()
-                self._building = True
-            before = self.error_lines()
-            try:
-                report = self.site.update(paths)
-            except Exception as exc:  # a bug in the builder must not kill the preview
-                import traceback
+                    if self._pending:
+                        # debounce: wait until changes stop for `debounce` seconds
+                        while True:
+                            n = self._event_count
+                            self._cond.wait(timeout=self.debounce)
+                            if self._stopping:
+                                return
+                            if self._event_count == n:
+                                break
+                        paths, self._pending = self._pending, set()
+                        self._building = True
+                    else:
+                        paths = None
+                if paths is not None:
+                    if job is not None:  # the texts it saw are changing: stop it, start again after this build
+                        job.cancel()
+                        job = None
+                    self._run(lambda: self.site.update(paths))  # type: ignore[union-attr]
+                elif job is not None:
+                    finished, job = job, None
+                    try:
+                        links = finished.result()
+                    except RuntimeError as exc:
+                        self._print(f"quotation detection failed: {exc}; the preview keeps the links it had")
+                        self.site.links_exact = True  # do not retry until the next edit
+                        continue
+                    seconds = time.perf_counter() - finished.started
+                    with self._cond:
+                        self._building = True
+                    self._run(lambda: self.site.apply_links(finished.key, links), detect_seconds=seconds)  # type: ignore[union-attr]
+        finally:
+            if job is not None:
+                job.cancel()
 
-                self.site.last_error = f"{type(exc).__name__}: {exc}"
-                report = Report("texts", ok=False, error=self.site.last_error + "\n" + traceback.format_exc())
-            after = self.error_lines()
-            with self._cond:
-                self._building = False
-                if report.kind != "none" or before != after:
-                    self._epoch += 1
-                    self.builds += 1
-                self.last_report = report
-                self._cond.notify_all()
-            if report.kind != "none":
-                self._log_report(report)
+    def _run(self, build: Callable[[], Report], detect_seconds: float | None = None) -> None:
+        assert self.site is not None
+        before = self.error_lines()
+        try:
+            report = build()
+        except Exception as exc:  # a bug in the builder must not kill the preview
+            import traceback
+
+            self.site.last_error = f"{type(exc).__name__}: {exc}"
+            report = Report("texts", ok=False, error=self.site.last_error + "\n" + traceback.format_exc())
+        after = self.error_lines()
+        with self._cond:
+            self._building = False
+            if report.kind != "none" or before != after:
+                self._epoch += 1
+                self.builds += 1
+            self.last_report = report
+            self._cond.notify_all()
+        if report.kind != "none":
+            if detect_seconds is not None and not self.quiet:
+                self._print(f"quotations detected in {detect_seconds:.1f} s")
+            self._log_report(report)
 
     def _log_report(self, report: Report, first: bool = False) -> None:
         assert self.site is not None
@@ -390,6 +430,9 @@ class LiveServer:
         if first:
             n = len(self.site.edition.texts) if self.site.edition else 0
             self._print(f"built {n} text(s) in {ms:.0f} ms")
+        elif report.kind == "quotations":
+            self._print(f"quotation links updated: {len(self.site.links)} link(s); "
+                        f"{len(report.rendered)} text(s) rendered in {ms:.0f} ms")
         else:
             what = ", ".join(str(p) for p in report.changed) or report.kind
             self._print(f"rebuilt ({report.kind}: {what}; {len(report.rendered)} text(s) rendered) in {ms:.0f} ms")

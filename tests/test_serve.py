@@ -315,30 +315,49 @@ def test_content_types_and_loopback(live: LiveServer) -> None:
     assert live.url.startswith("http://127.0.0.1:")
 
 
+def wait_until(predicate, timeout: float = TIMEOUT) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+
+
 def test_quotation_neighbours_are_rerendered(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """The edited text and the texts linked to it by quotations are rendered again; others are not.
-    Quotation detection is replaced by a tiny fake: texts sharing the word 'shared' are linked."""
+    """The edited text and the texts linked to it by quotations are rendered again at once, others
+    are not; quotation detection then runs in the background and the texts whose links changed are
+    rendered again. Detection is replaced by a tiny fake: texts holding the word 'shared' are linked."""
 
     def fake_detect(edition) -> None:  # type: ignore[no-untyped-def]
-        have = sorted(tid for tid, tx in edition.texts.items()
-                      if "shared" in "".join(tx.root.itertext()))
+        have = sorted(tid for tid, tx in edition.texts.items() if "shared" in "".join(tx.root.itertext()))
         edition.links = [
-            Link(f"l{i}", "verbatim", 1.0, Passage(a, "p1", "shared"), Passage(b, "p1", "shared"))
-            for i, (a, b) in enumerate(zip(have, have[1:]))
+            Link(f"l{a}-{b}", "verbatim", 1.0, Passage(a, "p1", "shared", 2, 8), Passage(b, "p1", "shared", 2, 8))
+            for a, b in zip(have, have[1:])
         ]
 
     monkeypatch.setattr(pipeline, "ACROSS", pipeline.Ruler([("quotations", fake_detect)]))
     content = make_edition(tmp_path, {**FILES, "a.txt": "A shared passage.\n", "b.txt": "B shared passage.\n",
                                       "c.txt": "C alone.\n", "c.yaml": "title: Text C\nlang: en\n"})
     with LiveServer(content, "127.0.0.1", 0, debounce=0.05, out=lambda s: None) as live:
+        assert live.site is not None
+        # the site is up before quotations are detected; the links arrive with a later reload
+        wait_until(lambda: live.site.links_exact and live.epoch >= 2)  # type: ignore[union-attr]
+        assert [(ln.a.text, ln.b.text) for ln in live.site.links] == [("a", "b")]
+        assert live.last_report is not None and live.last_report.kind == "quotations"
+        assert live.last_report.rendered == ["a", "b"]
+        assert "Text B" in get(live.url + "texts/a.html")[2]
         e0 = live.epoch
         write(content / "a.txt", "A shared passage, edited.\n")
         wait_reload(live, e0)
-        assert live.last_report is not None and live.last_report.rendered == ["a", "b"]
+        assert live.last_report.rendered == ["a", "b"]  # the edited text and its quotation neighbour
+        wait_until(lambda: live.site.links_exact)  # type: ignore[union-attr]
         e1 = live.epoch
-        write(content / "c.txt", "C alone, edited.\n")
+        write(content / "c.txt", "C shared now.\n")
         wait_reload(live, e1)
-        assert live.last_report.rendered == ["c"]
+        assert live.last_report.rendered == ["c"]  # nothing links to c yet
+        wait_until(lambda: live.site.links_exact and live.epoch >= e1 + 2)  # type: ignore[union-attr]
+        assert live.last_report.kind == "quotations" and live.last_report.rendered == ["b", "c"]
+        assert "Text B" in get(live.url + "texts/c.html")[2]
 
 
 def test_stop_leaves_no_threads_no_temp_dir_and_content_untouched(content: Path) -> None:
