@@ -21,11 +21,17 @@ Why custom records and not Pagefind's own HTML crawl:
   ``search.js`` builds the highlighted excerpt.
 
 Filters: ``text``, ``author``, ``language``, ``kind`` (``text``, ``heading``, ``note``,
-``quotation``).
+``quotation``). Not Pagefind's own filters: Pagefind 1.5 writes its filter files in a
+different order on every run (a hash map), and two builds must be byte-identical
+(issue 6). Each filter value is a token in the record's content instead
+(``zqfk002``: kind, value 2, fixed width so that a prefix match cannot reach
+``zqfk0021``); ``search/filters.json`` lists the values, their tokens and counts, and
+search.js adds the chosen tokens to the query (one value per filter).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import unicodedata
@@ -46,6 +52,7 @@ BLOCKS = frozenset({"p", "ab", "item", "head", "l", "trailer", "byline", "dateli
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 _CJK_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
+FILTERS_FILE = "search/filters.json"
 FOLD_FILE = "search/fold.txt"
 """Traditional->simplified character pairs for search.js (``級级專专...``)."""
 
@@ -64,9 +71,12 @@ class Record:
     meta: dict[str, str]
     filters: dict[str, list[str]]
 
+    tokens: list[str] = field(default_factory=list)
+    """Filter tokens (see the module docstring), added by :func:`filter_tokens`."""
+
     @property
     def content(self) -> str:
-        return search_form(self.text)
+        return " ".join([*self.tokens, search_form(self.text)])
 
 
 @dataclass(slots=True)
@@ -195,6 +205,8 @@ def text_records(text: Text, anchor_url: dict[str, str], page_titles: dict[str, 
         filters = dict(base_filters)
         filters["language"] = [lang_name(lang)]
         filters["kind"] = kinds
+        if kinds != ["text"]:
+            rec_meta["kind"] = ", ".join(k for k in kinds if k != "text")
         out.append(Record(f"{page_url}#{xid}", body, rec_meta, filters))
     return out
 
@@ -222,6 +234,27 @@ def records(edition: Edition) -> list[Record]:
         titles = {p.url: p.title for p in pages[1:]}
         out.extend(text_records(edition.texts[tid], sp.anchor_page.get(tid, {}), titles, linked))
     return out
+
+
+FILTER_GROUPS = (("text", "Text"), ("author", "Author"), ("language", "Language"), ("kind", "Kind"))
+
+
+def filter_tokens(recs: list[Record]) -> dict[str, object]:
+    """Give every record its filter tokens; return what ``search/filters.json`` holds."""
+    groups = []
+    for name, label in FILTER_GROUPS:
+        counts: dict[str, int] = {}
+        for r in recs:
+            for v in r.filters.get(name, []):
+                counts[v] = counts.get(v, 0) + 1
+        values = sorted(counts)
+        token = {v: f"zqf{name[0]}{i:03d}" for i, v in enumerate(values)}
+        for r in recs:
+            r.tokens.extend(token[v] for v in r.filters.get(name, []))
+        if values:
+            groups.append({"name": name, "label": label,
+                           "values": [{"value": v, "token": token[v], "count": counts[v]} for v in values]})
+    return {"version": 1, "groups": groups}
 
 
 def fold_pairs() -> str:
@@ -303,6 +336,8 @@ class PagefindClient:
         except Exception:  # pragma: no cover
             self.proc.kill()
             self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
 
 
 def _write_index(recs: list[Record], out: Path) -> None:
@@ -315,7 +350,7 @@ def _write_index(recs: list[Record], out: Path) -> None:
     try:
         index_id = client.send({"type": "NewIndex", "config": None})["index_id"]
         client.send_many([{"type": "AddRecord", "index_id": index_id, "url": r.url, "content": r.content,
-                           "language": "en", "meta": r.meta, "filters": r.filters, "sort": None} for r in recs])
+                           "language": "en", "meta": r.meta, "filters": None, "sort": None} for r in recs])
         client.send({"type": "WriteFiles", "index_id": index_id, "output_path": str(out / "pagefind")})
     finally:
         client.close()
@@ -346,6 +381,8 @@ def index(edition: Edition, out: Path, diags: Diagnostics | None = None) -> Sear
     fold_path = out / FOLD_FILE
     fold_path.parent.mkdir(parents=True, exist_ok=True)
     fold_path.write_text(fold_pairs(), encoding="utf-8")
+    filters = filter_tokens(recs)
+    (out / FILTERS_FILE).write_text(json.dumps(filters, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     _write_index(recs, out)
     bundle = out / "pagefind"
     for name in UNUSED_BUNDLE_FILES:

@@ -226,9 +226,11 @@ def r_note(el: etree._Element, ctx: RenderContext) -> Markup:
     if el.get("place") == "inline":
         return Markup(f'<span class="note-inline note-{escape(kind)}" id="{escape(xid)}">{body}</span>')
     if el.get("place") == "end" and el.getparent() is not None and local(el.getparent()) == "div":
-        # a body whose marker is lost: shown where it stands, announced as such
+        # a body whose marker is lost: shown where it stands, announced as such, and
+        # not in the notes list (it has no marker to link back to)
+        del ctx.notes[keep - 1:]
         return Markup(
-            f'<aside class="note-orphan note-{escape(kind)}" id="{escape(xid)}-orphan"><span class="note-mark">{escape(mark)}</span> '
+            f'<aside class="note-orphan note-{escape(kind)}" id="{escape(xid)}"><span class="note-mark">{escape(mark)}</span> '
             f'<span class="note-label">{escape(label)}</span> {body}</aside>'
         )
     # The button is the marker (the popover's invoker, hence its anchor in CSS); the

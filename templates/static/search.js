@@ -118,14 +118,9 @@ function excerpt(text, q) {
   return frag;
 }
 
-function selectedFilters() {
-  const out = {};
-  for (const box of filterBox.querySelectorAll("input:checked")) {
-    (out[box.name] = out[box.name] || []).push(box.value);
-  }
-  const filters = {};
-  for (const [k, v] of Object.entries(out)) filters[k] = {any: v};
-  return filters;
+// Filters are tokens in the records (see edition/search.py): one value per filter.
+function filterTokens() {
+  return Array.from(filterBox.querySelectorAll("input:checked")).map((b) => b.value).filter(Boolean);
 }
 
 async function showMore(q) {
@@ -145,8 +140,7 @@ async function showMore(q) {
     if (d.meta.section && d.meta.section !== d.meta.work) where.push(d.meta.section);
     if (d.meta.page) where.push("p. " + d.meta.page);
     if (d.meta.note) where.push("note " + d.meta.note);
-    const kinds = (d.filters.kind || []).filter((k) => k !== "text");
-    if (kinds.length) where.push(kinds.join(", "));
+    if (d.meta.kind) where.push(d.meta.kind);
     if (where.length) {
       const p = document.createElement("p");
       p.className = "where";
@@ -167,14 +161,15 @@ async function showMore(q) {
 async function run() {
   const my = ++runId;
   const q = input.value.trim();
-  const filters = selectedFilters();
+  const tokens = filterTokens();
   list.replaceChildren();
   shown = [];
   results = [];
   more.hidden = true;
-  if (!q && !Object.keys(filters).length) { say(""); return; }
+  if (!q && !tokens.length) { say(""); return; }
   if (q.match(CJK)) await loadFold();
-  const search = await pagefind.search(q ? searchForm(q) : null, {filters});
+  // filter tokens first: Pagefind matches the last term as a prefix, which is what the reader's last word needs
+  const search = await pagefind.search([...tokens, searchForm(q)].join(" ").trim());
   if (!search || my !== runId) return;  // superseded by a newer query
   results = search.results;
   say(results.length === 0 ? `Nothing found for “${q}”.` :
@@ -183,31 +178,34 @@ async function run() {
 }
 
 async function buildFilters() {
-  const all = await pagefind.filters();
+  let data;
+  try {
+    data = await (await fetch(root + "search/filters.json")).json();
+  } catch (e) { return; }
   const details = document.createElement("details");
   const summary = document.createElement("summary");
-  summary.textContent = "Filters: text, author, language, kind";
+  summary.textContent = "Filters: " + data.groups.map((g) => g.label.toLowerCase()).join(", ");
   details.append(summary);
-  filterBox.append(details);
-  for (const name of Object.keys(FILTER_NAMES)) {
-    const values = all[name];
-    if (!values || !Object.keys(values).length) continue;
+  for (const group of data.groups) {
     const fs = document.createElement("fieldset");
     const lg = document.createElement("legend");
-    lg.textContent = FILTER_NAMES[name];
+    lg.textContent = group.label;
     fs.append(lg);
-    for (const [value, count] of Object.entries(values).sort()) {
+    const choices = [{value: "All", token: "", count: null}, ...group.values];
+    for (const v of choices) {
       const label = document.createElement("label");
       const box = document.createElement("input");
-      box.type = "checkbox";
-      box.name = name;
-      box.value = value;
+      box.type = "radio";
+      box.name = "filter-" + group.name;
+      box.value = v.token;
+      box.checked = !v.token;
       box.addEventListener("change", () => run());
-      label.append(box, ` ${value} (${count})`);
+      label.append(box, v.count === null ? ` ${v.value}` : ` ${v.value} (${v.count})`);
       fs.append(label);
     }
     details.append(fs);
   }
+  filterBox.append(details);
 }
 
 async function main() {
