@@ -140,6 +140,10 @@ def cmd_build(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.verbose:
+        from .report import summary
+
+        for line in summary(result.edition):
+            print(line, file=sys.stderr)
         for k, v in result.timings.items():
             print(f"  {k}: {v:.3f} s", file=sys.stderr)
     return EXIT_OK
