@@ -16,6 +16,11 @@ What the reader decides beyond plain Markdown:
   level: those divisions get ``type="article"``, their own ``ed:scope`` (note
   numbering restarts per article) and one ``bibl`` each in the header's
   ``sourceDesc``.
+* Tag blocks (``{% note info %}``...) that hold other content become
+  ``floatingText type="admonition" subtype="info"``: inserted text, not a
+  note on the text, so the notes stage and the note lists leave them alone.
+  ``{% blockquote %}`` is a ``quote``/``cit``, ``{% codeblock %}`` an ``eg``;
+  unknown tags are reported with their line, never printed as braces.
 * Footnotes follow the notes protocol (:mod:`edition.notes`): markers are
   ``ref type="noteref" ed:state="marker"``; bodies are ``note ed:state="body"``
   where the definition stands.
@@ -474,7 +479,9 @@ class _Builder:
             return
         if name not in hexo.ADMONITION_TAGS:
             self.warn(
-                line, f"unknown tag block {{% {name} %}}: its content is kept in a note", "md-tag-unknown"
+                line,
+                f"unknown tag block {{% {name} %}}: its content is kept in a box (floatingText)",
+                "md-tag-unknown",
             )
         children = list(node.children)
         if flow and _at_div_top(parent):
@@ -498,13 +505,23 @@ class _Builder:
             if name in ("note", "alert", "callout", "notel") and words and words[0] in STYLES
             else name
         )
-        note = self.block("note", node, type="admonition", subtype=xml_safe(subtype), place="inline")
+        # A box is inserted text, not a note on the text: floatingText keeps it out of the
+        # notes machinery (pairing, note lists, popovers) and may hold any block content.
+        box = self.block("floatingText", node, type="admonition", subtype=xml_safe(subtype))
+        inner = etree.SubElement(box, t("body"))
+        set_line(inner, self.line(node))
         if name in ("details", "folding", "fold", "collapse", "spoiler", "hideToggle", "hidetoggle") and args:
-            etree.SubElement(note, t("label")).text = xml_safe(args.strip("'\""))
+            head = etree.SubElement(inner, t("head"))
+            set_line(head, self.line(node))
+            head.text = xml_safe(args.strip("'\""))
         for c in children:
-            self.convert(c, note)
-        if len(note) or not is_empty(note):
-            parent.append(note)
+            self.convert(c, inner)
+        if any(local(c) not in GLOBAL | {"head"} for c in inner):
+            parent.append(box)
+        else:  # nothing a TEI body can hold alone (a footnote body, a milestone): no box
+            for c in inner:
+                if local(c) != "head":
+                    parent.append(c)
 
     def tag_quote(self, node: SyntaxTreeNode, parent: etree._Element, name: str, args: str) -> None:
         """``{% blockquote [author[, source]] [link] [source_link_title] %}`` (Hexo's syntax)."""
