@@ -519,9 +519,9 @@ class _Builder:
         if any(local(c) not in GLOBAL | {"head"} for c in inner):
             parent.append(box)
         else:  # nothing a TEI body can hold alone (a footnote body, a milestone): no box
-            for c in inner:
-                if local(c) != "head":
-                    parent.append(c)
+            for kept in inner:
+                if local(kept) != "head":
+                    parent.append(kept)
 
     def tag_quote(self, node: SyntaxTreeNode, parent: etree._Element, name: str, args: str) -> None:
         """``{% blockquote [author[, source]] [link] [source_link_title] %}`` (Hexo's syntax)."""
