@@ -291,7 +291,9 @@ def _notes_div(np: NotesPlan) -> etree._Element:
         div.append(p)
     for body in np.bodies:
         if not body.placed:
-            div.append(note_element(body, np.scope))
+            note = note_element(body, np.scope)
+            note.set("place", "end")  # where it stands: the notes division
+            div.append(note)
         for ln in body.pbs:
             pb = E.pb(n=str(ln.page))
             set_line(pb, ln.no)
