@@ -519,7 +519,7 @@ class _Builder:
         if any(local(c) not in GLOBAL | {"head"} for c in inner):
             parent.append(box)
         else:  # nothing a TEI body can hold alone (a footnote body, a milestone): no box
-            for kept in inner:
+            for kept in list(inner):
                 if local(kept) != "head":
                     parent.append(kept)
 
