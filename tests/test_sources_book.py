@@ -606,3 +606,14 @@ def test_missing_marker_without_seam() -> None:
         "v.txt:41: warning: note 2 of w02 'An Article' has no marker in the text; kept in the notes division"
     ]
     assert [n.get("n") for n in work(root, "w02").iter(t("note"))] == ["1", "3"]
+
+
+def test_paragraph_break_lost_at_page_break() -> None:
+    text = _vol(
+        "An Article", "June 1, 1930", "¶", _FULL + " and so", "on. Hardly.", "===", _FULL + ".", "¶", "End."
+    )
+    root, _, result = read(text, "v.txt")
+    ps = [text_content(p) for p in work(root, "w02").findall("tei:p", NS)]
+    assert ps == [_FULL + " and so on. Hardly.", _FULL + ".", "End."]
+    norm = text_content(result.encoding[0].find("tei:normalization", NS))
+    assert "1 paragraph break(s) restored" in norm

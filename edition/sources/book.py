@@ -207,7 +207,7 @@ class _Build:
 
     def _plan_work(self, part: WorkPart, n: int, scope: str) -> Work:
         header = parse_header(part.header)
-        entries = parse_body(part.body)
+        entries = parse_body(part.body, self.layout.width)
         find_quotes(entries)
         subs = [" ".join(ln.text for ln in s) for s in header.subtitles]
         if header.date is not None:
@@ -224,6 +224,7 @@ class _Build:
         for e in entries:
             runs_for(e)
             self.stats["rejoined"] += e.rejoined
+            self.stats["split"] += e.split
         return w
 
     def _plan_notes(self, block: NotesBlock, scope: str, works: list[Work]) -> NotesPlan:

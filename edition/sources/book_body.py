@@ -54,6 +54,8 @@ class Entry:
     moved: bool = False
     rejoined: int = 0
     """Paragraph breaks inside a sentence removed from this paragraph."""
+    split: bool = False
+    """A paragraph break without its paragraph line, restored before this paragraph."""
     """A paragraph put back here from the notes, where the extraction had spliced it."""
 
     @property
@@ -135,7 +137,8 @@ def _split_at_headings(blocks: list[Block]) -> list[Block]:
     return out
 
 
-def parse_body(blocks: list[Block]) -> list[Entry]:
+def parse_body(blocks: list[Block], width: int = 0) -> list[Entry]:
+    """Entries of a work's body; ``width`` is the length of a full line (0: unknown)."""
     entries: list[Entry] = []
     last_sub = 0
     for bi, b in enumerate(_split_at_headings(blocks)):
@@ -194,6 +197,8 @@ def parse_body(blocks: list[Block]) -> list[Entry]:
         if k < len(lines):
             entries.append(Entry("p", lines[k:]))
         del bi
+    if width:
+        _split_short(entries, width)
     _merge_broken(entries)
     _closing(entries)
     _opening(entries)
@@ -204,6 +209,28 @@ def _ordinal(word: str) -> int:
     from .book_works import ORDINALS
 
     return ORDINALS.index(word) + 1
+
+
+def _split_short(entries: list[Entry], width: int) -> None:
+    """A short line that closes a sentence ends its paragraph even where the
+    paragraph line is missing (lost at a page break): in justified text only a
+    paragraph's last line is short."""
+    k = 0
+    while k < len(entries):
+        e = entries[k]
+        if e.kind == "p":
+            for i, ln in enumerate(e.lines[:-1]):
+                if (
+                    len(ln.text) < 0.75 * width
+                    and ends_sentence(ln.text)
+                    and e.lines[i + 1].text[:1].isupper()
+                ):
+                    rest = Entry("p", e.lines[i + 1 :])
+                    rest.split = True
+                    e.lines = e.lines[: i + 1]
+                    entries.insert(k + 1, rest)
+                    break
+        k += 1
 
 
 def _merge_broken(entries: list[Entry]) -> None:

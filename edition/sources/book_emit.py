@@ -400,7 +400,9 @@ def _editorial_decl(b: _Build) -> etree._Element:
             E.p(
                 "Lines joined into paragraphs; page breaks of the PDF kept as pb with the ordinal page; empty "
                 f"lines, filler pages and the publisher's URL line left out; {s['rejoined']} paragraph break(s) "
-                "inside a sentence (a paragraph line followed by a lower-case continuation) removed. "
+                "inside a sentence (a paragraph line followed by a lower-case continuation) removed; "
+                f"{s['split']} paragraph break(s) restored where a short line closing a sentence was followed "
+                "by more text with no paragraph line (lost at a page break). "
                 "Notes paired with their markers "
                 "against each work's own numbering and placed there; notes without a marker stay in the notes "
                 "division."
