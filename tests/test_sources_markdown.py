@@ -392,3 +392,21 @@ def test_random_input_gives_valid_tei(rng):
         if any(d.code == "reader-failed" for d in diags) or not rng.validate(_document(result)):
             bad.append(repr(text))
     assert not bad, "\n".join(bad[:5])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# T\n\n原文："
+        + "子曰：学而时习之，不亦说乎？有朋自远方来，不亦乐乎？人不知而不愠，不亦君子乎？" * 2
+        + "\n",
+        "# T\n\n日期：不详\n",
+        "# T\n\n作者：这是一个很长的句子，显然不是作者的名字而是一段正文的开头。\n",
+    ],
+    ids=["quotation", "no-date", "sentence"],
+)
+def test_ordinary_text_is_not_attribution(text):
+    result, _ = read(text)
+    body = body_of(result)
+    assert body.find(".//tei:byline", NS) is None and body.find(".//tei:bibl", NS) is None
+    assert body.find(".//tei:docDate", NS) is None and body.find(".//tei:div", NS).get("type") is None

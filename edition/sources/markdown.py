@@ -589,6 +589,14 @@ class _Builder:
                 return None  # "By the way, ...": a byline without a colon must look like a name
             if len(value) > 300 or not value:
                 return None
+            if (
+                kind == "source"
+                and line_el.find(t("ref")) is None
+                and (len(value) > 80 or _SENTENCE_END.search(value))
+            ):
+                return None  # "原文：" may open a quotation; a source line is short or a link
+            if kind == "date" and not re.search(r"\d|[〇一二三四五六七八九十]+年", value):
+                return None
             line_el.set("key", m.group(0))
             line_el.text = text[m.end() :]
             out.append((kind, line_el, self.line(inline, i)))
