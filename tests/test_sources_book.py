@@ -239,7 +239,7 @@ def test_ocr_and_spacing_repairs(volume: Any) -> None:
     assert ("itwill", "it will", "spacing") in fixes
     assert ("1 9 3 0", "1930", "spacing") in fixes
     corr = text_content(result.encoding[0].find("tei:correction", NS))
-    assert "1 letters 'l' read as '/'" in corr and "2 spacing errors" in corr
+    assert "1 misread letters" in corr and "2 spacing errors" in corr
 
 
 def test_markers_glued_spaced_year_citation(volume: Any) -> None:
@@ -617,3 +617,24 @@ def test_paragraph_break_lost_at_page_break() -> None:
     assert ps == [_FULL + " and so on. Hardly.", _FULL + ".", "End."]
     norm = text_content(result.encoding[0].find("tei:normalization", NS))
     assert "1 paragraph break(s) restored" in norm
+
+
+def test_punctuation_slips() -> None:
+    text = _vol(
+        "An Article",
+        "June 1, 1930",
+        "¶",
+        "He quotes Lenin (Vol. XXV1, p. 91) and (see Vol, XXI, p. 5) and the Con.gresses of the Party",
+        "of the bloc-the Trotskyists and the-path of the Party. (Laughter..) The Congresses met twice,",
+        "and the Congresses were held, as the Party and the bloc and the path know.",
+    )
+    root, _, _ = read(text, "v.txt")
+    fixes = [(c[0].text, c[1].text, c[1].get("type")) for c in root.iter(t("choice"))]
+    assert fixes == [
+        ("XXV1", "XXVI", "ocr"),
+        ("Vol, ", "Vol. ", "punctuation"),
+        ("Con.gresses", "Congresses", "punctuation"),
+        ("bloc-the", "bloc—the", "punctuation"),
+        ("the-path", "the path", "punctuation"),
+        ("..", ".", "punctuation"),
+    ]

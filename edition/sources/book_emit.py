@@ -379,8 +379,11 @@ def _editorial_decl(b: _Build) -> etree._Element:
         E.correction(
             E.p(
                 f"Extraction damage repaired by the book reader where the volume itself gives the evidence "
-                f"(each repair kept as choice/sic/corr with resp='#edition-editors'): {s['ocr']} letters 'l' read as '/', "
-                f"{s['spacing']} spacing errors (letters spaced out, words cut in two or run together). "
+                f"(each repair kept as choice/sic/corr with resp='#edition-editors' and the kind of repair in corr/@type): "
+                f"{s['ocr']} misread letters (type 'ocr': '/' for 'l', '1' for 'I' in a Roman numeral), "
+                f"{s['spacing']} spacing errors (type 'spacing': letters spaced out, words cut in two or run together), "
+                f"{s['punctuation']} punctuation slips (type 'punctuation': a stray point or comma, a hyphen "
+                "printed for a space or a dash). "
                 f"{s['spliced']} paragraph(s) of the text found spliced into a note were moved back to the end of "
                 f"their work (rend='relocated')."
             )

@@ -157,6 +157,8 @@ def find_fixes(run: Run, vocab: Vocabulary) -> None:
             taken.append((m.start(), m.end()))
     for m in _INITIAL_SPACE.finditer(text):
         run.fixes.append(Fix(m.start(), m.end() + 1, m.group(1) + ".", "spacing"))
+        taken.append((m.start(), m.end() + 1))
+    _punctuation(run, vocab, taken)
     if vocab.spacing is None:
         vocab.spacing = _spacing_damage(vocab)
     pattern, fixes = vocab.spacing
@@ -195,6 +197,54 @@ def _spacing_damage(vocab: Vocabulary) -> tuple[re.Pattern[str] | None, dict[str
         return None, fixes
     alts = "|".join(re.escape(k) for k in sorted(fixes, key=len, reverse=True))
     return re.compile(rf"\b(?:{alts})\b"), fixes
+
+
+_ROMAN_ONE = re.compile(r"\bVols?\. ([IVXLC]+1)\b")
+_VOL_COMMA = re.compile(r"\bVol, (?=[IVXLC]+\b)")
+_DOUBLE_STOP = re.compile(r"(?<=[A-Za-z)])\.\.(?![.\s]*\.)")
+_INNER_STOP = re.compile(r"\b[A-Za-z]+\.[a-z]+\b")
+_HYPHEN_FOR_SPACE = re.compile(r"\b[A-Za-z]+-[A-Za-z]+\b")
+_LEFT_WORDS = frozenset("the of and a an with from at".split())
+"""Words never joined by a hyphen to the next one (``the-path``)."""
+_PREPOSITIONS = frozenset(
+    "over under into onto upon about across through against towards for from by on in at to with of".split()
+)
+_RIGHT_WORDS = frozenset("the which that in and".split())
+"""Words that open a clause after a dash printed as a hyphen (``bloc-the``)."""
+
+
+def _punctuation(run: Run, vocab: Vocabulary, taken: list[tuple[int, int]]) -> None:
+    """Typesetting slips that cannot be anything else: ``Vol. XXV1`` (a Roman
+    numeral holds no digit), ``Vol, XXI``, ``(E.C.C.I.)..``, ``Con.gresses``
+    (when ``Congresses`` is a word of the volume), a hyphen after ``the``
+    (``the-path``: a space) or before ``the``/``which`` (``revolution-which``: a
+    dash), where the volume has that hyphenated pair only once."""
+    text = run.text
+    found: list[Fix] = []
+    for m in _ROMAN_ONE.finditer(text):
+        found.append(Fix(m.start(1), m.end(1), m.group(1)[:-1] + "I", "ocr"))
+    for m in _VOL_COMMA.finditer(text):
+        found.append(Fix(m.start(), m.end(), "Vol. ", "punctuation"))
+    for m in _DOUBLE_STOP.finditer(text):
+        found.append(Fix(m.start(), m.end(), ".", "punctuation"))
+    for m in _INNER_STOP.finditer(text):
+        joined = m.group().replace(".", "")
+        if vocab.words[joined.lower()] >= 2 and len(joined) >= 6:
+            found.append(Fix(m.start(), m.end(), joined, "punctuation"))
+    for m in _HYPHEN_FOR_SPACE.finditer(text):
+        a, b = m.group().split("-")
+        if vocab.hyphened[m.group().lower()] != 1:
+            continue
+        if a.lower() in _LEFT_WORDS or (
+            a in _PREPOSITIONS and b in ("the", "a", "an")
+        ):  # "the-path": a space
+            found.append(Fix(m.start(), m.end(), f"{a} {b}", "punctuation"))
+        elif b in _RIGHT_WORDS:  # "bloc-the Trotskyists", "revolution-which": a dash
+            found.append(Fix(m.start(), m.end(), f"{a}—{b}", "punctuation"))
+    for f in found:
+        if not _overlaps(f.start, f.end, taken):
+            run.fixes.append(f)
+            taken.append((f.start, f.end))
 
 
 def _overlaps(a: int, b: int, taken: list[tuple[int, int]]) -> bool:
