@@ -55,7 +55,7 @@ from .model import Edition, Link, Text
 from .render.templates import make_env
 from .site import SiteWriter
 from .sources import META_SUFFIXES, discover, is_ignored
-from .tei import serialize
+from .tei import XML_ID, serialize
 
 Stamp = tuple[tuple[int, int], ...]
 
@@ -139,6 +139,11 @@ class IncrementalSite:
         self.built = False
         self.links: list[Link] = []
         """The quotation links the site shows now."""
+        self._last_extras_key: object = None
+        self._written: dict[str, int] = {}
+        """Site path -> hash of the bytes last written there (unchanged files are not written again)."""
+        self.last_changed: set[str] = set()
+        """Site paths whose content changed in the last build."""
         self.links_exact = True
         """False when the links were carried over from before an edit (re-anchored, not detected again)."""
         self.marked: dict[str, tuple[object, Text]] = {}
@@ -195,7 +200,13 @@ class IncrementalSite:
 
     def _read_one(self, config: Config, rel: Path) -> tuple[Text | None, list[Diagnostic]]:
         diags = Diagnostics()
-        text = pipeline.read_text(config, rel, diags)
+        try:
+            text = pipeline.read_text(config, rel, diags)
+        except Exception as exc:  # a reader that cannot even load must not stop the preview
+            if os.environ.get("EDITION_DEBUG"):
+                raise
+            diags.error(Location(rel), f"cannot be read: {type(exc).__name__}: {exc}", "reader-crash")
+            text = None
         return text, diags.items
 
     def _owner(self, path: str, rels: Iterable[Path]) -> Path | None:
@@ -215,7 +226,27 @@ class IncrementalSite:
         config = load_config(self.content, diags)  # raises ConfigError when edition.yaml is unusable
         rels = discover(config, diags)
         stamps = {rel: self._stamp_of(rel) for rel in rels}
-        texts = pipeline.read_all(config, diags, sources=rels)
+        texts: dict[str, Text] = {}
+        if len(rels) >= pipeline.PARALLEL_MIN:
+            before = list(diags.items)
+            try:
+                texts = pipeline.read_all(config, diags, sources=rels)  # in worker processes
+            except Exception:
+                texts = {}
+                diags = Diagnostics(before)
+        if not texts:
+            # one by one: a source whose reader crashes is an error for that source only
+            for rel in rels:
+                text, items = self._read_one(config, rel)
+                diags.extend(items)
+                if text is None:
+                    continue
+                if text.id in texts:
+                    diags.error(Location(rel), f"duplicate text id '{text.id}' (also used by "
+                                f"{texts[text.id].source}); set a different 'id' in its metadata; text skipped",
+                                "duplicate-id")
+                    continue
+                texts[text.id] = text
         self.config = config
         self.cache = {}
         for text in texts.values():
@@ -338,6 +369,31 @@ class IncrementalSite:
                 files.add(f"sources/{meta.as_posix()}")
         return files
 
+    def _extras_key(self, writer: SiteWriter, ids: Iterable[str] | None) -> object:
+        """What the edition-wide pages (links pages, comparisons, feed, sitemap, 404...) are made of:
+        the links, each text's metadata and pages, and the reading text of every linked passage's
+        block in the texts rendered now. None: unknown, render them."""
+        try:
+            texts = writer.edition.texts
+            per_text = tuple(
+                (tid, repr(tx.meta), tuple((p.url, p.title, p.kind, p.date, p.genre) for p in writer.plan.pages[tid]))
+                for tid, tx in sorted(texts.items())
+            )
+            rendered = set(texts) if ids is None else set(ids)
+            wanted: dict[str, set[str]] = {}
+            for ln in writer.edition.links:
+                for p in (ln.a, ln.b):
+                    if p.text in rendered and p.text in texts:
+                        wanted.setdefault(p.text, set()).add(p.anchor)
+            blocks = []
+            for tid, anchors in sorted(wanted.items()):
+                for el in texts[tid].root.iter():
+                    if isinstance(el.tag, str) and el.get(XML_ID) in anchors:
+                        blocks.append((tid, el.get(XML_ID), "".join(el.itertext())))
+            return (tuple(writer.edition.links), per_text, tuple(blocks), repr(self.config))
+        except Exception:
+            return None
+
     def _render(self, edition: Edition, ids: Iterable[str] | None) -> tuple[_MemoryWriter, dict[str, bytes]]:
         """Render pages of ``ids`` (None: every page and static file) into memory."""
         assert self.config is not None
@@ -361,6 +417,10 @@ class IncrementalSite:
                 meta = text.meta.meta_path
                 if meta and meta != text.source:
                     writer.write(f"sources/{meta.as_posix()}", (self.config.content_dir / meta).read_bytes())
+        key = self._extras_key(writer, ids)
+        if ids is not None and key is not None and key == self._last_extras_key and self.built:
+            return writer, writer.files  # nothing the edition-wide pages show has changed: keep them
+        self._last_extras_key = key
         try:
             from . import extras
 
@@ -443,6 +503,9 @@ class IncrementalSite:
             from .builder import replace_dir
 
             replace_dir(tmp, self.out)
+            old = self._written
+            self._written = {rel: hash(data) for rel, data in files.items()}
+            self.last_changed = {rel for rel, h in self._written.items() if old.get(rel) != h} | (set(old) - set(files))
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -614,17 +677,26 @@ class IncrementalSite:
         return self.apply_links(key, links)
 
     def _commit_some(self, files: dict[str, bytes], stale: set[str]) -> None:
+        changed: set[str] = set()
         for rel, data in files.items():
+            h = hash(data)
+            if self._written.get(rel) == h:
+                continue  # the same bytes: leave the file (and its mtime) alone
             path = self.out / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.tmp")
             tmp.write_bytes(data)
             os.replace(tmp, path)
+            self._written[rel] = h
+            changed.add(rel)
         for rel in stale:
+            self._written.pop(rel, None)
+            changed.add(rel)
             try:
                 (self.out / rel).unlink()
             except FileNotFoundError:
                 pass
+        self.last_changed = changed
 
 
 def _detect(config: Config, texts: dict[str, Text]) -> list[Link]:
