@@ -517,6 +517,7 @@ def test_seed_warnings(seed: Any) -> None:
         f"{p}:149: warning: title word 'Dviation' occurs nowhere else in the volume; did you mean 'Deviation'?",
         f"{p}:1521: warning: 19 '*' footnote marker(s) in w02+w03 have no footnote body (lines 1521, 1571, 1631, "
         "1695, 1731, 2119, 4421, 4835, 4997, 5223, 5587, 6039, ...)",
+        f"{p}:2623: warning: heading word 'Ememies' occurs nowhere else in the volume; did you mean 'enemies'?",
         f"{p}:8049: warning: note 30 of w03 'Reply to the Discussion' has no marker in the text; kept in the notes "
         "division; the text has a seam at line 6557, where the marker may have been lost",
         f"{p}:8159: warning: title word 'Ksenopontov' occurs nowhere else in the volume; did you mean 'Ksenofontov'?",

@@ -511,6 +511,24 @@ class _Build:
         heads = [(g.header, g.header_runs) for g in self.groups] + [
             (w.header, w.header_runs) for w in self.works
         ]
+        for w in self.works:
+            for e in w.entries:
+                run = e.title_run or (e.run if e.kind in ("subsection", "question") else None)
+                if run is None:
+                    continue
+                for word in re.findall(r"[A-Za-z][A-Za-z’'-]*[A-Za-z]", run.text):
+                    if counts[word] > 1 or counts[word.lower()] or len(word) < 4:
+                        continue
+                    low = word.lower()
+                    near = [k.lower() for k in known if len(k) == len(word) and k[:1].lower() == low[:1]]
+                    # same length: a misprinted letter, not another form of the word (Maintains/maintain)
+                    guess = get_close_matches(low, near, n=1, cutoff=0.8)
+                    if guess:
+                        self.warn(
+                            run.lines[0].no,
+                            f"heading word '{word}' occurs nowhere else in the volume; did you mean '{guess[0]}'?",
+                            "book-title-spelling",
+                        )
         for header, _ in heads:
             title = " ".join(ln.text for ln in header.title)
             for word in re.findall(r"[A-Za-z][A-Za-z’'-]*[A-Za-z]", title):
