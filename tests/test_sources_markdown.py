@@ -147,6 +147,7 @@ def test_seed_quotations(seed):
 def test_seed_no_tags_and_lines(seed):
     result, _ = seed
     xml = etree.tostring(result.text, encoding="unicode")
+    xml += "".join(etree.tostring(e, encoding="unicode") for e in result.encoding + result.source_desc)
     assert "{%" not in xml and "%}" not in xml
     for el in body_of(result).iter(
         *(f"{{{TEI_NS}}}{n}" for n in ("p", "head", "div", "quote", "byline", "bibl"))
@@ -305,6 +306,8 @@ def _document(result: ReadResult) -> etree._Element:
             E.sourceDesc(E.bibl("s"), *[deepcopy(b) for b in result.source_desc]),
         )
     )
+    if result.encoding:
+        header.append(E.encodingDesc(*[deepcopy(e) for e in result.encoding]))
     root = E.TEI(header, text)
     return strip_private(root)
 
@@ -410,3 +413,12 @@ def test_ordinary_text_is_not_attribution(text):
     body = body_of(result)
     assert body.find(".//tei:byline", NS) is None and body.find(".//tei:bibl", NS) is None
     assert body.find(".//tei:docDate", NS) is None and body.find(".//tei:div", NS).get("type") is None
+
+
+def test_editorial_decl_says_what_was_converted(seed):
+    result, _ = seed
+    (decl,) = result.encoding
+    said = " ".join(decl.itertext())
+    assert "3 Hexo/Jekyll tag block(s)" in said and "3 reposted article(s)" in said
+    result, _ = read("plain *text*\n")
+    assert result.encoding == []

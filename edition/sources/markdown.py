@@ -32,6 +32,7 @@ gives a tree: problems are diagnostics, never exceptions.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import cache
 from html import unescape as html_unescape
@@ -196,6 +197,8 @@ class _Builder:
         self.origin: list[int] = []
         self.inline_notes: dict[object, list[SyntaxTreeNode]] = {}
         self.body: etree._Element | None = None
+        self.changes: Counter[str] = Counter()
+        """What the conversion did beyond plain Markdown, for the header's editorialDecl."""
         self.divs: list[tuple[int, etree._Element]] = []
         """Every division made from a heading, with its level, in document order."""
 
@@ -213,6 +216,7 @@ class _Builder:
 
     def warn(self, line: int | None, message: str, code: str) -> None:
         self.diags.warning(self.src.loc(line), message, code)
+        self.changes[code] += 1
 
     def block(self, tag: str, node: SyntaxTreeNode | None, **attrs: str | None) -> etree._Element:
         el = etree.Element(t(tag), {k: v for k, v in attrs.items() if v is not None})
@@ -254,7 +258,37 @@ class _Builder:
             body.append(set_line(E.p(), self.src.body_line))
         sources = self.mark_articles()
         self.tidy(body)
-        return ReadResult(text=E.text(body), source_desc=sources)
+        return ReadResult(text=E.text(body), encoding=self.editorial_decl(len(sources)), source_desc=sources)
+
+    def editorial_decl(self, articles: int) -> list[etree._Element]:
+        """Say in the header what the conversion changed (nothing is changed silently)."""
+        c = self.changes
+        said = []
+        if c["tag-block"]:
+            said.append(
+                f"{c['tag-block']} Hexo/Jekyll tag block(s) (note and the like) encoded as TEI: "
+                "attribution lines as byline/docAuthor and bibl[@type='source'], other content as "
+                "floatingText[@type='admonition']; the tags themselves are not kept."
+            )
+        if articles:
+            said.append(
+                f"{articles} reposted article(s): one div[@type='article'] each, described in sourceDesc "
+                "by a bibl[@type='article']."
+            )
+        if c["md-html"]:
+            said.append(f"{c['md-html']} piece(s) of raw HTML kept as plain text.")
+        dropped = c["md-tag-unknown"] + c["md-tag-stray"]
+        if dropped:
+            said.append(
+                f"{dropped} template tag(s) with no meaning in the edition left out (reported as warnings)."
+            )
+        if c["cjk-join"]:
+            said.append(
+                f"{c['cjk-join']} line break(s) between Chinese characters joined (Markdown soft breaks)."
+            )
+        if not said:
+            return []
+        return [E.editorialDecl(E.normalization(*[E.p(x) for x in said]))]
 
     def mark_articles(self) -> list[etree._Element]:
         """Divisions at the level of the first one with a byline or source are articles."""
@@ -280,9 +314,11 @@ class _Builder:
         base = self.src.meta.lang.split("-")[0].lower()
         for el in body.iter():
             if el.text and "\n" in el.text:
-                el.text = _CJK_BREAK.sub("", el.text)
+                el.text, n = _CJK_BREAK.subn("", el.text)
+                self.changes["cjk-join"] += n
             if el.tail and "\n" in el.tail:
-                el.tail = _CJK_BREAK.sub("", el.tail)
+                el.tail, n = _CJK_BREAK.subn("", el.tail)
+                self.changes["cjk-join"] += n
         for el in body.iter(t("p"), t("head"), t("item"), t("cell")):
             lang = other_script(text_content(el, skip=("note", "code", "ref", "graphic")), base)
             if lang:
@@ -445,6 +481,7 @@ class _Builder:
     # Hexo/Jekyll tags ------------------------------------------------------------
 
     def _block_hexo_block(self, node: SyntaxTreeNode, parent: etree._Element, flow: bool) -> None:
+        self.changes["tag-block"] += 1
         name, args = str(node.meta.get("name")), str(node.meta.get("args", ""))
         line = self.line(node)
         if node.meta.get("unclosed"):
