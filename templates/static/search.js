@@ -4,7 +4,10 @@
 // run of Chinese characters split into overlapping bigrams plus its last
 // character, so a word, any substring and either script find a passage.
 // The only script of the site (issue 6: "without JavaScript except for search").
+// A classic script (not a module): Chromium refuses module scripts on file://, and
+// this one must run there to say that search needs http.
 
+(() => {
 const doc = document.documentElement;
 const root = doc.dataset.root || "";
 const form = document.getElementById("search-form");
@@ -22,6 +25,8 @@ let fold = null;
 let shown = [];
 let results = [];
 let runId = 0;
+let lastKey = null;
+let timer = null;
 
 function say(msg) { statusBox.textContent = msg; }
 
@@ -159,9 +164,13 @@ async function showMore(q) {
 }
 
 async function run() {
-  const my = ++runId;
+  clearTimeout(timer);
   const q = input.value.trim();
   const tokens = filterTokens();
+  const key = JSON.stringify([q, tokens]);
+  if (key === lastKey) return;  // typing then Enter: the same search once
+  lastKey = key;
+  const my = ++runId;
   list.replaceChildren();
   shown = [];
   results = [];
@@ -172,9 +181,10 @@ async function run() {
   const search = await pagefind.search([...tokens, searchForm(q)].join(" ").trim());
   if (!search || my !== runId) return;  // superseded by a newer query
   results = search.results;
+  await showMore(q);
+  if (my !== runId) return;
   say(results.length === 0 ? `Nothing found for “${q}”.` :
       `${results.length} passage${results.length === 1 ? "" : "s"} found${q ? ` for “${q}”` : ""}.`);
-  await showMore(q);
 }
 
 async function buildFilters() {
@@ -230,7 +240,6 @@ async function main() {
     history.replaceState(null, "", url);
     run();
   });
-  let timer = null;
   input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(run, 250); });
   more.addEventListener("click", () => showMore(input.value.trim()));
   const q = new URL(location.href).searchParams.get("q");
@@ -240,3 +249,4 @@ async function main() {
 }
 
 main();
+})();

@@ -1,0 +1,240 @@
+"""The sample edition's site in a real browser (Debian Chromium through Playwright):
+open a text, open and close a note popover with the keyboard, follow a quotation to
+the highlighted passage, search for a Chinese and an English word and open the
+result, load pages from file://, axe on every page, and screenshots at phone and
+desktop widths in tests/artifacts/ (for a person to look at).
+
+Figures (bytes of a first search, page weight) go to tests/artifacts/figures.json."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edition import builder
+from tests.support.browser import format_axe, run_axe, serve_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTENT = ROOT / "content"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+WIDTHS = {"phone": 390, "desktop": 1280}
+ZH_TEXT = "texts/trotsky-results-and-prospects-zh.html"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("browser-site") / "site"
+    result = builder.build(CONTENT, out)
+    assert result.out == out, [str(d) for d in result.diagnostics]
+    return out
+
+
+@pytest.fixture(scope="module")
+def base(site: Path) -> Iterator[str]:
+    with serve_dir(site) as url:
+        yield url
+
+
+def new_page(browser: Any, width: int = 1280, **kw: Any) -> Any:
+    context = browser.new_context(viewport={"width": width, "height": 860}, **kw)
+    return context.new_page()
+
+
+def in_viewport(page: Any, selector: str) -> bool:
+    return bool(page.evaluate(
+        """(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+             return r.left >= 0 && r.top >= 0 && r.right <= innerWidth + 0.5 && r.bottom <= innerHeight + 0.5; }""",
+        selector))
+
+
+def record_figure(name: str, value: Any) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / "figures.json"
+    data = json.loads(path.read_text()) if path.is_file() else {}
+    data[name] = value
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+def first_link_page(site: Path) -> str:
+    """A page with a quotation panel (the sample edition's links)."""
+    for p in sorted(site.rglob("*.html")):
+        if 'class="quote-links"' in p.read_text(encoding="utf-8"):
+            return p.relative_to(site).as_posix()
+    pytest.fail("no page of the sample edition shows a quotation panel")
+
+
+def test_main_pages_screenshots_and_no_overflow(browser: Any, base: str, site: Path) -> None:
+    compare = sorted((site / "links").glob("*.html"))
+    pages = {"index": "index.html", "text-zh": ZH_TEXT, "letter": "texts/trotsky-letter-1927-03-31.html",
+             "volume": "texts/stalin-works-9.html", "work": first_link_page(site), "links": "links.html",
+             "search": "search.html?q=%E4%B8%93%E6%94%BF", "not-found": "404.html"}
+    if compare:
+        pages["side-by-side"] = compare[0].relative_to(site).as_posix()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for wname, width in WIDTHS.items():
+        page = new_page(browser, width)
+        for name, url in pages.items():
+            page.goto(base + url)
+            if name == "search":
+                page.wait_for_selector("#results li", timeout=15000)
+            assert page.locator("h1").first.is_visible(), url
+            overflow = page.evaluate("document.scrollingElement.scrollWidth - innerWidth")
+            assert overflow <= 1, f"{url} is {overflow}px wider than a {width}px screen"
+            page.screenshot(path=str(ARTIFACTS / f"{name}-{wname}.png"))
+        page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_note_popover_with_the_keyboard(browser: Any, base: str, width: int) -> None:
+    page = new_page(browser, width)
+    page.goto(base + ZH_TEXT)
+    toggle = page.locator(".note-toggle").first
+    pop_id = toggle.get_attribute("popovertarget")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#{pop_id}:popover-open")
+    assert in_viewport(page, f"#{pop_id}"), "the popover must be on screen"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('[popover]')?.id") == pop_id, "Tab moves into the note"
+    page.keyboard.press("Escape")
+    assert page.evaluate(f"document.getElementById('{pop_id}').matches(':popover-open')") is False
+    assert page.evaluate("document.activeElement.getAttribute('popovertarget')") == pop_id, "focus returns to the mark"
+    # the close button, and the same note in the list at the end with a link back
+    page.keyboard.press("Enter")
+    page.locator(f"#{pop_id} .note-close").click()
+    assert page.evaluate(f"document.getElementById('{pop_id}').matches(':popover-open')") is False
+    note_id = pop_id.removesuffix("-pop")
+    assert page.locator(f"section.notes li#{note_id} a.backref").get_attribute("href") == f"#{note_id}-ref"
+    page.context.close()
+
+
+def test_note_popover_without_javascript(browser: Any, base: str) -> None:
+    page = new_page(browser, 1280, java_script_enabled=False)
+    page.goto(base + ZH_TEXT)
+    toggle = page.locator(".note-toggle").first
+    pop_id = toggle.get_attribute("popovertarget")
+    toggle.click()
+    page.wait_for_selector(f"#{pop_id}:popover-open")
+    page.context.close()
+
+
+def test_follow_a_quotation_to_the_highlighted_passage(browser: Any, base: str, site: Path) -> None:
+    page = new_page(browser, 1280, java_script_enabled=False)  # works without script
+    page.goto(base + first_link_page(site))
+    link = page.locator(".quote-links li a:not(.q-compare)").first
+    href = link.get_attribute("href")
+    assert href and "#" in href
+    link.click()
+    page.wait_for_load_state()
+    target = href.split("#", 1)[1]
+    assert page.evaluate("location.hash") == "#" + target
+    sel = f"[id='{target}']"
+    highlighted = page.evaluate(
+        """(sel) => { const el = document.querySelector(sel);
+             return el.matches('mark.quotation') || !!el.querySelector('mark.quotation') || !!el.closest('mark.quotation'); }""",
+        sel)
+    assert highlighted, "the passage at the other end is highlighted"
+    assert page.evaluate("(sel) => document.querySelector(sel).getBoundingClientRect().top", sel) < 860
+    # and back: the other side lists this passage ("quotes" / "quoted in")
+    assert page.locator(".quote-links a").count() > 0
+    page.context.close()
+
+
+def search(page: Any, base: str, q: str) -> list[str]:
+    page.goto(base + "search.html")
+    page.wait_for_function("document.documentElement.dataset.searchReady === 'true'", timeout=15000)
+    page.fill("#q", q)
+    page.press("#q", "Enter")
+    page.wait_for_function("document.getElementById('search-status').textContent.length > 0", timeout=15000)
+    result: list[str] = page.locator("#results li h2 a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    return result
+
+
+def open_first_result(page: Any) -> str:
+    page.locator("#results li h2 a").first.click()
+    page.wait_for_load_state()
+    target = page.evaluate("location.hash").lstrip("#")
+    assert target
+    text: str = page.evaluate("(id) => document.getElementById(id).textContent", target)
+    return text
+
+
+def test_search_chinese_word_opens_the_paragraph(browser: Any, base: str) -> None:
+    page = new_page(browser)
+    hits = search(page, base, "专政")
+    assert hits, "专政 is in the Chinese texts"
+    assert all("#" in h for h in hits)
+    assert "专政" in open_first_result(page)
+    # traditional characters find the simplified text; a substring across two words too
+    assert len(search(page, base, "專政")) == len(hits)
+    assert search(page, base, "阶级专")
+    page.context.close()
+
+
+def test_search_english_word_opens_the_paragraph(browser: Any, base: str) -> None:
+    page = new_page(browser)
+    hits = search(page, base, "proletariat")
+    assert len(hits) >= 5
+    assert "proletaria" in open_first_result(page).lower()
+    page.context.close()
+
+
+def test_search_filters(browser: Any, base: str) -> None:
+    page = new_page(browser)
+    search(page, base, "革命")
+    page.locator("#filters summary").click()
+    page.locator("fieldset", has_text="Language").get_by_label("English", exact=False).check()
+    page.wait_for_function("document.getElementById('search-status').textContent.includes('Nothing')"
+                           " || document.querySelectorAll('#results li').length > 0", timeout=15000)
+    langs = page.locator("#results .excerpt").evaluate_all("els => els.map(e => e.lang)")
+    assert all(lang.startswith("en") for lang in langs)
+    page.context.close()
+
+
+def test_first_search_downloads_under_500_kb(browser: Any, base: str) -> None:
+    """Issue 6 target: a first search downloads under 500 KB (page, style, script, index)."""
+    page = new_page(browser)
+    sizes: dict[str, int] = {}
+    page.on("requestfinished", lambda req: sizes.__setitem__(req.url, (req.sizes() or {}).get("responseBodySize", 0)))
+    page.goto(base + "search.html")
+    page.wait_for_function("document.documentElement.dataset.searchReady === 'true'", timeout=15000)
+    page.fill("#q", "专政")
+    page.press("#q", "Enter")
+    page.wait_for_selector("#results li")
+    page.wait_for_load_state("networkidle")
+    total = sum(sizes.values())
+    record_figure("first_search_bytes", total)
+    record_figure("first_search_requests", len(sizes))
+    assert total < 500_000, sorted(sizes.items(), key=lambda kv: -kv[1])[:10]
+    page.context.close()
+
+
+def test_pages_work_from_file_url(browser: Any, site: Path) -> None:
+    page = new_page(browser)
+    page.goto((site / "index.html").as_uri())
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") != "rgba(0, 0, 0, 0)"
+    page.locator("table.texts a").first.click()
+    page.wait_for_load_state()
+    assert page.url.startswith("file://") and page.locator("h1").first.is_visible()
+    assert page.evaluate("getComputedStyle(document.querySelector('.site-header')).display") == "flex"  # style.css applies
+    page.goto((site / "search.html").as_uri())
+    page.wait_for_function("document.getElementById('search-status').textContent.includes('http')")
+    page.context.close()
+
+
+def test_axe_on_every_page(browser: Any, base: str, site: Path, axe_js: Path) -> None:
+    page = new_page(browser)
+    failures = []
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+    for url in pages:
+        page.goto(base + url)
+        violations = run_axe(page, axe_js, impacts={"serious", "critical"})
+        if violations:
+            failures.append(f"{url}:\n{format_axe(violations)}")
+    record_figure("axe_pages_checked", len(pages))
+    page.context.close()
+    assert failures == [], "\n".join(failures[:10])
