@@ -96,8 +96,7 @@ def is_title_case(text: str) -> bool:
 
 
 def _is_upper_title(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 6 and all(c.isupper() for c in letters) and " " in text
+    return len(text) >= 6 and " " in text and text.isupper()
 
 
 def _title_lines(lines: list[Line], k: int) -> int:

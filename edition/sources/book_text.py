@@ -73,9 +73,6 @@ class Run:
         return self.lines[max(0, bisect_right(self.starts, offset) - 1)]
 
 
-_SOFT_HYPHEN_END = re.compile(r"[A-Za-z]-$")
-
-
 def make_run(lines: list[Line]) -> Run:
     """Join lines with a space; a line-end hyphen is kept and joined without a
     space (``Social-`` + ``Democrats``); :func:`find_fixes` decides later
@@ -86,7 +83,8 @@ def make_run(lines: list[Line]) -> Run:
     pos = 0
     for k, ln in enumerate(lines):
         if k:
-            sep = "" if _SOFT_HYPHEN_END.search(parts[-1]) else " "
+            prev = parts[-1]
+            sep = "" if prev.endswith("-") and prev[-2:-1].isalpha() else " "
             parts.append(sep)
             pos += len(sep)
         starts.append(pos)
@@ -203,6 +201,11 @@ _ROMAN_ONE = re.compile(r"\bVols?\. ([IVXLC]+1)\b")
 _VOL_COMMA = re.compile(r"\bVol, (?=[IVXLC]+\b)")
 _DOUBLE_STOP = re.compile(r"(?<=[A-Za-z)])\.\.(?![.\s]*\.)")
 _INNER_STOP = re.compile(r"\b[A-Za-z]+\.[a-z]+\b")
+_INNER_STOP_HINT = re.compile(r"[a-z]\.[a-z]{3}")
+_HYPHEN_HINT = re.compile(
+    r"\b(?:[Tt]he|[Oo]f|[Aa]nd|[Aa]n?|[Ww]ith|[Ff]rom|[Aa]t|over|under|into|onto|upon|about|across|through|against|"
+    r"towards|for|by|on|in|to)-|-(?:the|which|that|in|and|an?)\b"
+)
 _HYPHEN_FOR_SPACE = re.compile(r"\b[A-Za-z]+-[A-Za-z]+\b")
 _LEFT_WORDS = frozenset("the of and a an with from at".split())
 """Words never joined by a hyphen to the next one (``the-path``)."""
@@ -221,17 +224,21 @@ def _punctuation(run: Run, vocab: Vocabulary, taken: list[tuple[int, int]]) -> N
     dash), where the volume has that hyphenated pair only once."""
     text = run.text
     found: list[Fix] = []
-    for m in _ROMAN_ONE.finditer(text):
-        found.append(Fix(m.start(1), m.end(1), m.group(1)[:-1] + "I", "ocr"))
-    for m in _VOL_COMMA.finditer(text):
-        found.append(Fix(m.start(), m.end(), "Vol. ", "punctuation"))
-    for m in _DOUBLE_STOP.finditer(text):
-        found.append(Fix(m.start(), m.end(), ".", "punctuation"))
-    for m in _INNER_STOP.finditer(text):
-        joined = m.group().replace(".", "")
-        if vocab.words[joined.lower()] >= 2 and len(joined) >= 6:
-            found.append(Fix(m.start(), m.end(), joined, "punctuation"))
-    for m in _HYPHEN_FOR_SPACE.finditer(text):
+    # cheap tests first: these slips are rare and the text is long
+    if "Vol" in text:
+        for m in _ROMAN_ONE.finditer(text):
+            found.append(Fix(m.start(1), m.end(1), m.group(1)[:-1] + "I", "ocr"))
+        for m in _VOL_COMMA.finditer(text):
+            found.append(Fix(m.start(), m.end(), "Vol. ", "punctuation"))
+    if ".." in text:
+        for m in _DOUBLE_STOP.finditer(text):
+            found.append(Fix(m.start(), m.end(), ".", "punctuation"))
+    if _INNER_STOP_HINT.search(text):
+        for m in _INNER_STOP.finditer(text):
+            joined = m.group().replace(".", "")
+            if vocab.words[joined.lower()] >= 2 and len(joined) >= 6:
+                found.append(Fix(m.start(), m.end(), joined, "punctuation"))
+    for m in _HYPHEN_FOR_SPACE.finditer(text) if _HYPHEN_HINT.search(text) else ():
         a, b = m.group().split("-")
         if vocab.hyphened[m.group().lower()] != 1:
             continue
