@@ -903,6 +903,12 @@ class _Builder:
             return  # {% raw %}...{% endraw %} inside a line: the text between is kept
         elif name.startswith("end"):
             self.warn(line, f"{{% {name} %}} without its opening tag; left out", "md-tag-stray")
+        elif name in hexo.PAIRED_TAGS:
+            self.warn(
+                line,
+                f"{{% {name} %}} opens a block only on a line of its own; the tag is left out, the text kept",
+                "md-tag-stray",
+            )
         else:
             self.warn(line, f"tag {{% {name} %}} is not supported; left out of the text", "md-tag-unknown")
 
