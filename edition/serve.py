@@ -19,10 +19,12 @@ Modelled on ``mkdocs/livereload/__init__.py`` (docs/STYLE.md section 6):
   (``/../``, ``%2e%2e``, encoded slashes and backslashes are refused);
 * binds 127.0.0.1 unless told otherwise.
 
-Endpoints: ``/__edition/events?epoch=N`` (server-sent events: ``event: reload``
-when the epoch passes N), ``/__edition/livereload/<N>`` (long-poll: answers
-``{"epoch": E, "errors": [...]}`` once the epoch passes N, or after ``timeout``
-seconds), ``/__edition/status`` (the same, at once).
+Endpoints: ``/__edition/events?epoch=N&path=/texts/a.html`` (server-sent events:
+``event: reload`` once a build after epoch N changed that page, its stylesheets or
+the errors shown; ``event: epoch`` for other builds), ``/__edition/livereload/<N>?path=...``
+(long-poll: answers ``{"epoch": E, "reload": true, "errors": [...]}`` once the page must
+reload, or ``"reload": false`` after ``timeout`` seconds), ``/__edition/status``
+(at once). Without ``path``, every build counts.
 """
 
 from __future__ import annotations
@@ -77,18 +79,19 @@ CONTENT_TYPES = {
 
 RELOAD_JS = """(function () {
   var epoch = %(epoch)d;
+  var path = encodeURIComponent(window.location.pathname);
   function reload() { window.location.reload(); }
   if (window.EventSource) {
-    var es = new EventSource("/__edition/events?epoch=" + epoch);
+    var es = new EventSource("/__edition/events?epoch=" + epoch + "&path=" + path);
     es.addEventListener("reload", function () { es.close(); reload(); });
     return;
   }
   function poll() {
     var xhr = new XMLHttpRequest();
-    xhr.open("GET", "/__edition/livereload/" + epoch);
+    xhr.open("GET", "/__edition/livereload/" + epoch + "?path=" + path);
     xhr.onload = function () {
-      var e = JSON.parse(xhr.responseText).epoch;
-      if (e > epoch) { reload(); } else { poll(); }
+      var data = JSON.parse(xhr.responseText);
+      if (data.reload) { reload(); } else { epoch = data.epoch; poll(); }
     };
     xhr.onerror = function () { setTimeout(poll, 1000); };
     xhr.send();
@@ -195,7 +198,7 @@ class LiveServer:
 
     def __init__(self, content: Path | str, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True,
                  strict: bool = False, debounce: float = 0.1, out: Callable[[str], None] | None = None,
-                 log_requests: bool = False, detect_quotations: bool = True) -> None:
+                 log_requests: bool = False, detect_quotations: bool = True, detect_delay: float = 1.0) -> None:
         self.content = Path(content).resolve()
         self.host = host
         self.port = port
@@ -210,10 +213,16 @@ class LiveServer:
         self._building = False
         self._stopping = False
         self._epoch = 0
+        self._changes: dict[int, frozenset[str] | None] = {}
+        """Epoch -> site paths whose bytes changed in that build (None: every page must reload)."""
         self.builds = 0
         """Number of rebuilds after the first build (tests check debouncing with it)."""
         self.last_report: Report | None = None
         self.detect_quotations = detect_quotations
+        self.detect_delay = detect_delay
+        """Seconds without a change before quotations are detected again (detection is costly: a
+        burst of saves should not restart it each time)."""
+        self._last_build = 0.0
         """Detect quotations in a background process after each change (else links are only carried over)."""
         self._tmp: Path | None = None
         self.site: IncrementalSite | None = None
@@ -348,15 +357,26 @@ class LiveServer:
         job: DetectionJob | None = None
         try:
             while True:
+                due_in: float | None = None  # seconds until a background detection may start
                 if job is None and self.detect_quotations and self.site.detection_due():
-                    try:
-                        job = self.site.start_detection()
-                    except Exception as exc:  # e.g. no fork on this platform: links stay as they were
-                        self._print(f"cannot detect quotations in the background: {exc}")
-                        self.site.links_exact = True
+                    due_in = self.detect_delay - (time.monotonic() - self._last_build)
+                    if due_in <= 0:
+                        due_in = None
+                        try:
+                            job = self.site.start_detection()
+                        except Exception as exc:  # e.g. no fork on this platform: links stay as they were
+                            self._print(f"cannot detect quotations in the background: {exc}")
+                            self.site.links_exact = True
                 with self._cond:
                     while not (self._pending or self._stopping or (job is not None and job.ready())):
+                        if due_in is not None:
+                            # wake up when the editor has been idle long enough to detect quotations
+                            if not self._cond.wait(timeout=due_in) and not self._pending:
+                                break
+                            continue
                         self._cond.wait(timeout=0.05 if job is not None else None)
+                    if not (self._pending or self._stopping or (job is not None and job.ready())):
+                        continue
                     if self._stopping:
                         return
                     if self._pending:
@@ -404,11 +424,15 @@ class LiveServer:
             self.site.last_error = f"{type(exc).__name__}: {exc}"
             report = Report("texts", ok=False, error=self.site.last_error + "\n" + traceback.format_exc())
         after = self.error_lines()
+        self._last_build = time.monotonic()
         with self._cond:
             self._building = False
             if report.kind != "none" or before != after:
                 self._epoch += 1
                 self.builds += 1
+                ok = report.ok and before == after
+                self._changes[self._epoch] = frozenset(self.site.last_changed) if ok else None
+                self._changes.pop(self._epoch - 500, None)
             self.last_report = report
             self._cond.notify_all()
         if report.kind != "none":
@@ -506,8 +530,39 @@ class LiveServer:
         except (BrokenPipeError, ConnectionResetError):
             pass
 
-    def _status(self) -> bytes:
-        return json.dumps({"epoch": self._epoch, "errors": self.error_lines()}).encode("utf-8")
+    def _status(self, reload: bool = True) -> bytes:
+        return json.dumps({"epoch": self._epoch, "reload": reload, "errors": self.error_lines()}).encode("utf-8")
+
+    def needs_reload(self, since: int, page: str | None) -> bool:
+        """Whether a page shown at epoch ``since`` must reload now (call with the condition held).
+
+        Only pages whose file changed reload (an edit of one text does not reload every open tab);
+        every page reloads when the list of errors changed (the overlay), a stylesheet or script
+        changed, or the history does not reach back to ``since``. ``page`` None: any change."""
+        if self._epoch <= since:
+            return False
+        if page is None:
+            return True
+        for e in range(since + 1, self._epoch + 1):
+            if e not in self._changes:
+                return True
+            changed = self._changes[e]
+            if changed is None or page in changed:
+                return True
+            if any(c.startswith("assets/") or c.endswith((".css", ".js")) for c in changed):
+                return True
+        return False
+
+    @staticmethod
+    def _page_of(query: dict[str, list[str]]) -> str | None:
+        """The site path of the page a client shows (``/`` -> ``index.html``)."""
+        raw = query.get("path", [None])[0]
+        if raw is None:
+            return None
+        rel = safe_path(raw if raw.startswith("/") else "/" + raw)
+        if rel is None:
+            return None
+        return rel + "index.html" if rel == "" or rel.endswith("/") else rel
 
     def _handle_live(self, req: _Handler, rest: str, query: dict[str, list[str]]) -> None:
         jtype = "application/json; charset=utf-8"
@@ -521,9 +576,10 @@ class LiveServer:
                 timeout = min(float(query.get("timeout", ["30"])[0]), 60.0)
             except ValueError:
                 return self._send(req, HTTPStatus.BAD_REQUEST, b"bad epoch\n", "text/plain; charset=utf-8")
+            page = self._page_of(query)
             with self._cond:
-                self._cond.wait_for(lambda: self._epoch > since or self._stopping, timeout)
-                body = self._status()
+                self._cond.wait_for(lambda: self.needs_reload(since, page) or self._stopping, timeout)
+                body = self._status(self.needs_reload(since, page))
             return self._send(req, HTTPStatus.OK, body, jtype)
         if rest == "events":
             return self._events(req, query)
@@ -535,6 +591,7 @@ class LiveServer:
             since = int(query.get("epoch", ["0"])[0])
         except ValueError:
             since = 0
+        page = self._page_of(query)
         try:
             req.send_response(HTTPStatus.OK)
             req.send_header("Content-Type", "text/event-stream; charset=utf-8")
@@ -548,10 +605,13 @@ class LiveServer:
                     if self._stopping:
                         return
                     epoch = self._epoch
+                    reload = self.needs_reload(since, page)
                     errors = self.error_lines() if epoch > since else []
                 if epoch > since:
                     data = json.dumps({"epoch": epoch, "errors": errors})
-                    req.wfile.write(f"event: reload\nid: {epoch}\ndata: {data}\n\n".encode())
+                    # "epoch": something changed, not this page (the client need not reload)
+                    kind = "reload" if reload else "epoch"
+                    req.wfile.write(f"event: {kind}\nid: {epoch}\ndata: {data}\n\n".encode())
                     req.wfile.flush()
                     since = epoch
                 else:

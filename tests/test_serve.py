@@ -144,6 +144,26 @@ def test_sse_event_stream_announces_reload(live: LiveServer, content: Path) -> N
     assert "valleys" in get(live.url + "texts/b.html")[2]
 
 
+def test_only_pages_that_changed_reload(live: LiveServer, content: Path) -> None:
+    """A tab showing text B does not reload when text A is saved; it does when B is, and every tab
+    reloads when the overlay changes."""
+    e0 = status(live)["epoch"]
+    write(content / "a.txt", "The first text now speaks of lakes.\n")
+    data = wait_reload(live, e0)  # a client without a path: any build counts
+    e1 = data["epoch"]
+    b = json.loads(get(f"{live.url}__edition/livereload/{e0}?path=/texts/b.html&timeout=0.3")[2])
+    assert b["reload"] is False and b["epoch"] == e1
+    a = json.loads(get(f"{live.url}__edition/livereload/{e0}?path=/texts/a.html&timeout=5")[2])
+    assert a["reload"] is True
+    home = json.loads(get(f"{live.url}__edition/livereload/{e0}?path=/&timeout=0.3")[2])
+    assert home["reload"] is False  # the index shows titles, not text; it did not change
+    write(content / "b.txt", b"Broken \xff.\n")
+    b = json.loads(get(f"{live.url}__edition/livereload/{e1}?path=/texts/b.html&timeout=5")[2])
+    assert b["reload"] is True and b["errors"]
+    home = json.loads(get(f"{live.url}__edition/livereload/{e1}?path=/&timeout=5")[2])
+    assert home["reload"] is True  # the overlay appears on every page
+
+
 def test_broken_source_shows_overlay_then_fix_clears_it(live: LiveServer, content: Path, terminal: Terminal) -> None:
     e0 = live.epoch
     write(content / "a.txt", b"The first text speaks of rivers.\n\nBroken \xff byte.\n")
