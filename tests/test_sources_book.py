@@ -639,3 +639,12 @@ def test_punctuation_slips() -> None:
         ("the-path", "the path", "punctuation"),
         ("..", ".", "punctuation"),
     ]
+
+
+def test_seed_every_page_break_once(seed: Any) -> None:
+    root, _, _, _ = seed
+    pages = [int(pb.get("n")) for pb in root.iter(t("pb"))]
+    # 199 runs of three empty lines; the last one ends the file, so no page follows it
+    assert sorted(pages) == list(range(2, 200))
+    body_pages = [int(pb.get("n")) for pb in root.find("tei:body", NS).iter(t("pb"))]
+    assert body_pages == sorted(body_pages)

@@ -168,7 +168,8 @@ def _entries(div: etree._Element, w: Work) -> None:
     k = 0
     while k < len(entries):
         e = entries[k]
-        if e.lines and e.lines[0].pb and (e.run is None or e.run.lines[0] is not e.lines[0]):
+        # the Roman numeral of a section and a divider are not emitted as text: their page break is
+        if e.lines and e.lines[0].pb and (e.kind in ("section", "milestone") or e.run is None):
             pb = E.pb(n=str(e.lines[0].page))
             set_line(pb, e.lines[0].no)
             container.append(pb)
