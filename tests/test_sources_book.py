@@ -648,3 +648,36 @@ def test_seed_every_page_break_once(seed: Any) -> None:
     assert sorted(pages) == list(range(2, 200))
     body_pages = [int(pb.get("n")) for pb in root.find("tei:body", NS).iter(t("pb"))]
     assert body_pages == sorted(body_pages)
+
+
+def _letters_kept(root: etree._Element) -> str:
+    """Every letter of the TEI text as printed: ``sic`` rather than ``corr``, and the
+    Roman numerals of sections, kept in ``@n``."""
+    parts: list[str] = []
+
+    def walk(e: etree._Element) -> None:
+        if e.tag == t("corr"):
+            return
+        if e.tag == t("div") and e.get("type") == "section" and e.get("n"):
+            parts.append(e.get("n", ""))
+        parts.append(e.text or "")
+        for c in e:
+            walk(c)
+            parts.append(c.tail or "")
+
+    walk(root)
+    return "".join(ch for ch in "".join(parts) if ch.isalpha())
+
+
+@pytest.mark.parametrize("which", ["fixture", "seed"])
+def test_no_letter_of_the_source_is_lost(which: str, volume: Any, request: pytest.FixtureRequest) -> None:
+    if which == "fixture":
+        root = volume[0]
+        source = (FIXTURES / "volume.txt").read_text(encoding="utf-8")
+    else:
+        root = request.getfixturevalue("seed")[0]
+        source = next(p for p in SEED_PATHS if p.is_file()).read_text(encoding="utf-8")
+    kept = [ln for ln in source.split("\n") if not ln.strip().lower().startswith("www.")]
+    from collections import Counter
+
+    assert Counter(_letters_kept(root)) == Counter(ch for ch in "\n".join(kept) if ch.isalpha())
