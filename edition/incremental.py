@@ -140,6 +140,7 @@ class IncrementalSite:
         self.links: list[Link] = []
         """The quotation links the site shows now."""
         self._last_extras_key: object = None
+        self._last_index_key: object = None
         self._written: dict[str, int] = {}
         """Site path -> hash of the bytes last written there (unchanged files are not written again)."""
         self.last_changed: set[str] = set()
@@ -264,20 +265,53 @@ class IncrementalSite:
         self.env = None
         return diags.items
 
-    def _scan(self) -> tuple[list[Path], list[Path], list[Path]]:
-        """(changed, added, removed) sources, from the files on disk."""
+    def _scan(self, hints: Iterable[Path] | None = None) -> tuple[list[Path], list[Path], list[Path]]:
+        """(changed, added, removed) sources, from the files on disk.
+
+        ``hints``: the paths the watcher reported; when they all name files in the content
+        directory, only the sources they concern are looked at (a walk over 1,000 sources costs
+        more than the rebuild). Otherwise, or without hints, the whole directory is scanned."""
         assert self.config is not None
-        rels = discover(self.config, Diagnostics())
         known = set(self.problems) | set(self.cache)
+        cands = self._candidates(hints, known) if hints is not None else None
+        if cands is None:
+            rels = discover(self.config, Diagnostics())
+            present = set(rels)
+            removed = sorted(r for r in known if r not in present)
+        else:
+            rels, removed = [], []
+            for rel in sorted(cands):
+                path = self.content / rel
+                if path.is_file() and not is_ignored(rel, self.config) and rel.suffix.lower() not in META_SUFFIXES:
+                    rels.append(rel)
+                elif rel in known and not path.exists():
+                    removed.append(rel)
         changed, added = [], []
         for rel in rels:
             if rel not in known:
                 added.append(rel)
             elif self._stamps_seen.get(rel) != self._stamp_of(rel):
                 changed.append(rel)
-        present = set(rels)
-        removed = sorted(r for r in known if r not in present)
         return changed, added, removed
+
+    def _candidates(self, hints: Iterable[Path], known: set[Path]) -> set[Path] | None:
+        """Sources a set of changed paths may concern; None when only a full scan can tell."""
+        out: set[Path] = set()
+        for p in hints:
+            p = Path(os.path.abspath(p))
+            if not p.is_relative_to(self.content) or p == self.content or p.is_dir():
+                return None
+            rel = p.relative_to(self.content)
+            if not p.exists() and rel not in known and not rel.suffix:
+                return None  # perhaps a directory that went away
+            if rel.suffix.lower() in META_SUFFIXES:
+                stem = rel.with_suffix("")
+                out |= {r for r in known if r.with_suffix("") == stem}
+                if p.parent.is_dir():  # a source that had no sidecar, or is not known yet
+                    out |= {q.relative_to(self.content) for q in p.parent.glob(glob_escape(stem.name) + ".*")}
+            else:
+                out.add(rel)
+        return out
 
     # -- assembling the edition ------------------------------------------------
     def _phase1_texts(self, diags: Diagnostics) -> dict[str, Text]:
@@ -369,16 +403,25 @@ class IncrementalSite:
                 files.add(f"sources/{meta.as_posix()}")
         return files
 
-    def _extras_key(self, writer: SiteWriter, ids: Iterable[str] | None) -> object:
+    @staticmethod
+    def _per_text_key(writer: SiteWriter) -> object:
+        """Each text's metadata and pages (what the index and the edition-wide pages list)."""
+        try:
+            return tuple(
+                (tid, repr(tx.meta), tuple((p.url, p.title, p.kind, p.date, p.genre) for p in writer.plan.pages[tid]))
+                for tid, tx in sorted(writer.edition.texts.items())
+            )
+        except Exception:
+            return None
+
+    def _extras_key(self, writer: SiteWriter, ids: Iterable[str] | None, per_text: object) -> object:
         """What the edition-wide pages (links pages, comparisons, feed, sitemap, 404...) are made of:
         the links, each text's metadata and pages, and the reading text of every linked passage's
         block in the texts rendered now. None: unknown, render them."""
         try:
+            if per_text is None:
+                return None
             texts = writer.edition.texts
-            per_text = tuple(
-                (tid, repr(tx.meta), tuple((p.url, p.title, p.kind, p.date, p.genre) for p in writer.plan.pages[tid]))
-                for tid, tx in sorted(texts.items())
-            )
             rendered = set(texts) if ids is None else set(ids)
             wanted: dict[str, set[str]] = {}
             for ln in writer.edition.links:
@@ -400,10 +443,15 @@ class IncrementalSite:
         if self.env is None:
             self.env = make_env(self.config)
         writer = _MemoryWriter(edition, self.out, edition.diagnostics, self.env)
+        full_render = ids is None
         if ids is None:
             writer.static()
             ids = list(edition.texts)
-        writer.index()
+        per_text = self._per_text_key(writer)
+        index_key = (per_text, len(edition.links), repr(self.config))
+        if full_render or per_text is None or index_key != self._last_index_key:
+            writer.index()  # the list of texts: titles, dates, languages, works
+        self._last_index_key = index_key if per_text is not None else None
         for tid in ids:
             text = edition.texts.get(tid)
             if text is None:
@@ -417,8 +465,8 @@ class IncrementalSite:
                 meta = text.meta.meta_path
                 if meta and meta != text.source:
                     writer.write(f"sources/{meta.as_posix()}", (self.config.content_dir / meta).read_bytes())
-        key = self._extras_key(writer, ids)
-        if ids is not None and key is not None and key == self._last_extras_key and self.built:
+        key = self._extras_key(writer, ids, per_text)
+        if not full_render and key is not None and key == self._last_extras_key and self.built:
             return writer, writer.files  # nothing the edition-wide pages show has changed: keep them
         self._last_extras_key = key
         try:
@@ -522,7 +570,7 @@ class IncrementalSite:
         kind = self.classify(paths)
         if kind == "full":
             return self.full(reread=True, detect=detect)
-        changed, added, removed = self._scan()
+        changed, added, removed = self._scan(paths if paths and kind == "texts" else None)
         if kind == "templates":
             if not (changed or added or removed):
                 return self.full(reread=False)
@@ -697,6 +745,10 @@ class IncrementalSite:
             except FileNotFoundError:
                 pass
         self.last_changed = changed
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def _detect(config: Config, texts: dict[str, Text]) -> list[Link]:
