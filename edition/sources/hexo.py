@@ -24,6 +24,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 
 # {% name args %}, with Liquid's whitespace-control dashes {%- ... -%}.
@@ -46,6 +47,10 @@ CODE_TAGS = frozenset("codeblock code highlight".split())
 TRANSPARENT_TAGS = frozenset("raw verbatim if unless for case tablerow".split())
 """The content is ordinary text; the tags themselves mean nothing in an edition."""
 DROPPED_TAGS = frozenset("comment capture".split())
+RAW_TAGS = frozenset({"raw", "verbatim"})
+"""Their content is Markdown in which tags are text."""
+RAW_ENV = "hexo_raw_depth"
+RAW_INLINE_ENV = "hexo_raw_inline"
 PAIRED_TAGS = ADMONITION_TAGS | QUOTE_TAGS | CODE_TAGS | TRANSPARENT_TAGS | DROPPED_TAGS
 """Tags known to need an end tag (so a missing one is an unclosed block)."""
 
@@ -126,8 +131,8 @@ def _block_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     if state.sCount[start] - state.blkIndent >= 4:
         return False  # indented code
     tag = parse_tag(_line(state, start))
-    if tag is None:
-        return False
+    if tag is None or state.env.get(RAW_ENV):
+        return False  # inside {% raw %} a tag is text
     if silent:
         return True
     name, args = tag
@@ -163,7 +168,16 @@ def _block_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         old_parent, old_max = state.parentType, state.lineMax
         state.parentType = "hexo"
         state.lineMax = close
+        first = len(state.tokens)
+        is_raw = name in RAW_TAGS
+        if is_raw:
+            state.env[RAW_ENV] = state.env.get(RAW_ENV, 0) + 1
         state.md.block.tokenize(state, start + 1, close)
+        if is_raw:
+            state.env[RAW_ENV] -= 1
+            for tok in state.tokens[first:]:
+                if tok.type == "inline":
+                    tok.meta = {**(tok.meta or {}), "hexo_raw": True}
         state.parentType, state.lineMax = old_parent, old_max
     closer = state.push("hexo_block_close", "div", -1)
     closer.block = True
@@ -172,7 +186,7 @@ def _block_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
 
 
 def _inline_rule(state: StateInline, silent: bool) -> bool:
-    if not state.src.startswith("{%", state.pos):
+    if not state.src.startswith("{%", state.pos) or state.env.get(RAW_INLINE_ENV):
         return False
     m = TAG_INLINE.match(state.src, state.pos)
     if m is None:
@@ -196,6 +210,20 @@ def hexo_plugin(md: MarkdownIt) -> None:
     )
     # "{" is one of markdown-it's terminator characters, so the text rule stops at it.
     md.inline.ruler.before("text", "hexo_tag", _inline_rule)
+    md.core.ruler.after("inline", "hexo_raw", _raw_inline)
+
+
+def _raw_inline(state: StateCore) -> None:
+    """Parse the inline content of ``{% raw %}`` blocks again with tags as plain text
+    (Jekyll: raw turns Liquid off, not Markdown)."""
+    for tok in state.tokens:
+        if tok.type == "inline" and tok.meta and tok.meta.get("hexo_raw"):
+            tok.children = []
+            state.env[RAW_INLINE_ENV] = True
+            try:
+                state.md.inline.parse(tok.content, state.md, state.env, tok.children)
+            finally:
+                state.env.pop(RAW_INLINE_ENV, None)
 
 
 def parse_args(args: str) -> list[str]:

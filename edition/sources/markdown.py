@@ -197,6 +197,8 @@ class _Builder:
         self.origin: list[int] = []
         self.inline_notes: dict[object, list[SyntaxTreeNode]] = {}
         self.body: etree._Element | None = None
+        self.raw = 0
+        """Inside ``{% raw %}``: braces are the author's text, not a stray tag."""
         self.changes: Counter[str] = Counter()
         """What the conversion did beyond plain Markdown, for the header's editorialDecl."""
         self.divs: list[tuple[int, etree._Element]] = []
@@ -710,7 +712,12 @@ class _Builder:
         """Append the inline content of a block node (its ``inline`` child) to ``el``."""
         for c in node.children:
             if c.type == "inline":
-                self.inlines(c.children, el, self.line(c))
+                raw = bool(c.meta.get("hexo_raw"))
+                self.raw += raw
+                try:
+                    self.inlines(c.children, el, self.line(c))
+                finally:
+                    self.raw -= raw
         return el
 
     def inline_lines(self, inline: SyntaxTreeNode) -> list[etree._Element]:
@@ -773,7 +780,7 @@ class _Builder:
 
     def text(self, s: str, el: etree._Element, line: int | None) -> None:
         """Plain text; bare URLs become ``ref``, an undefined ``[^n]`` a note marker."""
-        if "{%" in s:
+        if "{%" in s and not self.raw:
             at = (line + s.count("\n", 0, s.index("{%"))) if line else line
             self.warn(at, "'{%' without a closing '%}': not a tag; kept as text", "md-tag-stray")
         if "http" not in s and "[^" not in s:
