@@ -426,20 +426,27 @@ class _Build:
                 continue
             for mk in ms:
                 mk.chosen = True  # kept as a marker without its note
-            where = ", ".join(str(self._marker_line(mk, runs)) for mk in ms[:12]) + (
-                ", ..." if len(ms) > 12 else ""
-            )
-            first_line = self._marker_line(ms[0], runs) if ms else bs[0].first.no
             if not bs:
-                msg = f"{len(ms)} '{kind}' footnote marker(s) in {self._scope_name(np)} have no footnote body (lines {where})"
-            elif not ms:
+                # no bodies at all: one report per work, naming it
+                for w in np.works:
+                    mine = [mk for mk in ms if owner.get(id(mk)) is w]
+                    if mine:
+                        self.warn(
+                            self._marker_line(mine[0], runs),
+                            f"{len(mine)} '{kind}' footnote marker(s) in {w.id} '{w.title}' have no footnote body "
+                            f"(lines {self._lines_of(mine, runs)})",
+                            "book-footnote-unpaired",
+                        )
+                continue
+            if not ms:
                 msg = f"{len(bs)} '{kind}' footnote body(ies) in the notes of {self._scope_name(np)} have no marker in the text"
-            else:
-                msg = (
-                    f"{len(ms)} '{kind}' footnote markers but {len(bs)} bodies in {self._scope_name(np)}: "
-                    f"cannot pair them; bodies kept in the notes division (markers at lines {where})"
-                )
-            self.warn(first_line, msg, "book-footnote-unpaired")
+                self.warn(bs[0].first.no, msg, "book-footnote-unpaired")
+                continue
+            msg = (
+                f"{len(ms)} '{kind}' footnote markers but {len(bs)} bodies in {self._scope_name(np)}: "
+                f"cannot pair them; bodies kept in the notes division (markers at lines {self._lines_of(ms, runs)})"
+            )
+            self.warn(self._marker_line(ms[0], runs), msg, "book-footnote-unpaired")
         for b in numbered:
             if not b.placed:
                 w = self._owner_of(b, chosen, owner, np)
@@ -465,12 +472,16 @@ class _Build:
         for blk in np.stray:
             self.warn(blk.first.no, "text in the notes division before the first note", "book-note-stray")
 
+    def _lines_of(self, markers: list[Marker], runs: list[Run]) -> str:
+        shown = [str(self._marker_line(mk, runs)) for mk in markers[:12]]
+        return ", ".join(shown) + (", ..." if len(markers) > 12 else "")
+
     def _scope_name(self, np: NotesPlan) -> str:
         return "+".join(w.id for w in np.works)
 
     def _marker_line(self, mk: Marker, runs: list[Run]) -> int:
         for r in runs:
-            if mk in r.markers:
+            if any(m is mk for m in r.markers):
                 return r.line_at(mk.start).no
         return 0
 

@@ -35,7 +35,7 @@ class Fix:
     """hyphenation | ocr | spacing"""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Marker:
     """A candidate note marker at ``[start, end)`` (``n`` as printed)."""
 
