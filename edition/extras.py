@@ -219,7 +219,7 @@ def network_svg(writer: SiteWriter, pairs: list[Pair]) -> Markup:
     for i, tx in enumerate(texts):
         a = -math.pi / 2 + 2 * math.pi * i / len(texts)
         pos[tx.id] = (round(cx + r * math.cos(a), 1), round(cy + r * math.sin(a), 1))
-    out = [f'<svg class="network" viewBox="0 0 {w} {h}" role="img" aria-labelledby="net-title net-desc" '
+    out = [f'<svg class="network" viewBox="0 0 {w} {h}" aria-labelledby="net-title net-desc" '
            f'xmlns="http://www.w3.org/2000/svg">',
            '<title id="net-title">Network of quotations between the texts</title>',
            f'<desc id="net-desc">{len(texts)} texts; {len(pairs)} pairs of texts share quotations.</desc>',
