@@ -239,8 +239,8 @@ def r_note(el: etree._Element, ctx: RenderContext) -> Markup:
     return Markup(
         f'<a class="noteref note-{escape(kind)}" id="{escape(xid)}-a" href="#{escape(xid)}" role="doc-noteref">'
         f'<span class="visually-hidden">{escape(label)} </span>{escape(mark)}</a>'
-        f'<button type="button" class="note-toggle note-{escape(kind)}" id="{escape(xid)}-ref" popovertarget="{escape(xid)}-pop" '
-        f'><span class="visually-hidden">{escape(label)} </span>{escape(mark)}</button>'
+        f'<button type="button" class="note-toggle note-{escape(kind)}" id="{escape(xid)}-ref" popovertarget="{escape(xid)}-pop">'
+        f'<span class="visually-hidden">{escape(label)} </span>{escape(mark)}</button>'
         f'<span class="note-pop note-{escape(kind)}" id="{escape(xid)}-pop" popover="auto">'
         f'<span class="note-head"><span class="note-label">{escape(label)} {escape(mark)}</span>'
         f'<button type="button" class="note-close" popovertarget="{escape(xid)}-pop" popovertargetaction="hide">'
@@ -331,7 +331,7 @@ def r_choice(el: etree._Element, ctx: RenderContext) -> Markup:
     sic = el.find("{*}sic") if el.find("{*}sic") is not None else el.find("{*}orig")
     if corr is None:
         return children(el, ctx)
-    original = text_content(sic) if sic is not None else ""
+    original = " ".join("".join(sic.itertext()).split()) if sic is not None else ""
     return Markup(
         f'<span class="corr" title="source reads: {escape(original)}" data-sic="{escape(original)}">{children(corr, ctx)}</span>'
     )
