@@ -99,9 +99,31 @@ def split_tag_lines(text: str) -> tuple[str, list[int]]:
             indent = last[: len(last) - len(last.lstrip())]
             pieces[-1:] = [e.group("head"), indent + e.group("tag")]
         pieces = [prefix + x for x in pieces]
+        pieces = [_jekyll_inline(x) for x in pieces]
         out.extend(pieces)
         origin.extend([i] * len(pieces))
     return "\n".join(out), origin
+
+
+KRAMDOWN_IAL = re.compile(r"^[ \t>]*\{:[^}]*\}[ \t]*$")
+LINK_TAG = re.compile(
+    r"\]\(\s*\{%-?\s*(?:post_url|link|url|relative_url|absolute_url)\s+([^%]*?)\s*-?%\}\s*\)"
+)
+BASEURL = re.compile(r"\]\(\s*\{\{-?\s*(?:site\.)?(?:baseurl|url)\s*-?\}\}")
+
+
+def _jekyll_inline(line: str) -> str:
+    """Jekyll markup that is not text, removed without moving any line:
+    kramdown attribute lists (``{: .lead}``, ``{:toc}``) become blank lines; a
+    link target written as a tag (``[x]({% post_url 2010-07-21-post %})``) or
+    starting with ``{{ site.baseurl }}`` keeps its path."""
+    if KRAMDOWN_IAL.match(line):
+        return line[: len(line) - len(line.lstrip(" \t>"))].rstrip()
+    if "{%" in line:
+        line = LINK_TAG.sub(lambda m: "](" + m.group(1).strip("'\"") + ")", line)
+    if "{{" in line:
+        line = BASEURL.sub("](", line)
+    return line
 
 
 def _line(state: StateBlock, n: int) -> str:

@@ -42,6 +42,7 @@ from urllib.parse import quote
 from lxml import etree
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
+from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from ..errors import Diagnostics
@@ -91,6 +92,7 @@ HTML_INLINE = {
     "code": ("code", ""), "a": ("ref", ""), "span": ("", ""), "font": ("", ""), "abbr": ("", ""),
 }  # fmt: skip
 """Inline HTML that has a TEI counterpart (anything else stays as text, with a warning)."""
+_LIQUID_OUTPUT = re.compile(r"\{\{-?\s*[\w.\[\]'\" |:-]+?\s*-?\}\}")
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _URI_UNSAFE = re.compile(r"[\s<>\"{}|\\^`\[\]]")
 _ATTRIBUTION = re.compile(r"^\s*(?:——|—|–|―|--|~)\s*(?=\S)")
@@ -108,6 +110,7 @@ def parser() -> MarkdownIt:
     """The shared parser (markdown-it keeps no state between ``parse`` calls)."""
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
     md.use(footnote_plugin)
+    md.use(deflist_plugin)
     # Leave footnote definitions where they stand: bodies pair with markers per
     # article scope (edition.notes), not in one list at the end of the file.
     md.disable("footnote_tail")
@@ -407,6 +410,34 @@ class _Builder:
         elif len(quote) or not is_empty(quote):
             parent.append(quote)
 
+    def _item_content(self, node: SyntaxTreeNode, item: etree._Element) -> None:
+        for c in node.children:
+            if c.type == "paragraph" and c.hidden:  # tight list: no <p> around the item's text
+                if len(item) or item.text:
+                    item.append(E.lb())
+                self.inline_into(item, c)
+            else:
+                self.convert(c, item)
+
+    def _block_dl(self, node: SyntaxTreeNode, parent: etree._Element, flow: bool) -> None:
+        """A definition list: ``list type="gloss"`` of label/item pairs (several
+        definitions of one term share its item)."""
+        lst = self.block("list", node, type="gloss")
+        item: etree._Element | None = None
+        for c in node.children:
+            if c.type == "dt" or item is None:
+                label = self.block("label", c)
+                if c.type == "dt":
+                    self.inline_into(label, c)
+                lst.append(label)
+                item = self.block("item", c)
+                lst.append(item)
+                if c.type == "dt":
+                    continue
+            self._item_content(c, item)
+        # a term with no definition still needs its item
+        parent.append(lst)
+
     def _list(self, node: SyntaxTreeNode, parent: etree._Element, ordered: bool) -> None:
         attrs = (
             {"type": "ordered", "rend": "numbered"} if ordered else {"type": "unordered", "rend": "bulleted"}
@@ -415,13 +446,7 @@ class _Builder:
         start = int(node.attrs.get("start", 1)) if ordered else 1
         for i, item in enumerate(node.children):
             it = self.block("item", item, n=str(start + i) if ordered else None)
-            for c in item.children:
-                if c.type == "paragraph" and c.hidden:  # tight list: no <p> around the item's text
-                    if len(it) or it.text:
-                        it.append(E.lb())
-                    self.inline_into(it, c)
-                else:
-                    self.convert(c, it)
+            self._item_content(item, it)
             lst.append(it)
         parent.append(lst)
 
@@ -510,7 +535,10 @@ class _Builder:
             return
         if name in hexo.CODE_TAGS:
             raw = node.children[0] if node.children else None
-            lang = next((a[5:] for a in hexo.parse_args(args) if a.startswith("lang:")), "")
+            words = hexo.parse_args(args)
+            lang = next((a[5:] for a in words if a.startswith("lang:")), "")
+            if name == "highlight" and words and not lang:
+                lang = words[0]  # {% highlight ruby linenos %}
             self._code(node, parent, lang, raw.content if raw is not None else "")
             return
         if name in hexo.QUOTE_TAGS:
@@ -732,6 +760,7 @@ class _Builder:
     def inlines(self, nodes: Iterable[SyntaxTreeNode], el: etree._Element, line: int | None) -> None:
         buf: list[str] = []  # runs of text and soft breaks are joined first (lxml text appends are slow)
         stack: list[tuple[etree._Element, str]] = [(el, "")]  # open inline HTML elements (<sup>...</sup>)
+        raw = 0  # inside {% raw %}...{% endraw %} written within the line
         for n in nodes:
             if n.type in ("text", "softbreak"):
                 buf.append(n.content if n.type == "text" else "\n")
@@ -740,6 +769,14 @@ class _Builder:
             if buf:
                 self.text("".join(buf), target, line)
                 buf = []
+            if n.type == "hexo_tag" and n.meta.get("name") in hexo.RAW_TAGS:
+                raw += 1
+                self.raw += 1
+                continue
+            if n.type == "hexo_tag" and raw and str(n.meta.get("name"))[3:] in hexo.RAW_TAGS:
+                raw -= 1
+                self.raw -= 1
+                continue
             if n.type == "html_inline" and self.html_pair(n.content, stack):
                 continue
             handler = getattr(self, f"_inline_{n.type}", None)
@@ -749,6 +786,7 @@ class _Builder:
                 handler(n, target, line)
         if buf:
             self.text("".join(buf), stack[-1][0], line)
+        self.raw -= raw
 
     def html_pair(self, html: str, stack: list[tuple[etree._Element, str]]) -> bool:
         """``<sup>``, ``<b>``... and their end tags become ``hi``/``code``; False if not one of those."""
@@ -783,6 +821,9 @@ class _Builder:
         if "{%" in s and not self.raw:
             at = (line + s.count("\n", 0, s.index("{%"))) if line else line
             self.warn(at, "'{%' without a closing '%}': not a tag; kept as text", "md-tag-stray")
+        if "{{" in s and not self.raw and (m := _LIQUID_OUTPUT.search(s)):
+            at = (line + s.count("\n", 0, m.start())) if line else line
+            self.warn(at, f"Liquid output {m.group(0)[:40]} is not evaluated; kept as text", "md-liquid")
         if "http" not in s and "[^" not in s:
             append_text(el, s)
             return
