@@ -12,6 +12,11 @@ teaches markdown-it to see them as syntax (the reader turns them into TEI):
   paragraph) becomes one ``hexo_tag`` token, block or inline, that the reader
   converts (``{% img %}``, ``{% link %}``...) or reports.
 
+Inside ``{% raw %}`` tags are text (Jekyll: raw turns Liquid off, not
+Markdown). Jekyll markup that carries no text is removed before parsing
+without moving any line: kramdown attribute lists (``{: .lead}``), and the tag
+in a link target (``[x]({% post_url 2010-07-21-post %})`` keeps the path).
+
 Problems (an unclosed block, a stray end tag) are left in the tokens' ``meta``;
 the reader reports them with the file's line numbers. Nothing here raises on
 odd input.

@@ -2,7 +2,7 @@
 file that reposts several articles becomes one ``div type="article"`` each.
 
 The parser is markdown-it-py's CommonMark preset with tables, strikethrough,
-footnotes (mdit-py-plugins) and Hexo/Jekyll tags (:mod:`.hexo`). The token
+footnotes and definition lists (mdit-py-plugins) and Hexo/Jekyll tags (:mod:`.hexo`). The token
 stream is walked as a :class:`~markdown_it.tree.SyntaxTreeNode` tree and each
 node type has one small method that builds TEI with lxml (``_block_<type>``,
 ``_inline_<type>``), in the way markdown-it's renderer has one rule per token.
