@@ -224,7 +224,11 @@ class IncrementalSite:
     def _load_all(self) -> list[Diagnostic]:
         """Read the configuration and every source; fill the cache. Returns new diagnostics."""
         diags = Diagnostics()
-        config = load_config(self.content, diags)  # raises ConfigError when edition.yaml is unusable
+        try:
+            config = load_config(self.content, diags)  # raises ConfigError when edition.yaml is unusable
+        except EditionError:
+            self.config_diags = list(diags.items)  # the overlay shows where edition.yaml is wrong
+            raise
         rels = discover(config, diags)
         stamps = {rel: self._stamp_of(rel) for rel in rels}
         texts: dict[str, Text] = {}
@@ -843,17 +847,13 @@ def _mark_key(text: Text, links: list[Link]) -> object:
     return (id(text), text.digest, tuple(ln for ln in links if text.id in (ln.a.text, ln.b.text)))
 
 
-def _reading_texts(text: Text) -> dict[str, str]:
-    """xml:id -> reading text of each block, as quotation detection sees it."""
-    try:
-        from .quotations.teiio import read_blocks
+def _reading_texts(text: Text, anchors: set[str]) -> dict[str, str]:
+    """xml:id -> reading text of the blocks named by ``anchors``, as quotation detection reads
+    them (``quotations.teiio.read_blocks`` takes ``tei.text_content`` of each block)."""
+    from .tei import text_content
 
-        return {b.anchor: b.text for b in read_blocks(text.root)[0]}
-    except Exception:  # the quotation package may be missing or changing: fall back to the element's text
-        from .tei import XML_ID, text_content
-
-        return {el.get(XML_ID) or "": text_content(el) for el in text.root.iter()
-                if isinstance(el.tag, str) and el.get(XML_ID)}
+    return {el.get(XML_ID) or "": text_content(el) for el in text.root.iter()
+            if isinstance(el.tag, str) and el.get(XML_ID) in anchors}
 
 
 def revalidate(links: list[Link], texts: dict[str, Text], changed: set[str]) -> list[Link]:
@@ -861,6 +861,11 @@ def revalidate(links: list[Link], texts: dict[str, Text], changed: set[str]) -> 
     stands in its block; re-anchored (new offsets) when the passage moved inside the block."""
     from dataclasses import replace
 
+    wanted: dict[str, set[str]] = {}
+    for ln in links:
+        for p in (ln.a, ln.b):
+            if p.text in changed:
+                wanted.setdefault(p.text, set()).add(p.anchor)
     readings: dict[str, dict[str, str]] = {}
     out: list[Link] = []
     for ln in links:
@@ -870,7 +875,7 @@ def revalidate(links: list[Link], texts: dict[str, Text], changed: set[str]) -> 
         for p in (ln.a, ln.b):
             if p.text in changed:
                 if p.text not in readings:
-                    readings[p.text] = _reading_texts(texts[p.text])
+                    readings[p.text] = _reading_texts(texts[p.text], wanted.get(p.text, set()))
                 block = readings[p.text].get(p.anchor)
                 if block is None:
                     break

@@ -380,6 +380,60 @@ def test_quotation_neighbours_are_rerendered(monkeypatch: pytest.MonkeyPatch, tm
         assert "Text B" in get(live.url + "texts/c.html")[2]
 
 
+def test_links_carried_over_an_edit_are_reanchored_or_dropped(tmp_path: Path) -> None:
+    from edition.config import load_config
+    from edition.errors import Diagnostics
+    from edition.incremental import revalidate
+
+    content = make_edition(tmp_path, {**FILES, "a.txt": "Before. The shared words stand here.\n"})
+    config = load_config(content, Diagnostics())
+    a = pipeline.read_text(config, Path("a.txt"), Diagnostics())
+    b = pipeline.read_text(config, Path("b.txt"), Diagnostics())
+    assert a is not None and b is not None
+    quote = "The shared words"
+    start = "Before. The shared words stand here.".index(quote)
+    link = Link("q1", "verbatim", 0.9, Passage("a", "p1", quote, start, start + len(quote)), Passage("b", "p1", "x", 0, 1))
+    texts = {"a": a, "b": b}
+    assert revalidate([link], texts, {"a"}) == [link]  # unchanged passage: the same link
+    (content / "a.txt").write_text("Much longer before. The shared words stand here.\n", encoding="utf-8")
+    a2 = pipeline.read_text(config, Path("a.txt"), Diagnostics())
+    assert a2 is not None
+    (moved,) = revalidate([link], {"a": a2, "b": b}, {"a"})
+    assert moved.a.quote == quote and moved.a.start == start + len("Much longer ") and moved.b == link.b
+    (content / "a.txt").write_text("The words were rewritten.\n", encoding="utf-8")
+    a3 = pipeline.read_text(config, Path("a.txt"), Diagnostics())
+    assert a3 is not None
+    assert revalidate([link], {"a": a3, "b": b}, {"a"}) == []  # the passage is gone: so is the link
+    assert revalidate([link], {"a": a}, set()) == []  # the other text is gone
+
+
+def test_edition_yaml_change_rebuilds_everything(live: LiveServer, content: Path) -> None:
+    e0 = live.epoch
+    write(content / "edition.yaml", "title: Renamed edition\nlanguages: [en]\n")
+    wait_reload(live, e0)
+    assert "Renamed edition" in get(live.url + "index.html")[2]
+    assert "Renamed edition" in get(live.url + "texts/b.html")[2]
+    assert live.last_report is not None and live.last_report.kind == "full"
+    e1 = live.epoch
+    write(content / "edition.yaml", "title: [broken\n")
+    data = wait_reload(live, e1)
+    assert any(line.startswith("edition.yaml:") for line in data["errors"]), data
+    assert "Renamed edition" in get(live.url + "index.html")[2]  # the last good site stays
+
+
+def test_port_in_use_is_reported(content: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    from edition.serve import serve
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert serve(content, "127.0.0.1", port, quiet=True) == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
 def test_stop_leaves_no_threads_no_temp_dir_and_content_untouched(content: Path) -> None:
     before_threads = set(threading.enumerate())
     before = snapshot(content)
