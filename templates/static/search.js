@@ -227,6 +227,9 @@ async function main() {
   }
   try {
     pagefind = await import(new URL(root + "pagefind/pagefind.js", location.href).href);
+    // result URLs relative to the site root whatever path the site is served under
+    // (Pagefind would prefix the path of pagefind.js, e.g. /deep/edition/)
+    await pagefind.options({baseUrl: "/"});
     await pagefind.init();
   } catch (e) {
     say("The search index could not be loaded (was the site built without search?).");
