@@ -81,7 +81,10 @@ class Report:
     rendered: list[str] = field(default_factory=list)
     """Text ids whose pages were rendered."""
     new_diagnostics: list[Diagnostic] = field(default_factory=list)
-    """Diagnostics produced by this build (to print in the terminal)."""
+    """Diagnostics produced by this build that the last read of the same file did not have
+    (to print in the terminal)."""
+    fixed: list[Diagnostic] = field(default_factory=list)
+    """Errors of the sources read again that are gone."""
     error: str | None = None
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
@@ -605,8 +608,11 @@ class IncrementalSite:
                 stamp = self._stamp_of(rel)
                 self._stamps_seen[rel] = stamp
                 text, diags = self._read_one(self.config, rel)
+                seen = {str(d) for d in self.problems.get(rel, [])}
+                now = {str(d) for d in diags}
+                report.fixed.extend(d for d in self.problems.get(rel, []) if d.level >= Level.ERROR and str(d) not in now)
                 self.problems[rel] = diags
-                new_diags.extend(diags)
+                new_diags.extend(d for d in diags if str(d) not in seen)  # the terminal shows what is new
                 failed = text is None or any(d.level >= Level.ERROR for d in diags)
                 old = self.cache.get(rel)
                 if failed and old is not None:

@@ -445,6 +445,8 @@ class LiveServer:
         for d in report.new_diagnostics:
             if d.level >= Level.ERROR or (not self.quiet and d.level >= Level.WARNING):
                 self._print(str(d))
+        for d in report.fixed:
+            self._print(f"fixed: {d}")
         if not report.ok:
             self._print(f"build failed, still serving the last good site: {report.error}")
             return

@@ -182,6 +182,7 @@ def test_broken_source_shows_overlay_then_fix_clears_it(live: LiveServer, conten
     assert data["errors"] == []
     page = get(live.url + "texts/a.html")[2]
     assert "edition-overlay" not in page and "streams" in page
+    assert f"fixed: {message}" in terminal.lines
 
 
 def test_malformed_sidecar_yaml_shows_its_line(live: LiveServer, content: Path) -> None:
