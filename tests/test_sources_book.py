@@ -117,8 +117,8 @@ def test_warnings_are_exactly_the_volume_defects(volume: Any) -> None:
         "books/volume.txt:232: warning: 2 '*' footnote markers but 1 bodies in w05: cannot pair them; "
         "bodies kept in the notes division (markers at lines 232, 232)",
         "books/volume.txt:247: warning: footnote line repeats the one before it ('* My italics.—J. St.')",
-        "books/volume.txt:261: warning: a paragraph of the text is spliced into note 1 of w05 "
-        "(between lines 255 and 263); moved to the end of the work",
+        "books/volume.txt:261: warning: line 261: a paragraph of the text spliced into note 1 of w05 "
+        "'The Slogans of the Union'; moved to the end of the work",
         "books/volume.txt:269: warning: note 2 of w05 seems truncated: 'J. R. Smith, Vol. 3'",
     ]
 
@@ -527,8 +527,8 @@ def test_seed_warnings(seed: Any) -> None:
         f"{p}:9479: warning: title word 'Tsvetkdv' occurs nowhere else in the volume; did you mean 'Tsvetkov'?",
         f"{p}:9599: warning: note 1 of w10 seems truncated: 'J. V. Stalin, Vol. 9'",
         f"{p}:10495: warning: title word 'Fifth-Union' occurs nowhere else in the volume",
-        f"{p}:14747: warning: a paragraph of the text is spliced into note 1 of w19 (between lines 14739 and 14755); "
-        "moved to the end of the work",
+        f"{p}:14747: warning: lines 14747-14753: a paragraph of the text spliced into note 1 of w19 'Talk with "
+        "Students of the Sun Yat-Sen University'; moved to the end of the work",
         f"{p}:14987: warning: 15 '*' footnote markers but 5 bodies in w20: cannot pair them; bodies kept in the notes "
         "division (markers at lines 14987, 15003, 15019, 15051, 15095, 15125, 15133, 15141, 15155, 15169, 15187, "
         "15193, ...)",

@@ -118,6 +118,10 @@ def _work_kind(title: str, subs: list[str]) -> str:
     return "article"
 
 
+def _span(a: int, b: int) -> str:
+    return f"line {a}" if a == b else f"lines {a}-{b}"
+
+
 class BookReader(Reader):
     """A volume extracted from a PDF; chosen by ``format: book``."""
 
@@ -248,9 +252,8 @@ class _Build:
                     target.entries.insert(k, e)
                     self.warn(
                         b.first.no,
-                        f"a paragraph of the text is spliced into note {body.n} of {target.id} "
-                        f"(between lines {body.paras[-1][0].no} and {b.lines[-1].no + 2}); "
-                        "moved to the end of the work",
+                        f"{_span(b.first.no, b.lines[-1].no)}: a paragraph of the text spliced into note "
+                        f"{body.n} of {target.id} '{target.title}'; moved to the end of the work",
                         "book-note-spliced",
                     )
                     self.stats["spliced"] += 1
