@@ -249,6 +249,7 @@ class SiteWriter:
         assert root is not None
         lang = text.meta.lang
         ctx = self.base(main.url, text.meta.title, lang)
+        ctx["description"] = text_description(text)  # Open Graph and <meta name=description> per text
         ctx["meta"] = text.meta
         ctx["text_id"] = text.id
         ctx["tei_url"] = relative(main.url, f"tei/{text.id}.xml")
@@ -277,6 +278,7 @@ class SiteWriter:
             for i, p in enumerate(works):
                 assert p.element is not None
                 wctx = self.base(p.url, p.title, lang)
+                wctx["description"] = f"{p.title} ({p.date}), in {text_description(text)}" if p.date else f"{p.title}, in {text_description(text)}"
                 wctx.update(
                     meta=text.meta, text_id=text.id,
                     tei_url=relative(p.url, f"tei/{text.id}.xml"),
@@ -298,6 +300,13 @@ class SiteWriter:
                 self.write(p.url, render_page(self.env, "text.html", wctx, self.config, self.diags))
             del work_ids
             return
+        # previous / next text, in the order of the index page
+        order = sorted(self.edition.texts.values(), key=lambda x: (x.meta.date or "9999", x.meta.title))
+        i = next(k for k, x in enumerate(order) if x.id == text.id)
+        if i > 0:
+            ctx["prev"] = NavItem(title=order[i - 1].meta.title, url=relative(main.url, self.plan.url(order[i - 1].id)))
+        if i + 1 < len(order):
+            ctx["next"] = NavItem(title=order[i + 1].meta.title, url=relative(main.url, self.plan.url(order[i + 1].id)))
         html, notes = self.render_fragment(root, text, main)
         ctx["content"] = html
         ctx["notes"] = notes
@@ -342,6 +351,15 @@ class SiteWriter:
         meta = text.meta.meta_path
         if meta and meta != text.source:
             self.write(f"sources/{meta.as_posix()}", (self.config.content_dir / meta).read_bytes())
+
+
+def text_description(text: Text) -> str:
+    """One line about a text: its own description, else author, title and date."""
+    m = text.meta
+    if m.description:
+        return " ".join(m.description.split())
+    who = ", ".join(m.authors)
+    return f"{who + ': ' if who else ''}{m.title}{f' ({m.date})' if m.date else ''}"
 
 
 def _parent_title(el: etree._Element | None) -> str | None:
