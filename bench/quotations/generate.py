@@ -213,8 +213,14 @@ def generate(kjv: list[Verse], cuv: list[Verse], size_bytes: int, seed: int = 1,
     used_zh: set[int] = set()
     plants: list[Plant] = []
 
+    # background verses: even-numbered verses in English, odd in Chinese, so that
+    # two background passages are never translations of each other (shuffled
+    # words keep their bag, which a lexical matcher would rightly call a translation)
+    pool_en = kjv[0::2] or kjv
+    pool_zh = cuv[1::2] or cuv
+
     def fill(lang: str, n: int) -> str:
-        return _filler(rnd, kjv if lang == "en" else cuv, lang, n)
+        return _filler(rnd, pool_en if lang == "en" else pool_zh, lang, n)
 
     def where(pool: list[int]) -> tuple[int, str, int, str, str | None]:
         """(original doc, group, quote doc, group, direction)."""

@@ -24,18 +24,20 @@ To add an embedding model later::
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 from typing import Protocol, runtime_checkable
 
 from .corpus import Doc
-from .lexicon import STOPWORDS, load_lexicon, stem
+from .lexicon import STOPWORDS, ZH_STOP, load_lexicon, load_reverse_lexicon, stem
 from .normalize import TOKEN_RE, fold_han, fold_word, is_han
 
-_SENT_END = re.compile(r"(?<![A-Z])[.?!。？！]+[\"'”’」』)）]*\s+|[。？！]+[”’」』）]*|\n+")
+_SENT_END = re.compile(r"(?<![A-Z])[.?!。？！]+[\"'”’」』)）]*\s+|[。？！]+[”’」』）]*|：|:\s*(?=[\"“‘'])|\n+")
 """Strong sentence ends only: a translation keeps sentences, not always clauses."""
 _TRIM = " \t\n\u00a0\u3000\"'“”‘’「」『』«»()（）[]【】-—,，、"
 
@@ -93,7 +95,7 @@ def split_sentences(docs: Sequence[Doc], doc_idx: Iterable[int]) -> list[Sentenc
 def _add(out: list[Sentence], di: int, bi: int, text: str, s: int, e: int) -> None:
     while s < e and text[s] in _TRIM:
         s += 1
-    while e > s and text[e - 1] in " \t\n\u00a0\u3000":
+    while e > s and text[e - 1] in " \t\n\u00a0\u3000\"'”’」』":
         e -= 1
     if e - s >= 4:
         out.append(Sentence(di, bi, s, e, text[s:e]))
@@ -107,8 +109,8 @@ class CedictMatcher:
     """Chinese <-> English through CC-CEDICT glosses (jieba + OpenCC + stems)."""
 
     name = "cedict"
-    top_items = 8
-    max_candidates = 12
+    top_items = 12
+    max_candidates = 30
     min_similarity = 0.2
 
     def supports(self, lang_a: str, lang_b: str) -> bool:
@@ -142,6 +144,8 @@ class CedictMatcher:
                 if f and f not in STOPWORDS and not f.isdigit() and len(f) > 1:
                     out.append((stem(f),))
                 continue
+            if w in ZH_STOP:
+                continue
             stems = lex.get(w)
             if stems:
                 if len(w) > 1 or len(stems) <= 6:  # many-sense single characters are noise
@@ -152,7 +156,7 @@ class CedictMatcher:
             while i < len(w):
                 for k in range(min(4, len(w) - i), 0, -1):
                     s = lex.get(w[i : i + k])
-                    if s and (k > 1 or len(s) <= 6):
+                    if s and (k > 1 or (len(s) <= 6 and w[i] not in ZH_STOP)):
                         out.append(s)
                         i += k
                         break
@@ -173,11 +177,12 @@ class CedictMatcher:
             for st in set(items):
                 df[st] += 1
         n = len(en) + 1
+        self._df, self._n = df, n
+        self._zh_items, self._en_items = zh, en
 
         def idf(st: str) -> float:
             return math.log(n / (df.get(st, 0) + 0.5))
 
-        unseen = math.log(n / 0.5)
         # inverted index on pairs of each English sentence's rarest stems
         index: dict[tuple[str, str], list[int]] = defaultdict(list)
         en_sets: list[set[str]] = []
@@ -186,7 +191,7 @@ class CedictMatcher:
             en_sets.append(set(items))
             for p in combinations(sorted(uniq), 2):
                 index[p].append(j)
-        max_post = max(20, int(0.002 * n))
+        max_post = 50  # fixed, so the work stays linear in the corpus
         for i, words in enumerate(zh):
             if len(words) < 3:
                 continue
@@ -214,7 +219,9 @@ class CedictMatcher:
             if not cand:
                 continue
             best = sorted(cand.items(), key=lambda kv: -kv[1])[: self.max_candidates]
-            wz = [max((idf(s) if df.get(s) else unseen) for s in ss) for ss in words]
+            # a word weighs as its commonest known sense; an unknown word (a name
+            # CEDICT lacks) weighs little, as it cannot be matched anyway
+            wz = [min((idf(s) for s in ss if df.get(s)), default=1.0) for ss in words]
             total_z = sum(wz)
             for j, _k in best:
                 es = en_sets[j]
@@ -232,6 +239,84 @@ class CedictMatcher:
                     yield i, j, sim
 
 
+    _df: dict[str, int] = {}
+    _n: int = 1
+
+    _zh_items: list[list[tuple[str, ...]]] = []
+    _en_items: list[list[str]] = []
+
+    def passage_similarity(self, src: Sequence[Sentence], src_idx: list[int], tgt: Sequence[Sentence],
+                           tgt_idx: list[int]) -> float:
+        """Similarity of two whole passages (sentences ``src_idx`` of the last
+        :meth:`pairs` run's Chinese side, ``tgt_idx`` of its English side), both
+        ways: Chinese words whose glosses occur in the English, and English
+        words one of whose Chinese renderings occurs *as a substring* of the
+        Chinese (so segmentation errors do not hide a match); times how well
+        the shared words keep their order."""
+        df, n = self._df, self._n
+
+        def idf(st: str) -> float:
+            return math.log(n / (df.get(st, 0) + 0.5))
+
+        words = [w for i in src_idx for w in self._zh_items[i]]
+        en = [x for j in tgt_idx for x in self._en_items[j]]
+        if not words or not en:
+            return 0.0
+        es = set(en)
+        simp = "".join(fold_han(ch) for i in src_idx for ch in src[i].text)
+        wz = [min((idf(s) for s in ss if df.get(s)), default=1.0) for ss in words]
+        mz = sum(w for ss, w in zip(words, wz, strict=True) if any(s in es for s in ss))
+        zstems = {s for ss in words for s in ss}
+        rev = _reverse_lexicon()
+        total_e = me = 0.0
+        for st in es:
+            w = idf(st)
+            total_e += w
+            if st in zstems or any(h in simp for h in rev.get(st, ())):
+                me += w
+        total_z = sum(wz)
+        if total_z <= 0 or total_e <= 0:
+            return 0.0
+        rz, re_ = mz / total_z, me / total_e
+        sim = 0.0 if rz + re_ == 0 else 2 * rz * re_ / (rz + re_)
+        return sim * (0.4 + 0.6 * _order(words, en))
+
+
+def _order(words: list[tuple[str, ...]], en: list[str]) -> float:
+    """How far the shared words keep their order: the longest increasing run of
+    English positions, taken in Chinese order, over the shared words (1.0 for
+    a translation that keeps its order, about 0.5 or less for a bag of words)."""
+    pos: dict[str, list[int]] = defaultdict(list)
+    for k, st in enumerate(en):
+        pos[st].append(k)
+    used: set[int] = set()
+    seq: list[int] = []
+    for ss in words:
+        cands = sorted(k for st in ss for k in pos.get(st, ()) if k not in used)
+        if not cands:
+            continue
+        # the first unused English position after the last one taken, else the first
+        last = seq[-1] if seq else -1
+        k = next((x for x in cands if x > last), cands[0])
+        used.add(k)
+        seq.append(k)
+    if len(seq) < 3:
+        return 0.5
+    tails: list[int] = []
+    for x in seq:
+        i = bisect_left(tails, x)
+        if i == len(tails):
+            tails.append(x)
+        else:
+            tails[i] = x
+    return len(tails) / len(seq)
+
+
+def _reverse_lexicon() -> dict[str, tuple[str, ...]]:
+    """English stem -> Chinese headwords glossed by it (cached with the lexicon)."""
+    return load_reverse_lexicon()
+
+
 register_matcher(CedictMatcher())
 
 
@@ -242,6 +327,9 @@ class Translation:
     src: list[Sentence]
     tgt: list[Sentence]
     sims: list[float]
+    sim: float = 0.0
+    """Similarity of the whole passages (the matcher's ``passage_similarity``,
+    else the mean of the sentence pairs)."""
 
 
 def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_a: str, lang_b: str,
@@ -282,8 +370,34 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
             x = back[x]
         used.update(chain)
         chain.reverse()
-        si = [nodes[x][0] for x in chain]
-        sj = [nodes[x][1] for x in chain]
-        out.append(Translation([src[i] for i in sorted(set(si))], [tgt[j] for j in sorted(set(sj))],
-                               [nodes[x][2] for x in chain]))
+        si = sorted({nodes[x][0] for x in chain})
+        sj = sorted({nodes[x][1] for x in chain})
+        sims = [nodes[x][2] for x in chain]
+        psim = getattr(matcher, "passage_similarity", None)
+        if psim is None or (len(chain) < 2 and max(sims) < 0.3):
+            out.append(Translation([src[i] for i in si], [tgt[j] for j in sj], sims, sum(sims) / len(sims)))
+            continue
+
+        def sim_of(ii: list[int], jj: list[int]) -> float:
+            return float(psim(src, ii, tgt, jj))
+
+        cur = sim_of(si, sj)
+        # grow the passage by a neighbouring sentence while that raises the similarity
+        for _ in range(4):
+            best_ext = None
+            for side, seq, pool in (("a", si, src), ("b", sj, tgt)):
+                for cand in (seq[0] - 1, seq[-1] + 1):
+                    if 0 <= cand < len(pool) and pool[cand].doc == pool[seq[0]].doc:
+                        ext = sorted(seq + [cand])
+                        v = sim_of(ext, sj) if side == "a" else sim_of(si, ext)
+                        if v > cur + 0.01 and (best_ext is None or v > best_ext[0]):
+                            best_ext = (v, side, ext)
+            if best_ext is None:
+                break
+            cur = best_ext[0]
+            if best_ext[1] == "a":
+                si = best_ext[2]
+            else:
+                sj = best_ext[2]
+        out.append(Translation([src[i] for i in si], [tgt[j] for j in sj], sims, cur))
     return out

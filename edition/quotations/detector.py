@@ -52,8 +52,7 @@ def mono_score(m: Match) -> float:
 
 
 def translation_score(t: Translation, units: float) -> float:
-    mean = sum(t.sims) / len(t.sims)
-    z = 12.0 * (mean - 0.33) + 1.2 * (len(t.sims) - 1) + 1.0 * math.log(max(units, 1e-3))
+    z = 14.0 * (t.sim - 0.42) + 1.0 * (min(len(t.sims), 4) - 1) + 1.0 * math.log(max(units, 1e-3))
     return _sigmoid(z)
 
 
@@ -144,7 +143,7 @@ def find_hits(docs: list[Doc], settings: Settings = Settings(), corpus: Corpus |
                     a = _sentence_span(t.src)
                     b = _sentence_span(t.tgt)
                     hits.append(Hit(a, b, "translation", score, _direction(docs, a, b),
-                                    {"mean_sim": sum(t.sims) / len(t.sims), "pairs": len(t.sims),
+                                    {"sim": t.sim, "mean_sim": sum(t.sims) / len(t.sims), "pairs": len(t.sims),
                                      "units": units}))
     hits = dedupe(hits)
     # stable order: by first side's place

@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-LEXICON_VERSION = 3
+LEXICON_VERSION = 5
 
 STOPWORDS = frozenset(
     """a an the of to in on at by for from with without into onto upon as is are was were be been being am
@@ -26,12 +26,22 @@ STOPWORDS = frozenset(
     ye thee thou thy thine hath doth unto shalt wilt art hast didst nay yea oh lo also etc sb sth someone something
     used particle classifier measure word variant see abbr surname cl pr kind sort person thing things
     make makes made let lets get gets got go goes went gone come comes came say says said tell told
+    him hers himself herself themselves itself myself yourself thereof therein whereof wherein hereby
+    thus even yet still already upon shall unto saith
     """.split()
 )
 
-_SUFFIXES = ("ational", "ization", "fulness", "ousness", "iveness", "ements", "ations", "ement", "ation",
-             "ness", "ment", "ence", "ency", "ance", "ings", "ing", "ies", "ied", "ers", "ese", "ean", "ian", "ent",
-             "ant", "ed", "er", "es", "ly", "ia", "s", "e", "y")
+ZH_STOP = frozenset("的 了 是 和 与 在 他 她 它 们 我 你 这 那 之 其 所 也 就 都 而 及 并 又 把 被 给 对 为 以 于 从 向 将 着 "
+                    "过 得 地 吗 呢 吧 啊 么 一 不 有 个 者 乃 则 即 或 若 且 但 因 此 彼 使 让 叫 说 要 会 能 可 "
+                    "他们 我们 你们 她们 它们 什么 这个 那个 这些 那些 就是 因为 所以 但是 而且 如果 已经 一个 没有".split())
+"""Chinese function words: their CEDICT glosses ('really and truly' for 的) are noise."""
+
+_SUFFIXES = tuple(sorted(
+    ("ational", "ization", "fulness", "ousness", "iveness", "ements", "ations", "ement", "ation", "ations",
+     "ness", "ment", "ence", "ency", "ance", "ings", "ing", "ies", "ied", "ers", "ese", "ean", "ian", "ent",
+     "ant", "ate", "ated", "ates", "ive", "ity", "ities", "ous", "ful", "less", "ed", "er", "es", "ly", "ia",
+     "s", "e", "y"), key=len, reverse=True))
+"""Longest first, so that ``estimation`` and ``estimate`` both give ``estim``."""
 
 
 @lru_cache(maxsize=262144)
@@ -40,9 +50,12 @@ def stem(word: str) -> str:
     sides is all that matters (``seizing``/``seize`` -> ``seiz``, ``victory``/
     ``victories`` -> ``victori``/``victor``...). Lowercase input expected."""
     w = word
-    for suf in _SUFFIXES:
-        if len(w) - len(suf) >= 3 and w.endswith(suf):
-            w = w[: -len(suf)]
+    for _ in range(2):  # inhabitants -> inhabitant -> inhabit
+        for suf in _SUFFIXES:
+            if len(w) - len(suf) >= 3 and w.endswith(suf):
+                w = w[: -len(suf)]
+                break
+        else:
             break
     if len(w) > 4 and w[-1] == w[-2] and w[-1] not in "aeiouls":
         w = w[:-1]  # running -> runn -> run
@@ -130,3 +143,43 @@ def load_lexicon() -> dict[str, tuple[str, ...]]:
     except OSError:  # read-only home: keep it in memory only
         pass
     return lex
+
+
+def _build_reverse(lex: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    rev: dict[str, list[tuple[int, str]]] = {}
+    for head, stems in lex.items():
+        if not (1 <= len(head) <= 4) or head in ZH_STOP:
+            continue
+        if len(head) == 1 and len(stems) > 3:
+            continue
+        for st in stems:
+            rev.setdefault(st, []).append((len(stems), head))
+    return {k: tuple(h for _n, h in sorted(v)[:40]) for k, v in rev.items()}
+
+
+@lru_cache(maxsize=1)
+def load_reverse_lexicon() -> dict[str, tuple[str, ...]]:
+    """English stem -> Chinese headwords glossed by it (2-4 characters, or a
+    single character with few senses), at most 40, fewest senses first.
+    Pickled next to the lexicon."""
+    src = _cedict_source()
+    if src is None:
+        return {}
+    st = src.stat()
+    cache = _cache_dir() / f"cedict-rev-{LEXICON_VERSION}-{st.st_size}-{int(st.st_mtime)}.pickle"
+    try:
+        with cache.open("rb") as fh:
+            data: dict[str, tuple[str, ...]] = pickle.load(fh)
+            return data
+    except (OSError, pickle.UnpicklingError, EOFError):
+        pass
+    rev = _build_reverse(load_lexicon())
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(rev, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(cache)
+    except OSError:
+        pass
+    return rev
