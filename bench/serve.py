@@ -20,8 +20,8 @@ import json
 import os
 import random
 import shutil
-import statistics
 import stat
+import statistics
 import tempfile
 import threading
 import time
@@ -67,8 +67,8 @@ def get_json(url: str, timeout: float = 60) -> dict:
 def edit_middle(path: Path, n: int) -> str:
     """Change one word in the middle of a file (alternating, so the file really changes)."""
     text = path.read_text(encoding="utf-8")
-    marker = " edited-%d" % n
-    prev = " edited-%d" % (n - 1)
+    marker = f" edited-{n}"
+    prev = f" edited-{n - 1}"
     if prev in text:
         text = text.replace(prev, marker, 1)
     else:
@@ -131,14 +131,20 @@ def bench_sample(repeat: int, wait_links: float) -> None:
             while not live.site.links_exact and time.perf_counter() - t1 < wait_links:
                 time.sleep(0.2)
             if live.site.links_exact:
-                print(f"background quotation detection: {len(live.site.links)} link(s), "
-                      f"applied {time.perf_counter() - t1:.1f} s after start")
+                print(
+                    f"background quotation detection: {len(live.site.links)} link(s), "
+                    f"applied {time.perf_counter() - t1:.1f} s after start"
+                )
             else:
-                print(f"background quotation detection not finished after {wait_links:.0f} s; "
-                      f"timing edits without quotation links")
+                print(
+                    f"background quotation detection not finished after {wait_links:.0f} s; "
+                    f"timing edits without quotation links"
+                )
                 live.detect_quotations = False
-            cases = [(PLAIN_UNLINKED, "plain text, no quotation link"),
-                     (PLAIN_LINKED, "plain text linked by quotations")]
+            cases = [
+                (PLAIN_UNLINKED, "plain text, no quotation link"),
+                (PLAIN_LINKED, "plain text linked by quotations"),
+            ]
             for name, label in cases:
                 src = content / name
                 tid = src.stem
@@ -152,7 +158,9 @@ def bench_sample(repeat: int, wait_links: float) -> None:
                 print(f"{label} ({name}): {fmt(times)}; build {fmt(builds)}; page shows the edit: {ok}")
             book = content / BOOK
             rel = Path(BOOK)
-            book_ok = rel in live.site.cache and not any(d.level >= 2 for d in live.site.problems.get(rel, []))
+            book_ok = rel in live.site.cache and not any(
+                d.level >= 2 for d in live.site.problems.get(rel, [])
+            )
             if not book_ok:
                 why = "; ".join(str(d) for d in live.site.problems.get(rel, [])[:3]) or "not read"
                 print(f"book edit ({BOOK}): skipped, the book does not read: {why}")
@@ -194,8 +202,9 @@ def generate(root: Path, n: int, seed: int = 5) -> Path:
             k = rng.randrange(len(paras))
             paras[k] = paras[k][:-1] + ', "' + q + '."'
         (root / f"t{i:05d}.txt").write_text("\n\n".join(paras) + "\n", encoding="utf-8")
-        (root / f"t{i:05d}.yaml").write_text(f"title: Text {i}\nlang: en\ndate: {1900 + i % 100}\n",
-                                             encoding="utf-8")
+        (root / f"t{i:05d}.yaml").write_text(
+            f"title: Text {i}\nlang: en\ndate: {1900 + i % 100}\n", encoding="utf-8"
+        )
     return root
 
 
@@ -208,13 +217,17 @@ def bench_generated(n: int) -> None:
         result = build(content, Path(tmp) / "out", search=False)
         full = time.perf_counter() - t0
         tm = ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items())
-        print(f"full build (edition build, all cores): {full:.2f} s for {len(result.edition.texts)} texts, "
-              f"{size:.1f} MiB, {len(result.edition.links)} quotation link(s) ({tm})")
+        print(
+            f"full build (edition build, all cores): {full:.2f} s for {len(result.edition.texts)} texts, "
+            f"{size:.1f} MiB, {len(result.edition.links)} quotation link(s) ({tm})"
+        )
         site = IncrementalSite(content, Path(tmp) / "serve" / "site")
         t0 = time.perf_counter()
         r = site.full(detect=True)
-        print(f"live preview's first build (one process, quotations detected): {time.perf_counter() - t0:.2f} s "
-              f"({', '.join(f'{k} {v:.2f} s' for k, v in r.timings.items())})")
+        print(
+            f"live preview's first build (one process, quotations detected): {time.perf_counter() - t0:.2f} s "
+            f"({', '.join(f'{k} {v:.2f} s' for k, v in r.timings.items())})"
+        )
         times = []
         for k in range(5):
             path = content / f"t{(k * 37) % n:05d}.txt"
@@ -227,11 +240,15 @@ def bench_generated(n: int) -> None:
         rd = site.detect_now()
         detect = time.perf_counter() - t0
         med = statistics.median(times)
-        print(f"one text edited: rebuild {fmt(times)} = {med / full * 100:.1f}% of the full build "
-              f"(last: {', '.join(f'{k} {v * 1000:.0f} ms' for k, v in r_last.timings.items())}; "
-              f"{len(r_last.rendered)} text(s) rendered)")
-        print(f"then background quotation detection over all {n} texts: {detect:.2f} s "
-              f"({len(rd.rendered)} text(s) re-rendered because their links changed)")
+        print(
+            f"one text edited: rebuild {fmt(times)} = {med / full * 100:.1f}% of the full build "
+            f"(last: {', '.join(f'{k} {v * 1000:.0f} ms' for k, v in r_last.timings.items())}; "
+            f"{len(r_last.rendered)} text(s) rendered)"
+        )
+        print(
+            f"then background quotation detection over all {n} texts: {detect:.2f} s "
+            f"({len(rd.rendered)} text(s) re-rendered because their links changed)"
+        )
 
 
 def bench_memory(edits: int) -> None:
@@ -252,8 +269,10 @@ def bench_memory(edits: int) -> None:
                 if n % max(1, edits // 10) == 0 or n == edits - 1:
                     samples.append((n + 1, rss_mib()))
             print("RSS (MiB) after edit: " + ", ".join(f"{k}: {v:.0f}" for k, v in samples))
-            print(f"start {base:.0f} MiB, end {samples[-1][1]:.0f} MiB, growth {samples[-1][1] - samples[0][1]:+.1f} MiB "
-                  f"between edit {samples[0][0]} and edit {samples[-1][0]}; {live.builds} rebuilds")
+            print(
+                f"start {base:.0f} MiB, end {samples[-1][1]:.0f} MiB, growth {samples[-1][1] - samples[0][1]:+.1f} MiB "
+                f"between edit {samples[0][0]} and edit {samples[-1][0]}; {live.builds} rebuilds"
+            )
         finally:
             live.stop()
 
@@ -261,10 +280,16 @@ def bench_memory(edits: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.serve", description=__doc__.split("\n")[0])
     ap.add_argument("--texts", type=int, default=1000, help="texts in the generated edition (default 1000)")
-    ap.add_argument("--edits", type=int, default=500, help="successive edits for the memory figure (default 500)")
+    ap.add_argument(
+        "--edits", type=int, default=500, help="successive edits for the memory figure (default 500)"
+    )
     ap.add_argument("--repeat", type=int, default=7, help="edits per timed case (default 7)")
-    ap.add_argument("--wait-links", type=float, default=240.0,
-                    help="seconds to wait for the sample edition's quotation detection (default 240)")
+    ap.add_argument(
+        "--wait-links",
+        type=float,
+        default=240.0,
+        help="seconds to wait for the sample edition's quotation detection (default 240)",
+    )
     ap.add_argument("--quick", action="store_true", help="small figures: 100 texts, 50 edits, 3 repeats")
     args = ap.parse_args(argv)
     if args.quick:

@@ -37,8 +37,17 @@ from .model import Edition
 from .sources import META_SUFFIXES, is_ignored, load_source
 from .sources.plaintext import PlainReader
 
-LINK_ATTRS = (("a", "href"), ("area", "href"), ("link", "href"), ("img", "src"), ("script", "src"),
-              ("source", "src"), ("iframe", "src"), ("audio", "src"), ("video", "src"))
+LINK_ATTRS = (
+    ("a", "href"),
+    ("area", "href"),
+    ("link", "href"),
+    ("img", "src"),
+    ("script", "src"),
+    ("source", "src"),
+    ("iframe", "src"),
+    ("audio", "src"),
+    ("video", "src"),
+)
 
 
 def check(content: Path, schema: bool = True) -> Diagnostics:
@@ -66,14 +75,22 @@ def _orphan_sidecars(edition: Edition, diags: Diagnostics) -> None:
         if is_ignored(rel, edition.config):
             continue
         if rel.with_suffix("") not in stems:
-            diags.warning(Location(rel, 1), f"metadata file without a source: no '{rel.with_suffix('').name}.*' "
-                          "next to it, so this metadata applies to nothing", "meta-orphan")
+            diags.warning(
+                Location(rel, 1),
+                f"metadata file without a source: no '{rel.with_suffix('').name}.*' "
+                "next to it, so this metadata applies to nothing",
+                "meta-orphan",
+            )
 
 
 def _book_shaped(edition: Edition, diags: Diagnostics) -> None:
     """A plain text that has the shape of a PDF-extracted book."""
     for text in edition.texts.values():
-        if (text.meta.format or "") in ("", "plain") and text.path is not None and text.source.suffix in PlainReader.extensions:
+        if (
+            (text.meta.format or "") in ("", "plain")
+            and text.path is not None
+            and text.source.suffix in PlainReader.extensions
+        ):
             loaded = load_source(edition.config, text.source, Diagnostics())
             if loaded is not None:
                 hint = PlainReader().sniff(loaded.src)
@@ -82,6 +99,7 @@ def _book_shaped(edition: Edition, diags: Diagnostics) -> None:
 
 
 # -- internal links of the rendered site ----------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class BrokenLink:
@@ -147,16 +165,21 @@ def broken_links(site: Path, base_url: str = "") -> list[BrokenLink]:
                     continue
                 href_s = href.strip()
                 if base_url and href_s.startswith(base_url):
-                    href_s = root_path + href_s[len(base_url):]
+                    href_s = root_path + href_s[len(base_url) :]
                 problem = _resolve(site, page, href_s, ids_of, root_path)
                 if problem is not None:
                     target, reason = problem
-                    near = el.get("id") or next((a.get("id") for a in el.iterancestors() if a.get("id")), None)
-                    out.append(BrokenLink(page, el.sourceline, href, target, reason, near))
+                    near = el.get("id") or next(
+                        (a.get("id") for a in el.iterancestors() if a.get("id")), None
+                    )
+                    line = el.sourceline if isinstance(el.sourceline, int) else None
+                    out.append(BrokenLink(page, line, href, target, reason, near))
     return out
 
 
-def _resolve(site: Path, page: str, href: str, ids_of: object, root_path: str = "/") -> tuple[str, str] | None:
+def _resolve(
+    site: Path, page: str, href: str, ids_of: object, root_path: str = "/"
+) -> tuple[str, str] | None:
     """None when ``href`` is fine (or external); else (target, reason)."""
     parts = urllib.parse.urlsplit(href)
     if parts.scheme or parts.netloc or href.startswith("//"):
@@ -169,7 +192,7 @@ def _resolve(site: Path, page: str, href: str, ids_of: object, root_path: str = 
         if path.startswith("/"):
             if not (path + "/").startswith(root_path) and path != root_path.rstrip("/"):
                 return path, f"points outside the site (its root is '{root_path}')"
-            joined = posixpath.normpath("/" + path[len(root_path):]).lstrip("/") or "."
+            joined = posixpath.normpath("/" + path[len(root_path) :]).lstrip("/") or "."
         else:
             joined = posixpath.normpath(posixpath.join(posixpath.dirname(page), path))
         if joined.startswith("../") or joined == "..":
@@ -212,7 +235,7 @@ def _site_links(edition: Edition, diags: Diagnostics) -> None:
     groups: dict[tuple[str, str], list[BrokenLink]] = {}
     for b in found:
         groups.setdefault((b.target, b.reason), []).append(b)
-    for (target, reason), items in sorted(groups.items()):
+    for (_target, reason), items in sorted(groups.items()):
         first = items[0]
         sources = {source_of.get(b.page) for b in items}
         where = f"{first.page}:{first.line}" if first.line else first.page
@@ -243,10 +266,13 @@ def _source_line(edition: Edition, source: Path, xid: str | None) -> int | None:
 
 
 def _by_id(root: etree._Element, xid: str) -> Iterator[etree._Element]:
-    yield from root.xpath("//*[@xml:id=$id]", id=xid)
+    found = root.xpath("//*[@xml:id=$id]", id=xid)
+    if isinstance(found, list):
+        yield from (el for el in found if isinstance(el, etree._Element))
 
 
 # -- TEI validity ------------------------------------------------------------------------
+
 
 def _validate(edition: Edition, diags: Diagnostics) -> None:
     try:
@@ -255,8 +281,11 @@ def _validate(edition: Edition, diags: Diagnostics) -> None:
         return
     path = schema_mod.schema_path()
     if path is None:
-        diags.info(Location(CONFIG_NAME), "TEI schema not found; run 'python -m edition.schema fetch' to validate",
-                   "schema-missing")
+        diags.info(
+            Location(CONFIG_NAME),
+            "TEI schema not found; run 'python -m edition.schema fetch' to validate",
+            "schema-missing",
+        )
         return
     rng = schema_mod.validator()
     by_id = {f"tei/{tid}.xml": text for tid, text in edition.texts.items()}
@@ -266,4 +295,8 @@ def _validate(edition: Edition, diags: Diagnostics) -> None:
             text = by_id.get(rel)
             loc = Location(text.source) if text is not None else Location(rel)
             for err in list(rng.error_log)[:20]:
-                diags.error(loc, f"generated TEI ({rel}:{err.line}) is not valid tei_all: {err.message}", "tei-invalid")
+                diags.error(
+                    loc,
+                    f"generated TEI ({rel}:{err.line}) is not valid tei_all: {err.message}",
+                    "tei-invalid",
+                )

@@ -105,7 +105,9 @@ class _MemoryWriter(SiteWriter):
     """A :class:`SiteWriter` that keeps what it writes in memory (written to
     disk by the caller once every page rendered)."""
 
-    def __init__(self, edition: Edition, out: Path, diags: Diagnostics, env: jinja2.Environment | None) -> None:
+    def __init__(
+        self, edition: Edition, out: Path, diags: Diagnostics, env: jinja2.Environment | None
+    ) -> None:
         super().__init__(edition, out, diags)
         if env is not None:
             self.env = env  # reuse compiled templates between rebuilds
@@ -250,9 +252,12 @@ class IncrementalSite:
                 if text is None:
                     continue
                 if text.id in texts:
-                    diags.error(Location(rel), f"duplicate text id '{text.id}' (also used by "
-                                f"{texts[text.id].source}); set a different 'id' in its metadata; text skipped",
-                                "duplicate-id")
+                    diags.error(
+                        Location(rel),
+                        f"duplicate text id '{text.id}' (also used by "
+                        f"{texts[text.id].source}); set a different 'id' in its metadata; text skipped",
+                        "duplicate-id",
+                    )
                     continue
                 texts[text.id] = text
         self.config = config
@@ -289,7 +294,11 @@ class IncrementalSite:
             rels, removed = [], []
             for rel in sorted(cands):
                 path = self.content / rel
-                if path.is_file() and not is_ignored(rel, self.config) and rel.suffix.lower() not in META_SUFFIXES:
+                if (
+                    path.is_file()
+                    and not is_ignored(rel, self.config)
+                    and rel.suffix.lower() not in META_SUFFIXES
+                ):
                     rels.append(rel)
                 elif rel in known and not path.exists():
                     removed.append(rel)
@@ -328,15 +337,21 @@ class IncrementalSite:
         for rel in sorted(self.cache):
             text = self.cache[rel].text
             if text.id in seen:
-                diags.error(Location(rel), f"duplicate text id '{text.id}' (also used by {seen[text.id]}); "
-                            "set a different 'id' in its metadata; text skipped", "duplicate-id")
+                diags.error(
+                    Location(rel),
+                    f"duplicate text id '{text.id}' (also used by {seen[text.id]}); "
+                    "set a different 'id' in its metadata; text skipped",
+                    "duplicate-id",
+                )
                 continue
             seen[text.id] = rel
             out[text.id] = text
         return out
 
     def quotations_on(self) -> bool:
-        return bool(self.config is not None and self.config.quotations.enabled and list(pipeline.ACROSS.active()))
+        return bool(
+            self.config is not None and self.config.quotations.enabled and list(pipeline.ACROSS.active())
+        )
 
     def _assemble(self, detect: bool, changed_ids: set[str] = frozenset()) -> Edition:  # type: ignore[assignment]
         """A fresh Edition from the cached texts.
@@ -357,11 +372,17 @@ class IncrementalSite:
             edition.texts = {tid: _copy(tx) for tid, tx in phase1.items()}
             try:
                 pipeline.across(edition)
-            except Exception as exc:  # the quotation stage is optional; a crash there must not stop the preview
+            except (
+                Exception
+            ) as exc:  # the quotation stage is optional; a crash there must not stop the preview
                 edition.links = []
                 edition.texts = {tid: _copy(tx) for tid, tx in phase1.items()}  # undo partial marks
-                diags.warning(Location(CONFIG_NAME), f"quotation detection failed ({type(exc).__name__}: {exc}); "
-                              "the preview shows no quotation links", "across-crash")
+                diags.warning(
+                    Location(CONFIG_NAME),
+                    f"quotation detection failed ({type(exc).__name__}: {exc}); "
+                    "the preview shows no quotation links",
+                    "across-crash",
+                )
             self.links = list(edition.links)
             self.links_exact = True
             self.marked = {tid: (_mark_key(tx, self.links), tx) for tid, tx in edition.texts.items()}
@@ -374,7 +395,9 @@ class IncrementalSite:
         edition.texts = self._marked_texts(phase1, links, diags)
         return edition
 
-    def _marked_texts(self, phase1: dict[str, Text], links: list[Link], diags: Diagnostics) -> dict[str, Text]:
+    def _marked_texts(
+        self, phase1: dict[str, Text], links: list[Link], diags: Diagnostics
+    ) -> dict[str, Text]:
         """Marked copies of the phase-1 trees, re-marking only texts whose source or links changed."""
         keys = {tid: _mark_key(tx, links) for tid, tx in phase1.items()}
         stale = {tid for tid in phase1 if self.marked.get(tid, (None,))[0] != keys[tid]}
@@ -391,8 +414,11 @@ class IncrementalSite:
 
                     quotations.mark(sub, touching)
                 except Exception as exc:
-                    diags.warning(Location(CONFIG_NAME), f"quotation marking failed ({type(exc).__name__}: {exc})",
-                                  "across-crash")
+                    diags.warning(
+                        Location(CONFIG_NAME),
+                        f"quotation marking failed ({type(exc).__name__}: {exc})",
+                        "across-crash",
+                    )
             for tid in stale:
                 self.marked[tid] = (keys[tid], sub.texts[tid])
         for tid in list(self.marked):
@@ -415,7 +441,11 @@ class IncrementalSite:
         """Each text's metadata and pages (what the index and the edition-wide pages list)."""
         try:
             return tuple(
-                (tid, repr(tx.meta), tuple((p.url, p.title, p.kind, p.date, p.genre) for p in writer.plan.pages[tid]))
+                (
+                    tid,
+                    repr(tx.meta),
+                    tuple((p.url, p.title, p.kind, p.date, p.genre) for p in writer.plan.pages[tid]),
+                )
                 for tid, tx in sorted(writer.edition.texts.items())
             )
         except Exception:
@@ -439,7 +469,7 @@ class IncrementalSite:
             for tid, anchors in sorted(wanted.items()):
                 for el in texts[tid].root.iter():
                     if isinstance(el.tag, str) and el.get(XML_ID) in anchors:
-                        blocks.append((tid, el.get(XML_ID), "".join(el.itertext())))
+                        blocks.append((tid, el.get(XML_ID), "".join(str(x) for x in el.itertext())))
             return (tuple(writer.edition.links), per_text, tuple(blocks), repr(self.config))
         except Exception:
             return None
@@ -483,8 +513,9 @@ class IncrementalSite:
         except Exception as exc:  # links.json needs the quotation stage, which may be missing
             if isinstance(exc, EditionError):
                 raise
-            edition.diagnostics.warning(Location(CONFIG_NAME), f"links.json not written ({type(exc).__name__}: {exc})",
-                                        "extras-crash")
+            edition.diagnostics.warning(
+                Location(CONFIG_NAME), f"links.json not written ({type(exc).__name__}: {exc})", "extras-crash"
+            )
         return writer, writer.files
 
     # -- builds ----------------------------------------------------------------
@@ -532,7 +563,12 @@ class IncrementalSite:
             self.files_of = {tid: self._site_files(writer, tx) for tid, tx in edition.texts.items()}
             self.edition = edition
             self._set_global(edition.diagnostics.items)
-            report.timings = {"read": t1 - t0, "across": t2 - t1, "render": t3 - t2, "write": time.perf_counter() - t3}
+            report.timings = {
+                "read": t1 - t0,
+                "across": t2 - t1,
+                "render": t3 - t2,
+                "write": time.perf_counter() - t3,
+            }
             report.rendered = sorted(edition.texts)
             self.built = True
             self.last_error = None
@@ -560,7 +596,9 @@ class IncrementalSite:
             replace_dir(tmp, self.out)
             old = self._written
             self._written = {rel: hash(data) for rel, data in files.items()}
-            self.last_changed = {rel for rel, h in self._written.items() if old.get(rel) != h} | (set(old) - set(files))
+            self.last_changed = {rel for rel, h in self._written.items() if old.get(rel) != h} | (
+                set(old) - set(files)
+            )
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -589,8 +627,14 @@ class IncrementalSite:
             return Report("none")
         return self._update_texts(changed, added, removed, detect=detect)
 
-    def _update_texts(self, changed: list[Path], added: list[Path], removed: list[Path],
-                      render_all: bool = False, detect: bool = False) -> Report:
+    def _update_texts(
+        self,
+        changed: list[Path],
+        added: list[Path],
+        removed: list[Path],
+        render_all: bool = False,
+        detect: bool = False,
+    ) -> Report:
         assert self.config is not None
         t0 = time.perf_counter()
         report = Report("texts", changed=sorted([*changed, *added, *removed]))
@@ -610,7 +654,9 @@ class IncrementalSite:
                 text, diags = self._read_one(self.config, rel)
                 seen = {str(d) for d in self.problems.get(rel, [])}
                 now = {str(d) for d in diags}
-                report.fixed.extend(d for d in self.problems.get(rel, []) if d.level >= Level.ERROR and str(d) not in now)
+                report.fixed.extend(
+                    d for d in self.problems.get(rel, []) if d.level >= Level.ERROR and str(d) not in now
+                )
                 self.problems[rel] = diags
                 new_diags.extend(d for d in diags if str(d) not in seen)  # the terminal shows what is new
                 failed = text is None or any(d.level >= Level.ERROR for d in diags)
@@ -638,8 +684,14 @@ class IncrementalSite:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def _rebuild(self, touched_ids: set[str], report: Report, render_all: bool = False, detect: bool = False,
-                 links: list[Link] | None = None) -> None:
+    def _rebuild(
+        self,
+        touched_ids: set[str],
+        report: Report,
+        render_all: bool = False,
+        detect: bool = False,
+        links: list[Link] | None = None,
+    ) -> None:
         """Assemble the edition and render what ``touched_ids`` (and link changes) touch."""
         assert self.edition is not None
         old_edition = self.edition
@@ -650,8 +702,9 @@ class IncrementalSite:
             self.links = links
             self.links_exact = True
             edition = self._assemble(False)
-            touched_ids = touched_ids | {tid for tid, key in before.items()
-                                         if _mark_key(self._phase1_by_id(tid), links) != key}
+            touched_ids = touched_ids | {
+                tid for tid, key in before.items() if _mark_key(self._phase1_by_id(tid), links) != key
+            }
         else:
             edition = self._assemble(detect, touched_ids)
         t2 = time.perf_counter()
@@ -681,7 +734,9 @@ class IncrementalSite:
         self.files_of = new_files_of
         self.edition = edition
         self._set_global(edition.diagnostics.items)
-        report.rendered = sorted(edition.texts) if render_all else sorted(t for t in affected if t in edition.texts)
+        report.rendered = (
+            sorted(edition.texts) if render_all else sorted(t for t in affected if t in edition.texts)
+        )
         report.timings.update({"across": t2 - t1, "render": t3 - t2, "write": time.perf_counter() - t3})
         self.last_error = None
 
@@ -694,7 +749,9 @@ class IncrementalSite:
     # -- quotations in the background ------------------------------------------------
     def snapshot_key(self) -> object:
         """Identifies the phase-1 texts now in memory (a detection applies only to the texts it saw)."""
-        return tuple(sorted((tid, id(tx), tx.digest) for tid, tx in self._phase1_texts(Diagnostics()).items()))
+        return tuple(
+            sorted((tid, id(tx), tx.digest) for tid, tx in self._phase1_texts(Diagnostics()).items())
+        )
 
     def detection_due(self) -> bool:
         return self.built and not self.links_exact and self.quotations_on()
@@ -798,8 +855,9 @@ class DetectionJob:
 
         ctx = mp.get_context("fork")
         recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_detect_child, args=(send, config, texts), daemon=True,
-                           name="edition-quotations")
+        proc = ctx.Process(
+            target=_detect_child, args=(send, config, texts), daemon=True, name="edition-quotations"
+        )
         proc.start()
         send.close()
         return cls(key, proc, recv, time.perf_counter())
@@ -844,8 +902,14 @@ class DetectionJob:
 
 def _copy(text: Text) -> Text:
     """The text with a copy of its tree (quotations.mark edits trees in place)."""
-    return Text(id=text.id, source=text.source, meta=text.meta, tree=copy.deepcopy(text.tree), path=text.path,
-                digest=text.digest)
+    return Text(
+        id=text.id,
+        source=text.source,
+        meta=text.meta,
+        tree=copy.deepcopy(text.tree),
+        path=text.path,
+        digest=text.digest,
+    )
 
 
 def _mark_key(text: Text, links: list[Link]) -> object:
@@ -858,8 +922,11 @@ def _reading_texts(text: Text, anchors: set[str]) -> dict[str, str]:
     them (``quotations.teiio.read_blocks`` takes ``tei.text_content`` of each block)."""
     from .tei import text_content
 
-    return {el.get(XML_ID) or "": text_content(el) for el in text.root.iter()
-            if isinstance(el.tag, str) and el.get(XML_ID) in anchors}
+    return {
+        el.get(XML_ID) or "": text_content(el)
+        for el in text.root.iter()
+        if isinstance(el.tag, str) and el.get(XML_ID) in anchors
+    }
 
 
 def revalidate(links: list[Link], texts: dict[str, Text], changed: set[str]) -> list[Link]:
@@ -885,7 +952,7 @@ def revalidate(links: list[Link], texts: dict[str, Text], changed: set[str]) -> 
                 block = readings[p.text].get(p.anchor)
                 if block is None:
                     break
-                if block[p.start:p.end] != p.quote:
+                if block[p.start : p.end] != p.quote:
                     i = block.find(p.quote)
                     if i < 0:
                         break

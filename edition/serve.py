@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import PACKAGE_TEMPLATES
-from .errors import Diagnostic, Level
+from .errors import Level
 from .incremental import DetectionJob, IncrementalSite, Report
 
 PREFIX = "/__edition/"
@@ -187,7 +187,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         if self.server.live.log_requests:
-            sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
+            sys.stderr.write(f"{self.address_string()} - {format % args}\n")
 
 
 class LiveServer:
@@ -196,9 +196,20 @@ class LiveServer:
     ``start()`` builds once, then serves and watches; ``stop()`` stops every
     thread and removes the temporary directory. Usable as a context manager."""
 
-    def __init__(self, content: Path | str, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True,
-                 strict: bool = False, debounce: float = 0.1, out: Callable[[str], None] | None = None,
-                 log_requests: bool = False, detect_quotations: bool = True, detect_delay: float = 1.0) -> None:
+    def __init__(
+        self,
+        content: Path | str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        quiet: bool = True,
+        strict: bool = False,
+        debounce: float = 0.1,
+        out: Callable[[str], None] | None = None,
+        log_requests: bool = False,
+        detect_quotations: bool = True,
+        detect_delay: float = 1.0,
+    ) -> None:
         self.content = Path(content).resolve()
         self.host = host
         self.port = port
@@ -234,8 +245,10 @@ class LiveServer:
     @property
     def url(self) -> str:
         assert self._httpd is not None, "start() first"
-        host, port = self._httpd.server_address[:2]
-        shown = f"[{host}]" if ":" in str(host) else host
+        addr = self._httpd.server_address
+        raw, port = addr[0], addr[1]
+        host = raw.decode() if isinstance(raw, bytes) else str(raw)
+        shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}/"
 
     @property
@@ -251,7 +264,9 @@ class LiveServer:
     def wait_for_epoch(self, n: int, timeout: float = 10.0) -> bool:
         """Wait until the epoch is at least ``n``; False on timeout."""
         with self._cond:
-            return self._cond.wait_for(lambda: self._epoch >= n or self._stopping, timeout) and self._epoch >= n
+            return (
+                self._cond.wait_for(lambda: self._epoch >= n or self._stopping, timeout) and self._epoch >= n
+            )
 
     def error_lines(self) -> list[str]:
         """What the overlay and the terminal show: ``path:line: level: message``."""
@@ -354,6 +369,7 @@ class LiveServer:
 
     def _build_loop(self) -> None:
         assert self.site is not None
+        site = self.site
         job: DetectionJob | None = None
         try:
             while True:
@@ -393,10 +409,11 @@ class LiveServer:
                     else:
                         paths = None
                 if paths is not None:
-                    if job is not None:  # the texts it saw are changing: stop it, start again after this build
+                    if job is not None:
+                        # the texts it saw are changing: stop it, start again after this build
                         job.cancel()
                         job = None
-                    self._run(lambda: self.site.update(paths))  # type: ignore[union-attr]
+                    self._run(lambda p=paths: site.update(p))  # type: ignore[misc]
                 elif job is not None:
                     finished, job = job, None
                     try:
@@ -408,7 +425,10 @@ class LiveServer:
                     seconds = time.perf_counter() - finished.started
                     with self._cond:
                         self._building = True
-                    self._run(lambda: self.site.apply_links(finished.key, links), detect_seconds=seconds)  # type: ignore[union-attr]
+                    self._run(
+                        lambda f=finished, ls=links: site.apply_links(f.key, ls),  # type: ignore[misc]
+                        detect_seconds=seconds,
+                    )
         finally:
             if job is not None:
                 job.cancel()
@@ -457,11 +477,15 @@ class LiveServer:
             n = len(self.site.edition.texts) if self.site.edition else 0
             self._print(f"built {n} text(s) in {ms:.0f} ms")
         elif report.kind == "quotations":
-            self._print(f"quotation links updated: {len(self.site.links)} link(s); "
-                        f"{len(report.rendered)} text(s) rendered in {ms:.0f} ms")
+            self._print(
+                f"quotation links updated: {len(self.site.links)} link(s); "
+                f"{len(report.rendered)} text(s) rendered in {ms:.0f} ms"
+            )
         else:
             what = ", ".join(str(p) for p in report.changed) or report.kind
-            self._print(f"rebuilt ({report.kind}: {what}; {len(report.rendered)} text(s) rendered) in {ms:.0f} ms")
+            self._print(
+                f"rebuilt ({report.kind}: {what}; {len(report.rendered)} text(s) rendered) in {ms:.0f} ms"
+            )
         errs = [d for d in self.site.errors()]
         if errs and not first:
             self._print(f"{len(errs)} error(s) remain; the overlay shows them in the browser")
@@ -471,10 +495,12 @@ class LiveServer:
         raw = req.path.split("?", 1)[0].split("#", 1)[0]
         query = urllib.parse.parse_qs(req.path.split("?", 1)[1]) if "?" in req.path else {}
         if raw.startswith(PREFIX):
-            return self._handle_live(req, raw[len(PREFIX):], query)
+            return self._handle_live(req, raw[len(PREFIX) :], query)
         rel = safe_path(raw)
         if rel is None:
-            return self._send(req, HTTPStatus.BAD_REQUEST, b"bad request\n", "text/plain; charset=utf-8", head)
+            return self._send(
+                req, HTTPStatus.BAD_REQUEST, b"bad request\n", "text/plain; charset=utf-8", head
+            )
         # wait for a running (or about to run) build: no one sees a half-written change
         with self._cond:
             self._cond.wait_for(lambda: not (self._building or self._pending) or self._stopping, timeout=30)
@@ -510,12 +536,16 @@ class LiveServer:
 
     def _not_found(self, req: _Handler, head: bool, epoch: int) -> None:
         if not (self.site and self.site.out.is_dir()):
-            body = b"<!DOCTYPE html><html><head><meta charset=utf-8><title>No site yet</title></head><body>" \
-                   b"<h1>The site could not be built yet</h1></body></html>"
+            body = (
+                b"<!DOCTYPE html><html><head><meta charset=utf-8><title>No site yet</title></head><body>"
+                b"<h1>The site could not be built yet</h1></body></html>"
+            )
             body = inject(body, self._snippet(epoch))
             return self._send(req, HTTPStatus.SERVICE_UNAVAILABLE, body, "text/html; charset=utf-8", head)
-        body = b"<!DOCTYPE html><html><head><meta charset=utf-8><title>Not found</title></head><body>" \
-               b"<h1>404 Not found</h1><p><a href=\"/\">Home</a></p></body></html>"
+        body = (
+            b"<!DOCTYPE html><html><head><meta charset=utf-8><title>Not found</title></head><body>"
+            b'<h1>404 Not found</h1><p><a href="/">Home</a></p></body></html>'
+        )
         body = inject(body, self._snippet(epoch))
         return self._send(req, HTTPStatus.NOT_FOUND, body, "text/html; charset=utf-8", head)
 
@@ -533,7 +563,9 @@ class LiveServer:
             pass
 
     def _status(self, reload: bool = True) -> bytes:
-        return json.dumps({"epoch": self._epoch, "reload": reload, "errors": self.error_lines()}).encode("utf-8")
+        return json.dumps({"epoch": self._epoch, "reload": reload, "errors": self.error_lines()}).encode(
+            "utf-8"
+        )
 
     def needs_reload(self, since: int, page: str | None) -> bool:
         """Whether a page shown at epoch ``since`` must reload now (call with the condition held).
@@ -603,7 +635,7 @@ class LiveServer:
             req.wfile.flush()
             while True:
                 with self._cond:
-                    self._cond.wait_for(lambda: self._epoch > since or self._stopping, timeout=10)
+                    self._cond.wait_for(lambda s=since: self._epoch > s or self._stopping, timeout=10)  # type: ignore[misc]
                     if self._stopping:
                         return
                     epoch = self._epoch
@@ -623,8 +655,14 @@ class LiveServer:
             return
 
 
-def serve(content: Path | str, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
-          strict: bool = False, quiet: bool = False) -> int:
+def serve(
+    content: Path | str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    open_browser: bool = False,
+    strict: bool = False,
+    quiet: bool = False,
+) -> int:
     """Run the preview until Ctrl-C (SIGINT) or SIGTERM; 0 on a clean stop."""
     live = LiveServer(content, host, port, quiet=quiet, strict=strict)
     stop = threading.Event()

@@ -37,16 +37,19 @@ def test_clean_edition_has_nothing_to_report(tmp_path: Path) -> None:
 
 
 def test_metadata_problems_with_locations(tmp_path: Path) -> None:
-    content = make_edition(tmp_path, {
-        **CLEAN,
-        "b.txt": "Second text.\n",
-        "b.yaml": "lang: en\nauthr: Someone\n",
-        "c.txt": "Third text.\n",
-        "c.yaml": "title: C\nlang: [en\n",
-        "d.txt": "Fourth text.\n",
-        "d.yaml": "title: D\nlang: english!\ndate: March 1927\n",
-        "orphan.yaml": "title: Nobody\n",
-    })
+    content = make_edition(
+        tmp_path,
+        {
+            **CLEAN,
+            "b.txt": "Second text.\n",
+            "b.yaml": "lang: en\nauthr: Someone\n",
+            "c.txt": "Third text.\n",
+            "c.yaml": "title: C\nlang: [en\n",
+            "d.txt": "Fourth text.\n",
+            "d.yaml": "title: D\nlang: english!\ndate: March 1927\n",
+            "orphan.yaml": "title: Nobody\n",
+        },
+    )
     out = lines(check(content, schema=False))
     assert "b.yaml:1: warning: no 'title': using the file name" in out
     assert "b.yaml:2: warning: unknown metadata key 'authr'. Did you mean 'author'?" in out
@@ -57,18 +60,23 @@ def test_metadata_problems_with_locations(tmp_path: Path) -> None:
 
 
 def test_notes_without_bodies_or_markers(tmp_path: Path) -> None:
-    content = make_edition(tmp_path, {
-        **CLEAN,
-        "n.txt": "正文有一个注①，还有一个注②。\n\n①第一个注的内容。——编者注\n\n③没有标记的注。——编者注\n",
-        "n.yaml": "title: 注\nlang: zh\n",
-    })
+    content = make_edition(
+        tmp_path,
+        {
+            **CLEAN,
+            "n.txt": "正文有一个注①，还有一个注②。\n\n①第一个注的内容。——编者注\n\n③没有标记的注。——编者注\n",
+            "n.yaml": "title: 注\nlang: zh\n",
+        },
+    )
     out = lines(check(content, schema=False))
     assert any(x.startswith("n.txt:1: warning: note marker ② has no body") for x in out), out
     assert any(x.startswith("n.txt:5: warning: note body ③ has no marker in the text") for x in out), out
 
 
 def test_invalid_utf8_is_an_error_with_line(tmp_path: Path) -> None:
-    content = make_edition(tmp_path, {**CLEAN, "bad.txt": b"line one\nline \xe9two\n", "bad.yaml": "title: B\nlang: en\n"})
+    content = make_edition(
+        tmp_path, {**CLEAN, "bad.txt": b"line one\nline \xe9two\n", "bad.yaml": "title: B\nlang: en\n"}
+    )
     out = lines(check(content, schema=False))
     assert "bad.txt:2: error: not UTF-8: byte 0xe9 at column 6; text skipped (save the file as UTF-8)" in out
 
@@ -100,9 +108,14 @@ def test_broken_links_function(tmp_path: Path) -> None:
     (site / "index.html").write_text(
         '<html><body><a href="texts/a.html#p1">ok</a> <a href="texts/a.html#p9">bad id</a>'
         '<a href="/ed/texts/a.html">abs ok</a> <a href="/other/x.html">outside</a>'
-        '<img src="img/none.png"><a href="mailto:x@example.org">m</a></body></html>', encoding="utf-8")
-    (site / "texts" / "a.html").write_text('<html><body><p id="p1">x <a href="../index.html">up</a>'
-                                           '<a href="../../x.html">climb</a></p></body></html>', encoding="utf-8")
+        '<img src="img/none.png"><a href="mailto:x@example.org">m</a></body></html>',
+        encoding="utf-8",
+    )
+    (site / "texts" / "a.html").write_text(
+        '<html><body><p id="p1">x <a href="../index.html">up</a>'
+        '<a href="../../x.html">climb</a></p></body></html>',
+        encoding="utf-8",
+    )
     found = {(b.page, b.href, b.reason.split(" (")[0]) for b in broken_links(site, "https://example.org/ed/")}
     assert found == {
         ("index.html", "texts/a.html#p9", "no element with id 'p9' on that page"),
@@ -125,7 +138,12 @@ def test_cli_text_json_and_exit_status(tmp_path: Path, capsys: pytest.CaptureFix
     data = json.loads(capsys.readouterr().out)
     assert data["errors"] == 1
     (d,) = [d for d in data["diagnostics"] if d["level"] == "error"]
-    assert d["path"] == "c.yaml" and d["line"] == 3 and d["code"] == "yaml" and d["message"].startswith("malformed YAML")
+    assert (
+        d["path"] == "c.yaml"
+        and d["line"] == 3
+        and d["code"] == "yaml"
+        and d["message"].startswith("malformed YAML")
+    )
 
 
 def test_sample_edition_defects_are_located() -> None:

@@ -164,7 +164,9 @@ def test_only_pages_that_changed_reload(live: LiveServer, content: Path) -> None
     assert home["reload"] is True  # the overlay appears on every page
 
 
-def test_broken_source_shows_overlay_then_fix_clears_it(live: LiveServer, content: Path, terminal: Terminal) -> None:
+def test_broken_source_shows_overlay_then_fix_clears_it(
+    live: LiveServer, content: Path, terminal: Terminal
+) -> None:
     e0 = live.epoch
     write(content / "a.txt", b"The first text speaks of rivers.\n\nBroken \xff byte.\n")
     data = wait_reload(live, e0)
@@ -189,7 +191,9 @@ def test_malformed_sidecar_yaml_shows_its_line(live: LiveServer, content: Path) 
     e0 = live.epoch
     write(content / "b.yaml", "title: Text B\nlang: [en\n")
     data = wait_reload(live, e0)
-    assert any(line.startswith("b.yaml:") and ": error: malformed YAML" in line for line in data["errors"]), data
+    assert any(line.startswith("b.yaml:") and ": error: malformed YAML" in line for line in data["errors"]), (
+        data
+    )
     page = get(live.url + "texts/b.html")[2]
     assert "edition-overlay" in page and "mountains" in page
     write(content / "b.yaml", "title: Text B renamed\nlang: en\n")
@@ -216,7 +220,9 @@ def test_template_edit_rerenders_without_rereading(live: LiveServer, content: Pa
     assert live.last_report is not None and live.last_report.kind == "templates"
     after = {rel: c.text for rel, c in live.site.cache.items()}
     assert all(before[rel] is after[rel] for rel in before)  # no source was read again
-    assert "OWN-TEMPLATE-MARK" not in (content / "templates" / "base.html").read_text().replace("OWN-TEMPLATE-MARK", "")
+    assert "OWN-TEMPLATE-MARK" not in (content / "templates" / "base.html").read_text().replace(
+        "OWN-TEMPLATE-MARK", ""
+    )
 
 
 def test_template_syntax_error_keeps_last_good_site(live: LiveServer, content: Path) -> None:
@@ -285,18 +291,21 @@ def test_save_storm_is_debounced(live: LiveServer, content: Path) -> None:
     assert live.builds - builds <= 3
 
 
-@pytest.mark.parametrize("raw", [
-    "/../../../../etc/passwd",
-    "/texts/../../edition.yaml",
-    "/%2e%2e/%2e%2e/etc/passwd",
-    "/%2E%2E%2Fedition.yaml",
-    "/texts/..%2f..%2fedition.yaml",
-    "/..%5c..%5cetc%5cpasswd",
-    "/texts\\..\\..\\a.txt",
-    "/%252e%252e/edition.yaml",
-    "/%00",
-    "/%ff%fe",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "/../../../../etc/passwd",
+        "/texts/../../edition.yaml",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/%2E%2E%2Fedition.yaml",
+        "/texts/..%2f..%2fedition.yaml",
+        "/..%5c..%5cetc%5cpasswd",
+        "/texts\\..\\..\\a.txt",
+        "/%252e%252e/edition.yaml",
+        "/%00",
+        "/%ff%fe",
+    ],
+)
 def test_traversal_is_refused(live: LiveServer, raw: str) -> None:
     host, port = live.url.split("//")[1].rstrip("/").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT)
@@ -352,13 +361,27 @@ def test_quotation_neighbours_are_rerendered(monkeypatch: pytest.MonkeyPatch, tm
     def fake_detect(edition) -> None:  # type: ignore[no-untyped-def]
         have = sorted(tid for tid, tx in edition.texts.items() if "shared" in "".join(tx.root.itertext()))
         edition.links = [
-            Link(f"l{a}-{b}", "verbatim", 1.0, Passage(a, "p1", "shared", 2, 8), Passage(b, "p1", "shared", 2, 8))
-            for a, b in zip(have, have[1:])
+            Link(
+                f"l{a}-{b}",
+                "verbatim",
+                1.0,
+                Passage(a, "p1", "shared", 2, 8),
+                Passage(b, "p1", "shared", 2, 8),
+            )
+            for a, b in zip(have, have[1:], strict=False)
         ]
 
     monkeypatch.setattr(pipeline, "ACROSS", pipeline.Ruler([("quotations", fake_detect)]))
-    content = make_edition(tmp_path, {**FILES, "a.txt": "A shared passage.\n", "b.txt": "B shared passage.\n",
-                                      "c.txt": "C alone.\n", "c.yaml": "title: Text C\nlang: en\n"})
+    content = make_edition(
+        tmp_path,
+        {
+            **FILES,
+            "a.txt": "A shared passage.\n",
+            "b.txt": "B shared passage.\n",
+            "c.txt": "C alone.\n",
+            "c.yaml": "title: Text C\nlang: en\n",
+        },
+    )
     with LiveServer(content, "127.0.0.1", 0, debounce=0.05, out=lambda s: None) as live:
         assert live.site is not None
         # the site is up before quotations are detected; the links arrive with a later reload
@@ -393,7 +416,13 @@ def test_links_carried_over_an_edit_are_reanchored_or_dropped(tmp_path: Path) ->
     assert a is not None and b is not None
     quote = "The shared words"
     start = "Before. The shared words stand here.".index(quote)
-    link = Link("q1", "verbatim", 0.9, Passage("a", "p1", quote, start, start + len(quote)), Passage("b", "p1", "x", 0, 1))
+    link = Link(
+        "q1",
+        "verbatim",
+        0.9,
+        Passage("a", "p1", quote, start, start + len(quote)),
+        Passage("b", "p1", "x", 0, 1),
+    )
     texts = {"a": a, "b": b}
     assert revalidate([link], texts, {"a"}) == [link]  # unchanged passage: the same link
     (content / "a.txt").write_text("Much longer before. The shared words stand here.\n", encoding="utf-8")
@@ -463,8 +492,13 @@ def test_command_line_serve_and_sigint(content: Path, tmp_path: Path) -> None:
     env = {**os.environ, "TMPDIR": str(tmpdir), "PYTHONUNBUFFERED": "1"}
     root = Path(__file__).resolve().parent.parent
     env["PYTHONPATH"] = str(root) + os.pathsep + env.get("PYTHONPATH", "")
-    with subprocess.Popen([sys.executable, "-m", "edition", "serve", str(content), "--port", "0"],
-                          stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env, text=True) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-m", "edition", "serve", str(content), "--port", "0"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        env=env,
+        text=True,
+    ) as proc:
         try:
             url = None
             deadline = time.monotonic() + TIMEOUT
