@@ -28,6 +28,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("site") / "site"
     result = builder.build(CONTENT, out)
     assert result.out == out, [str(d) for d in result.diagnostics]
+    # figures for the note (not timed assertions: CI machines vary)
+    artifacts = ROOT / "tests" / "artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    path = artifacts / "figures.json"
+    data = json.loads(path.read_text()) if path.is_file() else {}
+    data["build_seconds"] = {k: round(v, 2) for k, v in result.timings.items()}
+    data["search_records"] = len(search.records(result.edition))
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     return out
 
 

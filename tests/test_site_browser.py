@@ -213,6 +213,37 @@ def test_first_search_downloads_under_500_kb(browser: Any, base: str) -> None:
     page.context.close()
 
 
+def test_search_and_links_under_a_sub_path(browser: Any, site: Path, tmp_path: Path) -> None:
+    """Relative links only: the same files served under /deep/edition/ work, search included."""
+    import shutil
+
+    shutil.copytree(site, tmp_path / "deep" / "edition")
+    with serve_dir(tmp_path) as root:
+        page = new_page(browser)
+        page.goto(root + "deep/edition/search.html?q=proletariat")
+        page.wait_for_selector("#results li")
+        assert "proletaria" in open_first_result(page).lower()
+        assert "/deep/edition/texts/" in page.url
+        page.goto(root + "deep/edition/index.html")
+        page.locator("nav[aria-label=Site] a", has_text="Quotations").click()
+        page.wait_for_load_state()
+        assert page.url.endswith("/deep/edition/links.html")
+        page.context.close()
+
+
+def test_dark_mode_and_print_screenshots(browser: Any, base: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, color_scheme="dark")
+    page = context.new_page()
+    page.goto(base + ZH_TEXT)
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(22, 22, 26)"
+    page.screenshot(path=str(ARTIFACTS / "text-zh-dark-desktop.png"))
+    page.emulate_media(media="print", color_scheme="light")
+    assert page.locator(".site-header").is_hidden() and page.locator(".note-toggle").first.is_hidden()
+    assert page.locator("section.notes").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "text-zh-print.png"))
+    context.close()
+
+
 def test_pages_work_from_file_url(browser: Any, site: Path) -> None:
     page = new_page(browser)
     page.goto((site / "index.html").as_uri())
