@@ -114,12 +114,14 @@ def test_warnings_are_exactly_the_volume_defects(volume: Any) -> None:
         "books/volume.txt:172: warning: note 6 of w03 'Reply to the Discussion' has no marker in the text; "
         "kept in the notes division; the text has a seam at line 136, where the marker may have been lost",
         "books/volume.txt:188: warning: title word 'Jonse' occurs nowhere else in the volume; did you mean 'Jones'?",
-        "books/volume.txt:232: warning: 2 '*' footnote markers but 1 bodies in w05: cannot pair them; "
+        "books/volume.txt:232: warning: 2 '*' footnote markers but 1 bodies in w05 'The Slogans of the Union': "
+        "cannot pair them; "
         "bodies kept in the notes division (markers at lines 232, 232)",
-        "books/volume.txt:247: warning: footnote line repeats the one before it ('* My italics.—J. St.')",
+        "books/volume.txt:247: warning: footnote line in the notes of w05 'The Slogans of the Union' repeats the one "
+        "before it ('* My italics.—J. St.')",
         "books/volume.txt:261: warning: line 261: a paragraph of the text spliced into note 1 of w05 "
         "'The Slogans of the Union'; moved to the end of the work",
-        "books/volume.txt:269: warning: note 2 of w05 seems truncated: 'J. R. Smith, Vol. 3'",
+        "books/volume.txt:269: warning: note 2 of w05 'The Slogans of the Union' seems truncated: 'J. R. Smith, Vol. 3'",
     ]
 
 
@@ -511,6 +513,9 @@ def test_seed_shared_heading_and_notes(seed: Any) -> None:
     ]
 
 
+W20 = "The Slogan of the Dictatorship of the Proletariat and Poor Peasantry in the Period of Preparation for October"
+
+
 def test_seed_warnings(seed: Any) -> None:
     _, warnings, _, _ = seed
     p = "stalin-works-9.txt"
@@ -525,14 +530,16 @@ def test_seed_warnings(seed: Any) -> None:
         "division; the text has a seam at line 6557, where the marker may have been lost",
         f"{p}:8159: warning: title word 'Ksenopontov' occurs nowhere else in the volume; did you mean 'Ksenofontov'?",
         f"{p}:9479: warning: title word 'Tsvetkdv' occurs nowhere else in the volume; did you mean 'Tsvetkov'?",
-        f"{p}:9599: warning: note 1 of w10 seems truncated: 'J. V. Stalin, Vol. 9'",
+        f"{p}:9599: warning: note 1 of w10 'Letter to Comrades Tsvetkdv and Alypov' seems truncated: "
+        "'J. V. Stalin, Vol. 9'",
         f"{p}:10495: warning: title word 'Fifth-Union' occurs nowhere else in the volume",
         f"{p}:14747: warning: lines 14747-14753: a paragraph of the text spliced into note 1 of w19 'Talk with "
         "Students of the Sun Yat-Sen University'; moved to the end of the work",
-        f"{p}:14987: warning: 15 '*' footnote markers but 5 bodies in w20: cannot pair them; bodies kept in the notes "
+        f"{p}:14987: warning: 15 '*' footnote markers but 5 bodies in w20 '{W20}': cannot pair them; bodies kept in the notes "
         "division (markers at lines 14987, 15003, 15019, 15051, 15095, 15125, 15133, 15141, 15155, 15169, 15187, "
         "15193, ...)",
-        f"{p}:15558: warning: footnote line repeats the one before it ('* My italics.—J. St.')",
+        f"{p}:15558: warning: footnote line in the notes of w20 '{W20}' repeats the one before it "
+        "('* My italics.—J. St.')",
         f"{p}:15585: warning: title 'Revolution in China and Tasks of the Comintern' differs from the chronicle's "
         "'The Revolution in China and the Tasks of the Comintern'",
     ]

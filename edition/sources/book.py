@@ -260,7 +260,7 @@ class _Build:
             if body.duplicate_of is not None:
                 self.warn(
                     body.first.no,
-                    f"footnote line repeats the one before it ('{body.text}')",
+                    f"footnote line in the notes of {self._names(works)} repeats the one before it ('{body.text}')",
                     "book-note-duplicate",
                 )
         return NotesPlan(block, parsed.bodies, parsed.stray, scope, works)
@@ -469,7 +469,7 @@ class _Build:
             if not b.symbol and len(text) < 30 and not text.endswith((".", ")", "”", '"')):
                 self.warn(
                     b.first.no,
-                    f"note {b.n} of {np.works[-1].id} seems truncated: '{text}'",
+                    f"note {b.n} of {self._names(np.works[-1:])} seems truncated: '{text}'",
                     "book-note-truncated",
                 )
         for blk in np.stray:
@@ -480,7 +480,11 @@ class _Build:
         return ", ".join(shown) + (", ..." if len(markers) > 12 else "")
 
     def _scope_name(self, np: NotesPlan) -> str:
-        return "+".join(w.id for w in np.works)
+        return self._names(np.works)
+
+    @staticmethod
+    def _names(works: list[Work]) -> str:
+        return " and ".join(f"{w.id} '{w.title}'" for w in works)
 
     def _marker_line(self, mk: Marker, runs: list[Run]) -> int:
         for r in runs:
