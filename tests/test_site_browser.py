@@ -112,6 +112,23 @@ def test_note_popover_with_the_keyboard(browser: Any, base: str, width: int) -> 
     page.context.close()
 
 
+def test_notes_cause_no_layout_shift(browser: Any, base: str) -> None:
+    """Lighthouse-style basic: opening a note moves nothing (the popover is in the top layer)."""
+    page = new_page(browser)
+    page.add_init_script("""window.__shift = 0; new PerformanceObserver((l) => { for (const e of l.getEntries())
+        if (!e.hadRecentInput) window.__shift += e.value; }).observe({type: 'layout-shift', buffered: true});""")
+    page.goto(base + ZH_TEXT)
+    page.wait_for_load_state("load")
+    before = page.evaluate("document.querySelector('.text-body p').getBoundingClientRect().top")
+    toggle = page.locator(".note-toggle").first
+    toggle.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(200)
+    assert page.evaluate("document.querySelector('.text-body p').getBoundingClientRect().top") == before
+    assert page.evaluate("window.__shift") < 0.01
+    page.context.close()
+
+
 def test_note_popover_without_javascript(browser: Any, base: str) -> None:
     page = new_page(browser, 1280, java_script_enabled=False)
     page.goto(base + ZH_TEXT)
