@@ -84,7 +84,9 @@ def is_heading_line(text: str) -> bool:
     if not text or not (text[0].isupper() or text[0] in "(“\"'‘"):
         return False
     stripped = re.sub(r"[\d,]+$", "", text).rstrip()
-    return not stripped.endswith((".", ",", ";", ":", "!", "?")) or stripped.endswith(("E.C.C.I.", ")"))
+    if re.search(r"(?:\b[A-Z]\.){2,}(?:\([A-Z]\.\))?$", stripped) or stripped.endswith(")"):
+        return True  # an abbreviation (``U.S.S.R.``) or a parenthesis closes the title, not a sentence
+    return not stripped.endswith((".", ",", ";", ":", "!", "?"))
 
 
 def is_title_block(block: Block, width: int) -> bool:
