@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -462,6 +463,39 @@ def test_port_in_use_is_reported(content: Path, capsys: pytest.CaptureFixture[st
         port = s.getsockname()[1]
         assert serve(content, "127.0.0.1", port, quiet=True) == 1
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_in_a_browser_page_follows_edits_and_errors(live: LiveServer, content: Path, browser: Any) -> None:
+    """Headless Chromium: the injected script reloads the open page on save, shows the overlay for
+    a broken source and removes it once fixed; a tab on another text is not reloaded."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        other = context.new_page()
+        page.goto(live.url + "texts/a.html")
+        other.goto(live.url + "texts/b.html")
+        other.evaluate("window.__notReloaded = true")
+        assert "rivers" in page.inner_text("main")
+        write(content / "a.txt", "The first text now speaks of lakes.\n")
+        page.wait_for_function("document.body.innerText.includes('lakes')", timeout=TIMEOUT * 1000)
+        write(content / "a.txt", b"The first text speaks of rivers.\n\nBroken \xff byte.\n")
+        overlay = page.wait_for_selector("#edition-overlay", timeout=TIMEOUT * 1000)
+        assert overlay is not None and "a.txt:3: error: not UTF-8" in overlay.inner_text()
+        assert "lakes" in page.inner_text("main")  # the last good page under the overlay
+        other.wait_for_selector("#edition-overlay", timeout=TIMEOUT * 1000)  # every tab shows it
+        write(content / "a.txt", "Fixed text about streams.\n")
+        page.wait_for_selector("#edition-overlay", state="detached", timeout=TIMEOUT * 1000)
+        assert "streams" in page.inner_text("main")
+        # the overlay reloaded every tab; after that, edits of text A leave the tab on B alone
+        other.wait_for_selector("#edition-overlay", state="detached", timeout=TIMEOUT * 1000)
+        other.wait_for_load_state()
+        other.evaluate("window.__notReloaded = true")
+        write(content / "a.txt", "Fixed text about brooks.\n")
+        page.wait_for_function("document.body.innerText.includes('brooks')", timeout=TIMEOUT * 1000)
+        time.sleep(0.3)
+        assert other.evaluate("window.__notReloaded === true")
+    finally:
+        context.close()
 
 
 def test_stop_leaves_no_threads_no_temp_dir_and_content_untouched(content: Path) -> None:
