@@ -177,7 +177,7 @@ def links_pages(writer: SiteWriter) -> None:
     langs = {tid: tx.meta.lang for tid, tx in edition.texts.items()}
     pairs = pairs_of(writer)
     svg = network_svg(writer, pairs)
-    for url, (how, label) in SORTS.items():
+    for url, (how, _label) in SORTS.items():
         rows = []
         for p in sort_pairs(pairs, how, titles):
             items = []

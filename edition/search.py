@@ -102,7 +102,7 @@ def fold_table() -> dict[int, str]:
     converted = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
     if len(converted) != len(chars):  # pragma: no cover - OpenCC keeps the separators
         return {}
-    return {ord(a): b for a, b in zip(chars, converted) if a != b and len(b) == 1}
+    return {ord(a): b for a, b in zip(chars, converted, strict=True) if a != b and len(b) == 1}
 
 
 def fold(s: str) -> str:
@@ -311,7 +311,7 @@ class PagefindClient:
         answers: dict[int, dict[str, object]] = {}
         while len(answers) < len(payloads):
             while b"," not in self.buffer:
-                chunk = self.proc.stdout.read1(1 << 16)
+                chunk = self.proc.stdout.read1(1 << 16)  # type: ignore[attr-defined]
                 if not chunk:
                     raise RuntimeError("the pagefind service stopped")
                 self.buffer += chunk

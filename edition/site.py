@@ -16,8 +16,8 @@ from markupsafe import Markup
 
 from .config import PACKAGE_TEMPLATES
 from .errors import Diagnostics
-from .model import Edition, Passage, Text
 from .extras import cite_info, compare_url
+from .model import Edition, Passage, Text
 from .render.html import QuoteEntry, RenderContext, note_label, render
 from .render.templates import NavItem, NoteView, PageContext, TocEntry, make_env, render_page
 from .tei import XML_ID, local, t, text_content
@@ -219,7 +219,8 @@ class SiteWriter:
         el = self.plan.element(text_id, anchor)
         while el is not None and local(el) not in ("p", "item", "quote", "head"):
             el = el.getparent()
-        if el is not None and local(el) == "p" and el.getparent() is not None and local(el.getparent()) == "note":
+        parent = el.getparent() if el is not None else None
+        if el is not None and local(el) == "p" and parent is not None and local(parent) == "note":
             return anchor
         return (el.get(XML_ID) if el is not None else None) or anchor
 
@@ -230,8 +231,7 @@ class SiteWriter:
         ctx = RenderContext(text.id, text.meta.lang, url_for, quotes=self.quotes.get(text.id, {}),
                             rel=lambda u: relative(page.url, u), cite=cite_info(self.config, text, page))
         ctx.depth = 1
-        before = el.xpath("preceding::tei:pb[@n][1]", namespaces={"tei": TEI_NS})
-        ctx.page = before[0].get("n") if before else ""
+        ctx.page = _page_before(el)  # the printed page a work starts on
         html = render(el, ctx)
         notes = [
             NoteView(id=n.id, mark=n.mark, kind=n.kind, label=note_label(n.kind, text.meta.lang), html=n.html)
@@ -273,17 +273,17 @@ class SiteWriter:
                  "parent": _parent_title(p.element)}
                 for p in works
             ]
-            ctx["toc"] = toc_of(root.find(t("front")) if root.find(t("front")) is not None else root, main.url)
+            front = root.find(t("front"))
+            ctx["toc"] = toc_of(front if front is not None else root, main.url)
             self.write(main.url, render_page(self.env, "volume.html", ctx, self.config, self.diags))
             for i, p in enumerate(works):
                 assert p.element is not None
                 wctx = self.base(p.url, p.title, lang)
                 wctx["description"] = f"{p.title} ({p.date}), in {text_description(text)}" if p.date else f"{p.title}, in {text_description(text)}"
-                wctx.update(
-                    meta=text.meta, text_id=text.id,
-                    tei_url=relative(p.url, f"tei/{text.id}.xml"),
-                    source_url=relative(p.url, f"sources/{text.source.as_posix()}"),
-                )
+                wctx["meta"] = text.meta
+                wctx["text_id"] = text.id
+                wctx["tei_url"] = relative(p.url, f"tei/{text.id}.xml")
+                wctx["source_url"] = relative(p.url, f"sources/{text.source.as_posix()}")
                 wctx["breadcrumbs"] = [
                     {"title": self.config.title, "url": relative(p.url, "index.html")},
                     {"title": text.meta.title, "url": relative(p.url, main.url)},
@@ -351,6 +351,12 @@ class SiteWriter:
         meta = text.meta.meta_path
         if meta and meta != text.source:
             self.write(f"sources/{meta.as_posix()}", (self.config.content_dir / meta).read_bytes())
+
+
+def _page_before(el: etree._Element) -> str:
+    """``n`` of the last page break before ``el`` in document order ("" if none)."""
+    found: list[etree._Element] = el.xpath("preceding::tei:pb[@n][1]", namespaces={"tei": TEI_NS})  # type: ignore[assignment]
+    return (found[0].get("n") or "") if found else ""
 
 
 def text_description(text: Text) -> str:

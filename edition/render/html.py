@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from markupsafe import Markup, escape
 
-from ..tei import XML_ID, XML_LANG, local, text_content
+from ..tei import XML_ID, XML_LANG, local
 
 Rule = Callable[[etree._Element, "RenderContext"], Markup]
 
@@ -225,7 +225,8 @@ def r_note(el: etree._Element, ctx: RenderContext) -> Markup:
         del ctx.notes[keep:]
     if el.get("place") == "inline":
         return Markup(f'<span class="note-inline note-{escape(kind)}" id="{escape(xid)}">{body}</span>')
-    if el.get("place") == "end" and el.getparent() is not None and local(el.getparent()) == "div":
+    parent = el.getparent()
+    if el.get("place") == "end" and parent is not None and local(parent) == "div":
         # a body whose marker is lost: shown where it stands, announced as such, and
         # not in the notes list (it has no marker to link back to)
         del ctx.notes[keep - 1:]
@@ -331,7 +332,7 @@ def r_choice(el: etree._Element, ctx: RenderContext) -> Markup:
     sic = el.find("{*}sic") if el.find("{*}sic") is not None else el.find("{*}orig")
     if corr is None:
         return children(el, ctx)
-    original = " ".join("".join(sic.itertext()).split()) if sic is not None else ""
+    original = " ".join("".join(str(x) for x in sic.itertext()).split()) if sic is not None else ""
     return Markup(
         f'<span class="corr" title="source reads: {escape(original)}" data-sic="{escape(original)}">{children(corr, ctx)}</span>'
     )
