@@ -229,6 +229,9 @@ class LiveServer:
         self.builds = 0
         """Number of rebuilds after the first build (tests check debouncing with it)."""
         self.last_report: Report | None = None
+        self.shown_errors: list[str] = []
+        """The overlay's lines, set by the builder thread after each build (request threads read
+        this list, never the builder's state, which may be changing)."""
         self.detect_quotations = detect_quotations
         self.detect_delay = detect_delay
         """Seconds without a change before quotations are detected again (detection is costly: a
@@ -284,6 +287,7 @@ class LiveServer:
             self.site = IncrementalSite(self.content, self._tmp / "site")
             # quotations are detected in the background once the site is up (they can take seconds)
             report = self.site.full(detect=False)
+            self.shown_errors = self.error_lines()
             self._log_report(report, first=True)
             self._epoch = 1
             self._httpd = _Server((self.host, self.port), _Handler)
@@ -446,6 +450,7 @@ class LiveServer:
         after = self.error_lines()
         self._last_build = time.monotonic()
         with self._cond:
+            self.shown_errors = after
             self._building = False
             if report.kind != "none" or before != after:
                 self._epoch += 1
@@ -532,7 +537,7 @@ class LiveServer:
         return self._send(req, HTTPStatus.OK, body, ctype, head)
 
     def _snippet(self, epoch: int) -> str:
-        return overlay_html(self.error_lines()) + f"<script>{RELOAD_JS % {'epoch': epoch}}</script>"
+        return overlay_html(self.shown_errors) + f"<script>{RELOAD_JS % {'epoch': epoch}}</script>"
 
     def _not_found(self, req: _Handler, head: bool, epoch: int) -> None:
         if not (self.site and self.site.out.is_dir()):
@@ -563,7 +568,7 @@ class LiveServer:
             pass
 
     def _status(self, reload: bool = True) -> bytes:
-        return json.dumps({"epoch": self._epoch, "reload": reload, "errors": self.error_lines()}).encode(
+        return json.dumps({"epoch": self._epoch, "reload": reload, "errors": self.shown_errors}).encode(
             "utf-8"
         )
 
@@ -640,7 +645,7 @@ class LiveServer:
                         return
                     epoch = self._epoch
                     reload = self.needs_reload(since, page)
-                    errors = self.error_lines() if epoch > since else []
+                    errors = self.shown_errors if epoch > since else []
                 if epoch > since:
                     data = json.dumps({"epoch": epoch, "errors": errors})
                     # "epoch": something changed, not this page (the client need not reload)
