@@ -180,6 +180,28 @@ def open_first_result(page: Any) -> str:
     return text
 
 
+def test_cite_this_passage(browser: Any, base: str, site: Path) -> None:
+    """Every paragraph: permalink, printed page, formatted citation, without script; on a
+    phone the "cite" of a paragraph shows once its permalink is followed."""
+    url = "texts/stalin-works-9/w05.html"
+    page = new_page(browser, 1280, java_script_enabled=False)
+    page.goto(base + url)
+    block = page.locator(".block:has(.cite-page)").first
+    pid = block.locator("p").first.get_attribute("id")
+    block.locator("summary").click()
+    body = block.locator(".cite-body").inner_text()
+    assert f"https://example.org/edition/{url}#{pid}" in body
+    assert "J. V. Stalin" in body and "p. " in body and "Printed page:" in body
+    page.context.close()
+    phone = new_page(browser, 390, java_script_enabled=False)
+    phone.goto(base + url)
+    summary = phone.locator(f".block:has(p[id='{pid}']) summary")
+    assert summary.is_hidden()
+    phone.goto(base + f"{url}#{pid}")
+    assert summary.is_visible()
+    phone.context.close()
+
+
 def test_search_chinese_word_opens_the_paragraph(browser: Any, base: str) -> None:
     page = new_page(browser)
     hits = search(page, base, "专政")
@@ -189,6 +211,7 @@ def test_search_chinese_word_opens_the_paragraph(browser: Any, base: str) -> Non
     # traditional characters find the simplified text; a substring across two words too
     assert len(search(page, base, "專政")) == len(hits)
     assert search(page, base, "阶级专")
+    assert search(page, base, "政")  # one character
     page.context.close()
 
 
