@@ -372,9 +372,8 @@ class IncrementalSite:
             edition.texts = {tid: _copy(tx) for tid, tx in phase1.items()}
             try:
                 pipeline.across(edition)
-            except (
-                Exception
-            ) as exc:  # the quotation stage is optional; a crash there must not stop the preview
+            except Exception as exc:
+                # the quotation stage is optional; a crash there must not stop the preview
                 edition.links = []
                 edition.texts = {tid: _copy(tx) for tid, tx in phase1.items()}  # undo partial marks
                 diags.warning(
@@ -385,7 +384,8 @@ class IncrementalSite:
                 )
             self.links = list(edition.links)
             self.links_exact = True
-            self.marked = {tid: (_mark_key(tx, self.links), tx) for tid, tx in edition.texts.items()}
+            keys = _mark_keys(phase1, self.links)
+            self.marked = {tid: (keys[tid], tx) for tid, tx in edition.texts.items()}
             return edition
         links = revalidate(self.links, phase1, changed_ids)
         if links != self.links:
@@ -399,7 +399,7 @@ class IncrementalSite:
         self, phase1: dict[str, Text], links: list[Link], diags: Diagnostics
     ) -> dict[str, Text]:
         """Marked copies of the phase-1 trees, re-marking only texts whose source or links changed."""
-        keys = {tid: _mark_key(tx, links) for tid, tx in phase1.items()}
+        keys = _mark_keys(phase1, links)
         stale = {tid for tid in phase1 if self.marked.get(tid, (None,))[0] != keys[tid]}
         if stale:
             # quotations.mark needs both sides of a link; the other side's copy is thrown away
@@ -698,13 +698,13 @@ class IncrementalSite:
         t1 = time.perf_counter()
         if links is not None:
             # exact links from a detection: texts whose links changed are touched
-            before = {tid: _mark_key(tx, self.links) for tid, tx in self._phase1_texts(Diagnostics()).items()}
+            phase1 = self._phase1_texts(Diagnostics())
+            before = _mark_keys(phase1, self.links)
+            after = _mark_keys(phase1, links)
             self.links = links
             self.links_exact = True
             edition = self._assemble(False)
-            touched_ids = touched_ids | {
-                tid for tid, key in before.items() if _mark_key(self._phase1_by_id(tid), links) != key
-            }
+            touched_ids = touched_ids | {tid for tid, key in before.items() if after[tid] != key}
         else:
             edition = self._assemble(detect, touched_ids)
         t2 = time.perf_counter()
@@ -739,12 +739,6 @@ class IncrementalSite:
         )
         report.timings.update({"across": t2 - t1, "render": t3 - t2, "write": time.perf_counter() - t3})
         self.last_error = None
-
-    def _phase1_by_id(self, tid: str) -> Text:
-        for c in self.cache.values():
-            if c.text.id == tid:
-                return c.text
-        raise KeyError(tid)
 
     # -- quotations in the background ------------------------------------------------
     def snapshot_key(self) -> object:
@@ -912,9 +906,14 @@ def _copy(text: Text) -> Text:
     )
 
 
-def _mark_key(text: Text, links: list[Link]) -> object:
-    """What a text's marked tree depends on: its phase-1 tree and the links that touch it."""
-    return (id(text), text.digest, tuple(ln for ln in links if text.id in (ln.a.text, ln.b.text)))
+def _mark_keys(texts: dict[str, Text], links: list[Link]) -> dict[str, object]:
+    """What each text's marked tree depends on: its phase-1 tree and the links that touch it."""
+    by_text: dict[str, list[Link]] = {}
+    for ln in links:
+        by_text.setdefault(ln.a.text, []).append(ln)
+        if ln.b.text != ln.a.text:
+            by_text.setdefault(ln.b.text, []).append(ln)
+    return {tid: (id(tx), tx.digest, tuple(by_text.get(tid, ()))) for tid, tx in texts.items()}
 
 
 def _reading_texts(text: Text, anchors: set[str]) -> dict[str, str]:
