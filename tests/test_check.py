@@ -81,6 +81,22 @@ def test_invalid_utf8_is_an_error_with_line(tmp_path: Path) -> None:
     assert "bad.txt:2: error: not UTF-8: byte 0xe9 at column 6; text skipped (save the file as UTF-8)" in out
 
 
+def test_plain_text_that_looks_like_an_extracted_book(tmp_path: Path) -> None:
+    lines = []
+    for i in range(30):
+        lines += [f"Line {i} of the extracted page text goes on here", ""]
+        if i % 10 == 9:
+            lines += [" ", "", "", ""]  # a page break as PDF extraction leaves it
+    content = make_edition(
+        tmp_path, {**CLEAN, "book.txt": "\n".join(lines) + "\n", "book.yaml": "title: B\nlang: en\n"}
+    )
+    out = [str(d) for d in check(content, schema=False)]
+    assert (
+        "book.txt:1: warning: looks like text extracted from a PDF book (double-spaced lines, page breaks); "
+        "set 'format: book'" in out
+    ), out
+
+
 def test_broken_internal_links_in_rendered_site(tmp_path: Path) -> None:
     base = (PACKAGE_TEMPLATES / "base.html").read_text(encoding="utf-8")
     own = base.replace(
