@@ -232,6 +232,15 @@ def test_search_filters(browser: Any, base: str) -> None:
                            " || document.querySelectorAll('#results li').length > 0", timeout=15000)
     langs = page.locator("#results .excerpt").evaluate_all("els => els.map(e => e.lang)")
     assert all(lang.startswith("en") for lang in langs)
+    # notes are searchable and a kind of their own; a note result opens the notes list
+    search(page, base, "编者注")
+    page.locator("#filters summary").click()
+    page.locator("fieldset", has_text="Kind").get_by_label("note (", exact=False).check()
+    page.wait_for_function("document.querySelectorAll('#results li').length > 0", timeout=15000)
+    assert all("note" in w for w in page.locator("#results .where").all_inner_texts())
+    page.locator("#results li h2 a").first.click()
+    page.wait_for_load_state()
+    assert page.evaluate("document.querySelector(location.hash).closest('section.notes') !== null")
     page.context.close()
 
 
