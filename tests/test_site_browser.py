@@ -215,6 +215,47 @@ def test_search_chinese_word_opens_the_paragraph(browser: Any, base: str) -> Non
     page.context.close()
 
 
+def test_any_passage_is_found_by_a_word_of_it(browser: Any, base: str) -> None:
+    """A sample of the edition's passages (every 25th): each is among the results for its
+    longest English word, or for three Chinese characters from its middle, typed in
+    traditional characters when OpenCC has them."""
+    import re
+
+    from edition import search as search_mod
+
+    edition = builder.load(CONTENT)
+    records = search_mod.records(edition)[::25]
+    to_trad = None
+    try:
+        import opencc
+
+        to_trad = opencc.OpenCC("s2t").convert
+    except ImportError:
+        pass
+    queries = []
+    for r in records:
+        han = re.findall(r"[\u4e00-\u9fff]{3,}", r.text)
+        if han:
+            run = max(han, key=len)
+            q = run[len(run) // 2 - 1 : len(run) // 2 + 2]
+            queries.append((to_trad(q) if to_trad else q, r.url))
+        else:
+            words = [w for w in re.findall(r"[A-Za-z]{4,}", r.text)]
+            if words:
+                queries.append((max(words, key=len), r.url))
+    page = new_page(browser)
+    page.goto(base + "search.html")
+    page.wait_for_function("document.documentElement.dataset.searchReady === 'true'", timeout=15000)
+    missing = []
+    for q, url in queries:
+        urls = page.evaluate("(q) => window.editionSearch.urls(q)", q)
+        if url not in urls:
+            missing.append(f"{q!r} does not find {url}")
+    record_figure("passages_found_by_a_word", f"{len(queries) - len(missing)}/{len(queries)}")
+    page.context.close()
+    assert missing == []
+
+
 def test_search_english_word_opens_the_paragraph(browser: Any, base: str) -> None:
     page = new_page(browser)
     hits = search(page, base, "proletariat")

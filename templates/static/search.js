@@ -247,6 +247,15 @@ async function main() {
   more.addEventListener("click", () => showMore(input.value.trim()));
   const q = new URL(location.href).searchParams.get("q");
   if (q) { input.value = q; }
+  // for tests and for the curious: the search form of a query, and every matching URL
+  window.editionSearch = {
+    form: searchForm,
+    urls: async (q) => {
+      if (q.match(CJK)) await loadFold();
+      const r = await pagefind.search(searchForm(q));
+      return Promise.all(r.results.map(async (x) => (await x.data()).url.replace(/^\/+/, "")));
+    },
+  };
   doc.dataset.searchReady = "true";
   if (q) await run();
 }
