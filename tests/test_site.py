@@ -222,3 +222,26 @@ def test_records_carry_page_note_and_quotation(tmp_path: Path) -> None:
     first = recs["First paragraph of the text, long enough to be a paragraph."]
     assert first.meta["page"] == "17"
     assert "quotation" in recs["Second paragraph."].filters["kind"]
+
+
+def test_edition_without_base_url(tmp_path: Path) -> None:
+    """No base_url: no sitemap (it needs absolute URLs), robots.txt without it, a feed
+    with relative links and urn ids, permalinks in citations relative to the site."""
+    root = make_edition(tmp_path, {
+        "edition.yaml": "title: Small\nlanguages: [zh-Hans]\nquotations: {enabled: false}\n",
+        "a.txt": "标题\n\n第一段文字，无产阶级专政。\n\n第二段文字。\n",
+        "a.yaml": "title: 甲\nlang: zh-Hans\nauthor: 某人\ndate: 1906\n",
+    })
+    out = tmp_path / "out"
+    result = builder.build(root, out)
+    assert result.out == out
+    assert not (out / "sitemap.xml").exists()
+    assert (out / "robots.txt").read_text() == "User-agent: *\nAllow: /\n"
+    feed = etree.parse(str(out / "feed.xml"))
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    assert feed.xpath("//a:entry/a:link/@href", namespaces=ns) == ["texts/a.html"]
+    assert feed.xpath("//a:entry/a:id/text()", namespaces=ns)[0].startswith("urn:edition:")
+    page = (out / "texts" / "a.html").read_text()
+    assert '<html lang="zh-Hans"' in page
+    assert "texts/a.html#p" in page  # the citation's permalink, site-relative
+    assert (out / "404.html").read_text().count('href="/assets/style.css"') == 1
