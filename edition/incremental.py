@@ -821,6 +821,12 @@ def _detect(config: Config, texts: dict[str, Text]) -> list[Link]:
 
 
 def _detect_child(conn: Any, config: Config, texts: dict[str, Text]) -> None:
+    import signal
+
+    # the parent's handlers were inherited with the fork: this process must die on terminate(),
+    # and Ctrl-C (sent to the whole process group) is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         conn.send(("ok", _detect(config, texts)))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent

@@ -532,6 +532,7 @@ def test_command_line_serve_and_sigint(content: Path, tmp_path: Path) -> None:
         stdout=subprocess.DEVNULL,
         env=env,
         text=True,
+        start_new_session=True,
     ) as proc:
         try:
             url = None
@@ -549,10 +550,14 @@ def test_command_line_serve_and_sigint(content: Path, tmp_path: Path) -> None:
             code, _, page = get(url + "texts/a.html")
             assert code == 200 and "rivers" in page
             assert list(tmpdir.iterdir())  # the site is built in the temporary directory
-            proc.send_signal(signal.SIGINT)
+            t0 = time.monotonic()
+            os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C in a terminal: the whole process group
             rest = proc.communicate(timeout=TIMEOUT)[1]
+            assert time.monotonic() - t0 < 4, "stopping took too long"
             assert proc.returncode == 0, lines + [rest]
             assert "Traceback" not in rest
+            with pytest.raises(ProcessLookupError):  # no process of the server is left (quotation worker)
+                os.killpg(proc.pid, 0)
         finally:
             if proc.poll() is None:
                 proc.kill()
