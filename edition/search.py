@@ -383,7 +383,12 @@ def index(edition: Edition, out: Path, diags: Diagnostics | None = None) -> Sear
     fold_path.write_text(fold_pairs(), encoding="utf-8")
     filters = filter_tokens(recs)
     (out / FILTERS_FILE).write_text(json.dumps(filters, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    _write_index(recs, out)
+    try:
+        _write_index(recs, out)
+    except (OSError, RuntimeError) as exc:  # no binary, or the service failed: a site without search
+        shutil.rmtree(out / "pagefind", ignore_errors=True)
+        diags.warning(Location(Path("edition.yaml")), f"the search index could not be built: {exc}", "search")
+        return stats
     bundle = out / "pagefind"
     for name in UNUSED_BUNDLE_FILES:
         (bundle / name).unlink(missing_ok=True)
