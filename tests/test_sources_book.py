@@ -691,3 +691,14 @@ def test_no_letter_of_the_source_is_lost(which: str, volume: Any, request: pytes
     from collections import Counter
 
     assert Counter(_letters_kept(root)) == Counter(ch for ch in "\n".join(kept) if ch.isalpha())
+
+
+def test_seed_closing_lines_belong_to_the_work(seed: Any) -> None:
+    root, _, _, _ = seed
+    w19 = work(root, "w19")
+    assert w19[-1].tag == t("trailer") and text_content(w19[-1]).startswith(
+        "J. Stalin, The Revolution in China"
+    )
+    last_question = w19.findall("tei:div", NS)[-1]
+    moved = last_question.findall("tei:p", NS)[-1]
+    assert (moved.get("rend"), moved.get(ED_LINE)) == ("relocated", "14747")

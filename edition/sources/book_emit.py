@@ -214,13 +214,13 @@ def _entries(div: etree._Element, w: Work) -> None:
                 else:
                     closer.append(_run_into(E.salute() if ce.kind == "salute" else E.signed(), ce.run))
                 k += 1
-            container.append(closer)
+            div.append(closer)  # the work's closing lines, after its last section
             continue
         elif e.kind == "publication":
             assert e.run is not None
             tr = E.trailer(_run_into(E.bibl(type="publication"), e.run))
             set_line(tr, e.line.no)
-            container.append(tr)
+            div.append(tr)
         elif e.quote:
             group = [e]
             while k + 1 < len(entries) and entries[k + 1].quote == e.quote:
