@@ -109,9 +109,10 @@ class CedictMatcher:
     """Chinese <-> English through CC-CEDICT glosses (jieba + OpenCC + stems)."""
 
     name = "cedict"
-    top_items = 12
-    max_candidates = 30
-    min_similarity = 0.2
+    top_items = 8
+    max_candidates = 20
+    min_similarity = 0.28
+    keep = 3
 
     def supports(self, lang_a: str, lang_b: str) -> bool:
         return {lang_a, lang_b} == {"zh", "en"}
@@ -138,7 +139,7 @@ class CedictMatcher:
         lex = load_lexicon()
         simp = "".join(fold_han(ch) for ch in text)
         out: list[tuple[str, ...]] = []
-        for w in jieba.lcut(simp):
+        for w in jieba.lcut(simp, HMM=False):
             if not any(is_han(ch) for ch in w):
                 f = fold_word(w.strip())
                 if f and f not in STOPWORDS and not f.isdigit() and len(f) > 1:
@@ -191,14 +192,14 @@ class CedictMatcher:
             en_sets.append(set(items))
             for p in combinations(sorted(uniq), 2):
                 index[p].append(j)
-        max_post = 50  # fixed, so the work stays linear in the corpus
+        max_post = 20  # fixed, so the work stays linear in the corpus
         for i, words in enumerate(zh):
             if len(words) < 3:
                 continue
             ranked = sorted(words, key=lambda ss: -max((idf(s) if df.get(s) else 0.0) for s in ss))
             top = []
             for ss in ranked[: self.top_items]:
-                known = sorted((s for s in ss if df.get(s)), key=lambda s: df[s])[:3]
+                known = sorted((s for s in ss if df.get(s)), key=lambda s: df[s])[:2]
                 if known:
                     top.append(known)
             cand: dict[int, int] = defaultdict(int)
@@ -223,12 +224,13 @@ class CedictMatcher:
             # CEDICT lacks) weighs little, as it cannot be matched anyway
             wz = [min((idf(s) for s in ss if df.get(s)), default=1.0) for ss in words]
             total_z = sum(wz)
+            zstems = {s for ss in words for s in ss}
+            scored: list[tuple[float, int]] = []
             for j, _k in best:
                 es = en_sets[j]
                 if not es:
                     continue
                 mz = sum(w for ss, w in zip(words, wz, strict=True) if any(s in es for s in ss))
-                zstems = {s for ss in words for s in ss}
                 total_e = sum(idf(s) for s in es)
                 me = sum(idf(s) for s in es if s in zstems)
                 if total_z <= 0 or total_e <= 0:
@@ -236,7 +238,11 @@ class CedictMatcher:
                 rz, re_ = mz / total_z, me / total_e
                 sim = 0.0 if rz + re_ == 0 else 2 * rz * re_ / (rz + re_)
                 if sim >= self.min_similarity:
-                    yield i, j, sim
+                    scored.append((sim, j))
+            # the few best English sentences per Chinese sentence: keeps the chain
+            # stage linear (the noise floor rises with the size of the pool)
+            for sim, j in sorted(scored, reverse=True)[: self.keep]:
+                yield i, j, sim
 
 
     _df: dict[str, int] = {}
@@ -374,7 +380,7 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
         sj = sorted({nodes[x][1] for x in chain})
         sims = [nodes[x][2] for x in chain]
         psim = getattr(matcher, "passage_similarity", None)
-        if psim is None or (len(chain) < 2 and max(sims) < 0.3):
+        if psim is None or (len(chain) < 2 and max(sims) < 0.35):
             out.append(Translation([src[i] for i in si], [tgt[j] for j in sj], sims, sum(sims) / len(sims)))
             continue
 

@@ -52,7 +52,7 @@ def mono_score(m: Match) -> float:
 
 
 def translation_score(t: Translation, units: float) -> float:
-    z = 14.0 * (t.sim - 0.42) + 1.0 * (min(len(t.sims), 4) - 1) + 1.0 * math.log(max(units, 1e-3))
+    z = 14.0 * (t.sim - 0.48) + 0.5 * (min(len(t.sims), 4) - 1) + 1.0 * math.log(max(units, 1e-3))
     return _sigmoid(z)
 
 
