@@ -702,3 +702,24 @@ def test_seed_closing_lines_belong_to_the_work(seed: Any) -> None:
     last_question = w19.findall("tei:div", NS)[-1]
     moved = last_question.findall("tei:p", NS)[-1]
     assert (moved.get("rend"), moved.get(ED_LINE)) == ("relocated", "14747")
+
+
+def test_prose_number_equal_to_a_note_number_is_not_a_marker() -> None:
+    text = _vol(
+        "An Article",
+        "June 1, 1930",
+        "¶",
+        "The first point is made here.1 In the year there were 2 of them, when the Anti-Union Law 2",
+        "was in force. The third is here.3",
+        "¶",
+        "Notes",
+        "1. First note.",
+        "¶",
+        "2. The Anti-Union Law.",
+        "¶",
+        "3. Third note.",
+    )
+    root, warnings, _ = read(text, "v.txt")
+    assert warnings == []
+    body = etree.tostring(work(root, "w02"), encoding=str)
+    assert "there were 2 of them" in body and 'Anti-Union Law <note n="2"' in body

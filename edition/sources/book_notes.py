@@ -136,8 +136,8 @@ def _settle_extra(note: NoteBody, extra: list[Block]) -> None:
 
 def choose_markers(markers: list[Marker], numbers: list[int]) -> list[Marker]:
     """The markers that are note markers: the heaviest strictly rising sequence
-    of candidates whose values are note numbers (glued candidates and
-    consecutive numbers weigh more)."""
+    of candidates whose values are note numbers (glued candidates, spaced ones in
+    a marker's usual place, and consecutive numbers weigh more)."""
     wanted = set(numbers)
     cands = [mk for mk in markers if mk.n.isdigit() and int(mk.n) in wanted]
     if not cands:
@@ -146,7 +146,7 @@ def choose_markers(markers: list[Marker], numbers: list[int]) -> list[Marker]:
     score = [0.0] * len(cands)
     back = [-1] * len(cands)
     for i, mk in enumerate(cands):
-        w = 2.0 if mk.glued else 1.5
+        w = 2.0 if mk.glued else (1.6 if mk.strong else 1.4)
         best, arg = 0.0, -1
         for j in range(i):
             if vals[j] < vals[i]:

@@ -45,6 +45,9 @@ class Marker:
     glued: bool
     chosen: bool = False
     note: etree._Element | None = None
+    strong: bool = False
+    """A spaced marker in a marker's usual place: after a name, a closing quote or
+    punctuation (``Law 2``, ``"Arakcheyevism" 22``), or before a closing parenthesis."""
 
 
 @dataclass(slots=True)
@@ -349,7 +352,10 @@ def find_markers(run: Run) -> None:
             continue  # "pp. 324-25 4)" is a marker, "1926 3 times" is not
         if re.match(r" (?:per cent|years?|months?|days?|times|to \d)", after):
             continue
-        out.append(Marker(m.start(), m.end(), m.group(1), False))
+        prev_word = before.rstrip().rsplit(" ", 1)[-1]
+        strong = after.startswith((")", ".", ",", ";")) or not after.strip() or prev_word[:1].isupper()
+        strong = strong or before.rstrip()[-1:] in "\"”’'.,;:)"
+        out.append(Marker(m.start(), m.end(), m.group(1), False, strong=strong))
     for m in _SYMBOL.finditer(text):
         s = m.group(1) or m.group(2)
         start = m.start(1) if m.group(1) else m.start(2)
