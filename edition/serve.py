@@ -36,6 +36,7 @@ import os
 import posixpath
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -47,8 +48,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from .builder import check_out_dir
 from .config import PACKAGE_TEMPLATES
-from .errors import Level
+from .errors import EditionError, Level
 from .incremental import DetectionJob, IncrementalSite, Report
 
 PREFIX = "/__edition/"
@@ -173,6 +175,10 @@ class _Server(ThreadingHTTPServer):
     live: LiveServer
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.0"
@@ -282,6 +288,8 @@ class LiveServer:
         return lines
 
     def start(self) -> LiveServer:
+        # e.g. TMPDIR inside the content directory: refuse before writing anything there
+        check_out_dir(self.content, Path(tempfile.gettempdir()) / "edition-serve")
         self._tmp = Path(tempfile.mkdtemp(prefix="edition-serve-"))
         try:
             self.site = IncrementalSite(self.content, self._tmp / "site")
@@ -290,7 +298,8 @@ class LiveServer:
             self.shown_errors = self.error_lines()
             self._log_report(report, first=True)
             self._epoch = 1
-            self._httpd = _Server((self.host, self.port), _Handler)
+            server_class = _Server6 if ":" in self.host else _Server
+            self._httpd = server_class((self.host, self.port), _Handler)
             self._httpd.live = self
             self._start_observer()
             self._spawn(self._httpd.serve_forever, "edition-http", 0.1)
@@ -681,6 +690,9 @@ def serve(
             live.start()
         except OSError as exc:
             print(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        except EditionError as exc:
+            print(exc, file=sys.stderr)
             return 1
         if host not in ("127.0.0.1", "localhost", "::1"):
             print(f"warning: serving on {host}: other machines can reach this preview", file=sys.stderr)

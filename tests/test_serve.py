@@ -498,6 +498,22 @@ def test_in_a_browser_page_follows_edits_and_errors(live: LiveServer, content: P
         context.close()
 
 
+def test_refuses_a_temporary_directory_inside_the_content(
+    content: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from edition.errors import ConfigError
+
+    inside = content / "tmp"
+    inside.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(inside))
+    before = snapshot(content)
+    with pytest.raises(ConfigError, match="inside the content directory"):
+        LiveServer(content, "127.0.0.1", 0, out=lambda s: None).start()
+    assert snapshot(content) == before
+
+
 def test_stop_leaves_no_threads_no_temp_dir_and_content_untouched(content: Path) -> None:
     before_threads = set(threading.enumerate())
     before = snapshot(content)
