@@ -118,6 +118,22 @@ def test_broken_internal_links_in_rendered_site(tmp_path: Path) -> None:
     assert snapshot(content) == before
 
 
+def test_broken_link_in_a_text_points_at_its_source_line(tmp_path: Path) -> None:
+    content = make_edition(
+        tmp_path,
+        {
+            **CLEAN,
+            "m.md": "# Title\n\nFirst paragraph.\n\nSee [there](#nowhere) and [other](other.html).\n",
+            "m.yaml": "title: M\nlang: en\n",
+        },
+    )
+    broken = [str(d) for d in check(content, schema=False) if d.code == "broken-link"]
+    assert len(broken) == 2, broken
+    assert all(x.startswith("m.md:5: warning: broken link '") for x in broken), broken
+    assert any("no element with id 'nowhere' on that page" in x for x in broken)
+    assert any("'other.html' on texts/m.html:" in x and "no such file in the site" in x for x in broken)
+
+
 def test_broken_links_function(tmp_path: Path) -> None:
     site = tmp_path / "site"
     (site / "texts").mkdir(parents=True)
