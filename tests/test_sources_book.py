@@ -526,7 +526,7 @@ def test_seed_warnings(seed: Any) -> None:
         f"{p}:9479: warning: title word 'Tsvetkdv' occurs nowhere else in the volume; did you mean 'Tsvetkov'?",
         f"{p}:9599: warning: note 1 of w10 'Letter to Comrades Tsvetkdv and Alypov' seems truncated: "
         "'J. V. Stalin, Vol. 9'",
-        f"{p}:10495: warning: title word 'Fifth-Union' occurs nowhere else in the volume",
+        f"{p}:10495: warning: title word 'Fifth-Union' occurs nowhere else in the volume; did you mean 'Fifth All-Union'?",
         f"{p}:14747: warning: lines 14747-14753: a paragraph of the text spliced into note 1 of w19 'Talk with "
         "Students of the Sun Yat-Sen University'; moved to the end of the work",
         f"{p}:14987: warning: 15 '*' footnote markers but 5 bodies in w20 '{W20}': cannot pair them; bodies kept in the notes "

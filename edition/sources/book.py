@@ -519,10 +519,8 @@ class _Build:
     def _check_titles(self) -> None:
         """Title words the volume never uses elsewhere (``Dviation``), and titles
         that differ from the chronicle's quotation of them."""
-        words = re.findall(
-            r"[A-Za-z][A-Za-z’'-]*[A-Za-z]",
-            "\n".join(r.text for r in self._all_text_runs(exclude_titles=True)),
-        )
+        all_text = "\n".join(r.text for r in self._all_text_runs(exclude_titles=True))
+        words = re.findall(r"[A-Za-z][A-Za-z’'-]*[A-Za-z]", all_text)
         counts: Counter[str] = Counter(words)
         known = [w for w, c in counts.items() if c >= 2]
         quoted = quoted_titles(self.chronicle) if self.chronicle else []
@@ -556,6 +554,11 @@ class _Build:
                     k for k in known if abs(len(k) - len(word)) <= 2 and k[:1].lower() == word[:1].lower()
                 ]
                 guess = get_close_matches(word, near, n=1, cutoff=0.8)
+                if not guess and "-" in word:
+                    # a word lost before the hyphen: "Fifth-Union" for "Fifth All-Union"
+                    a, _, b = word.partition("-")
+                    m = re.search(rf"\b{re.escape(a)} [A-Z][a-z]+-{re.escape(b)}\b", all_text)
+                    guess = [m.group()] if m else []
                 if not guess and "-" not in word:
                     continue  # a rare word, not a misprint of a word the volume uses
                 hint = f"; did you mean '{guess[0]}'?" if guess else ""
