@@ -515,6 +515,11 @@ class LiveServer:
             return self._send(
                 req, HTTPStatus.BAD_REQUEST, b"bad request\n", "text/plain; charset=utf-8", head
             )
+        # pages that link from the root of the published site (the 404 page: /edition/assets/...)
+        # work in the preview too: the base_url's path is served as the root
+        base = self._base_path()
+        if base and (rel + "/").startswith(base):
+            rel = rel[len(base) :]
         # wait for a running (or about to run) build: no one sees a half-written change
         with self._cond:
             self._cond.wait_for(lambda: not (self._building or self._pending) or self._stopping, timeout=30)
@@ -544,6 +549,14 @@ class LiveServer:
         if ctype.startswith("text/html"):
             body = inject(body, self._snippet(epoch))
         return self._send(req, HTTPStatus.OK, body, ctype, head)
+
+    def _base_path(self) -> str:
+        """``edition/`` for ``base_url: https://example.org/edition/``; '' for none or ``/``."""
+        config = self.site.config if self.site is not None else None
+        if config is None or not config.base_url:
+            return ""
+        path = urllib.parse.urlsplit(config.base_url).path.strip("/")
+        return path + "/" if path else ""
 
     def _snippet(self, epoch: int) -> str:
         return overlay_html(self.shown_errors) + f"<script>{RELOAD_JS % {'epoch': epoch}}</script>"

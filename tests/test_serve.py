@@ -354,6 +354,28 @@ def wait_until(predicate, timeout: float = TIMEOUT) -> None:  # type: ignore[no-
         time.sleep(0.01)
 
 
+def test_base_url_path_is_served_as_the_root(tmp_path: Path) -> None:
+    content = make_edition(
+        tmp_path, {**FILES, "edition.yaml": "title: T\nbase_url: https://example.org/ed/\n"}
+    )
+    with LiveServer(content, "127.0.0.1", 0, out=lambda s: None, detect_quotations=False) as live:
+        assert get(live.url + "ed/assets/style.css")[0] == 200
+        assert "rivers" in get(live.url + "ed/texts/a.html")[2]
+        assert "rivers" in get(live.url + "texts/a.html")[2]
+        assert get(live.url + "ed/../ed/texts/a.html")[0] in (400, 404)
+
+
+def test_strict_shows_warnings_in_the_overlay(tmp_path: Path) -> None:
+    content = make_edition(tmp_path, {**FILES, "b.yaml": "lang: en\n"})
+    with LiveServer(content, "127.0.0.1", 0, out=lambda s: None, detect_quotations=False) as live:
+        assert status(live)["errors"] == []
+    with LiveServer(
+        content, "127.0.0.1", 0, out=lambda s: None, detect_quotations=False, strict=True
+    ) as live:
+        assert status(live)["errors"] == ["b.yaml:1: warning: no 'title': using the file name"]
+        assert "edition-overlay" in get(live.url + "texts/b.html")[2]
+
+
 def test_quotation_neighbours_are_rerendered(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The edited text and the texts linked to it by quotations are rendered again at once, others
     are not; quotation detection then runs in the background and the texts whose links changed are
