@@ -135,8 +135,8 @@ def find_hits(docs: list[Doc], settings: Settings = Settings(), corpus: Corpus |
                     zh_chars = sum(len(s.text) for s in t.src)
                     en_words = sum(len(s.text.split()) for s in t.tgt)
                     units = min(zh_chars / (2 * settings.min_chars), en_words / (2 * settings.min_words))
-                    if len(t.sims) < 2 and units < 1.0:
-                        continue  # a single sentence must be as long as two
+                    if units < 0.6 or (len(t.sims) < 2 and units < 1.0):
+                        continue  # too short; a single sentence must be as long as two
                     score = translation_score(t, units)
                     if score < settings.threshold:
                         continue

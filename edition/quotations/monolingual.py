@@ -301,6 +301,11 @@ def detect_monolingual(c: Corpus, min_words: int, min_chars: int) -> list[Match]
         nb = N_HAN if c.docs[db].lang == "zh" else N_WORD
         if n < 2:
             continue
+        # seeds must cover most of a passage of the minimum length (see align's
+        # ``seeded``): skip hopeless chains before aligning them
+        need = min_chars if na == N_HAN else min_words
+        if covered < 0.7 * need:
+            continue
         a0, a1, b0, b1 = a_first, a_last + na, b_first, b_last + nb
         alo, ahi = int(c.doc_off[da]), int(c.doc_off[da + 1])
         blo, bhi = int(c.doc_off[db]), int(c.doc_off[db + 1])

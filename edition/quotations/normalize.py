@@ -38,8 +38,12 @@ _WORD_DROP = str.maketrans({"'": None, "’": None, "-": None, "\u00ad": None, "
                             "\t": None, "\r": None, "/": "l"})
 
 
+_HAN_RE = re.compile(f"[{HAN}]")
+
+
 def is_han(ch: str) -> bool:
-    return bool(ch) and bool(re.match(f"[{HAN}]", ch))
+    """Whether the first character of ``ch`` is a Han character."""
+    return bool(ch) and _HAN_RE.match(ch) is not None
 
 
 @lru_cache(maxsize=1)
