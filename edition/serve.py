@@ -569,10 +569,13 @@ class LiveServer:
             )
             body = inject(body, self._snippet(epoch))
             return self._send(req, HTTPStatus.SERVICE_UNAVAILABLE, body, "text/html; charset=utf-8", head)
-        body = (
-            b"<!DOCTYPE html><html><head><meta charset=utf-8><title>Not found</title></head><body>"
-            b'<h1>404 Not found</h1><p><a href="/">Home</a></p></body></html>'
-        )
+        try:  # the site's own 404 page, as a static host would serve it
+            body = (self.site.out / "404.html").read_bytes()
+        except OSError:
+            body = (
+                b"<!DOCTYPE html><html><head><meta charset=utf-8><title>Not found</title></head><body>"
+                b'<h1>404 Not found</h1><p><a href="/">Home</a></p></body></html>'
+            )
         body = inject(body, self._snippet(epoch))
         return self._send(req, HTTPStatus.NOT_FOUND, body, "text/html; charset=utf-8", head)
 
