@@ -190,6 +190,14 @@ def test_dates_from_heading_signature_and_chronicle(volume: Any) -> None:
         "source": "#w06",
     }
     assert d.get(ED_LINE) == "284"
+    # and its publication, which the work does not print, from the same entry
+    pub = work(root, "w05").find("tei:trailer/tei:bibl", NS)
+    assert (pub.text, pub.get("resp"), pub.get("source"), pub.get(ED_LINE)) == (
+        "Bolshevik, No. 6, 1930",
+        "#edition-editors",
+        "#w06",
+        "286",
+    )
 
 
 def group_date(root: etree._Element) -> dict[str, str]:
@@ -660,8 +668,8 @@ def _letters_kept(root: etree._Element) -> str:
     parts: list[str] = []
 
     def walk(e: etree._Element) -> None:
-        if e.tag == t("corr"):
-            return
+        if e.tag == t("corr") or (e.tag == t("bibl") and e.get("source")):
+            return  # the corrected reading; publication data quoted from the chronicle
         if e.tag == t("div") and e.get("type") == "section" and e.get("n"):
             parts.append(e.get("n", ""))
         parts.append(e.text or "")

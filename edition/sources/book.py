@@ -45,6 +45,11 @@ __all__ = ["BookReader", "looks_like_book"]
 
 ED_SCOPE = f"{{{ED_NS}}}scope"
 _YEAR = re.compile(r"\b(1[6-9]\d\d|20\d\d)\b")
+_CHRONICLE_PUB = re.compile(
+    r"\bpublished in (?:the )?(?:(?:magazine|newspaper|journal) )?"
+    r"(?P<pub>[A-Z][\w’' -]*?, No\. [\d-]+(?:, [A-Z][a-z]+ \d{1,2})?, \d{4})"
+)
+"""``is published in the magazine Bolshevik, No. 6, 1927`` in a chronicle entry."""
 
 
 @dataclass(slots=True)
@@ -63,6 +68,8 @@ class Work:
     date_year: int | None = None
     date_line: Line | None = None
     date_pre: str = ""
+    chronicle_pub: tuple[str, int] | None = None
+    """Publication data quoted from the chronicle (text, line) when the work prints none."""
 
     @property
     def title(self) -> str:
@@ -384,6 +391,14 @@ class _Build:
                         "source": f"#w{self.chron_n:02d}",
                     }
                     w.date_line = found[0].date_line
+                    if not any(e.kind == "publication" for e in w.entries):
+                        m = _CHRONICLE_PUB.search(found[0].text)
+                        if m:
+                            line = next(
+                                (ln.no for ln in found[0].lines if "publish" in ln.text),
+                                found[0].date_line.no,
+                            )
+                            w.chronicle_pub = (m.group("pub"), line)
             if w.date is None:
                 self.warn(w.header.title[0].no, f"no date found for {w.id} '{w.title}'", "book-no-date")
             elif "when" in w.date and not w.date["when"].startswith("-"):

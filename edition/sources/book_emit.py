@@ -41,9 +41,9 @@ def emit_volume(b: _Build) -> ReadResult:
     back = E.back()
     for unit in b.order:
         if isinstance(unit, GroupPlan):
-            body.append(_group_div(unit))
+            body.append(_group_div(unit, b.chron_n))
         else:
-            body.append(_work_div(unit, own_scope=True))
+            body.append(_work_div(unit, own_scope=True, chron_n=b.chron_n))
     for np in b.notes_plans:
         back.append(_notes_div(np))
     if b.chronicle is not None:
@@ -116,7 +116,7 @@ def _run_into(el: etree._Element, run: Run, start: int = 0, end: int | None = No
     return el
 
 
-def _group_div(g: GroupPlan) -> etree._Element:
+def _group_div(g: GroupPlan, chron_n: int) -> etree._Element:
     div = E.div(type="part")
     div.set(_scope_attr(), g.scope)
     set_line(div, g.header.title[0].no)
@@ -128,11 +128,11 @@ def _group_div(g: GroupPlan) -> etree._Element:
         set_line(dl, g.header.date.no)
         div.append(dl)
     for w in g.works:
-        div.append(_work_div(w, own_scope=False))
+        div.append(_work_div(w, own_scope=False, chron_n=chron_n))
     return div
 
 
-def _work_div(w: Work, own_scope: bool) -> etree._Element:
+def _work_div(w: Work, own_scope: bool, chron_n: int = 0) -> etree._Element:
     div = E.div(type=w.kind, n=str(w.n))
     div.set(XML_ID, w.id)
     if own_scope:
@@ -158,6 +158,10 @@ def _work_div(w: Work, own_scope: bool) -> etree._Element:
         set_line(dd, w.date_line.no)
         div.append(dd)
     _entries(div, w)
+    if w.chronicle_pub is not None:
+        text, line = w.chronicle_pub
+        bibl = E.bibl(text, type="publication", resp="#edition-editors", source=f"#w{chron_n:02d}")
+        div.append(set_line(E.trailer(set_line(bibl, line)), line))
     return div
 
 
