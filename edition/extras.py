@@ -323,51 +323,59 @@ def atom_date(date: str | None) -> str:
     return "-".join(parts) + "T00:00:00Z"
 
 
+ATOM = "http://www.w3.org/2005/Atom"
+SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+
 def feed(writer: SiteWriter) -> None:
     """An Atom feed of the texts (newest by date first). Ids and links are absolute when
     ``base_url`` is set, as Atom wants; otherwise relative to the feed."""
+    from lxml import etree
+    from lxml.builder import ElementMaker
+
+    from .tei import XML_LANG
+
+    A = ElementMaker(namespace=ATOM, nsmap={None: ATOM})  # noqa: N806 - the element maker, as in lxml docs
     cfg = writer.config
     base = cfg.base_url
     texts = sorted(writer.edition.texts.values(), key=lambda x: (x.meta.date or "", x.id), reverse=True)
     updated = max((atom_date(x.meta.date) for x in texts), default=atom_date(None))
-    feed_id = base or f"urn:edition:{safe_id(cfg.title)}"
-    lines = ['<?xml version="1.0" encoding="utf-8"?>',
-             f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(ui_lang(writer))}>',
-             f"<title>{xml_escape(cfg.title)}</title>"]
+    urn = f"urn:edition:{safe_id(cfg.title)}"
+    root = A.feed(A.title(cfg.title))
+    root.set(XML_LANG, ui_lang(writer))
     if cfg.subtitle:
-        lines.append(f"<subtitle>{xml_escape(cfg.subtitle)}</subtitle>")
-    lines += [f"<id>{xml_escape(feed_id)}</id>", f"<updated>{updated}</updated>",
-              f'<link rel="self" href={quoteattr(base + "feed.xml")}/>',
-              f'<link rel="alternate" type="text/html" href={quoteattr(base + "index.html")}/>']
+        root.append(A.subtitle(cfg.subtitle))
+    root.extend([A.id(base or urn), A.updated(updated), A.link(rel="self", href=base + "feed.xml"),
+                 A.link(rel="alternate", type="text/html", href=base + "index.html")])
     for name in list(cfg.editors) or [cfg.publisher or "The editors"]:
-        lines.append(f"<author><name>{xml_escape(name)}</name></author>")
+        root.append(A.author(A.name(name)))
     for tx in texts:
         url = base + writer.plan.url(tx.id)
+        entry = A.entry(A.title(tx.meta.title), A.id(url if base else f"{urn}:{tx.id}"),
+                        A.link(rel="alternate", type="text/html", href=url), A.updated(atom_date(tx.meta.date)))
+        entry.set(XML_LANG, tx.meta.lang)
+        entry.extend(A.author(A.name(a)) for a in tx.meta.authors)
         summary = tx.meta.description or tx.meta.source or ""
-        lines.append(f"<entry xml:lang={quoteattr(tx.meta.lang)}>")
-        lines.append(f"<title>{xml_escape(tx.meta.title)}</title>")
-        lines.append(f"<id>{xml_escape(url if base else 'urn:edition:' + safe_id(cfg.title) + ':' + tx.id)}</id>")
-        lines.append(f'<link rel="alternate" type="text/html" href={quoteattr(url)}/>')
-        lines.append(f"<updated>{atom_date(tx.meta.date)}</updated>")
-        for a in tx.meta.authors:
-            lines.append(f"<author><name>{xml_escape(a)}</name></author>")
         if summary:
-            lines.append(f"<summary>{xml_escape(' '.join(summary.split()))}</summary>")
-        lines.append("</entry>")
-    lines.append("</feed>")
-    writer.write("feed.xml", "\n".join(lines) + "\n")
+            entry.append(A.summary(" ".join(summary.split())))
+        root.append(entry)
+    etree.indent(root, space="")
+    writer.write("feed.xml", etree.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n")
 
 
 def sitemap(writer: SiteWriter) -> None:
     """sitemap.xml lists every HTML page (absolute URLs: only with ``base_url``)."""
+    from lxml import etree
+    from lxml.builder import ElementMaker
+
     base = writer.config.base_url
     if not base:
         return
+    S = ElementMaker(namespace=SITEMAP, nsmap={None: SITEMAP})  # noqa: N806
     pages = sorted(p for p in writer.written if p.endswith(".html") and p != "404.html")
-    lines = ['<?xml version="1.0" encoding="utf-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    lines += [f"<url><loc>{xml_escape(base + p)}</loc></url>" for p in pages]
-    lines.append("</urlset>")
-    writer.write("sitemap.xml", "\n".join(lines) + "\n")
+    root = S.urlset(*(S.url(S.loc(base + p)) for p in pages))
+    etree.indent(root, space="")
+    writer.write("sitemap.xml", etree.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n")
 
 
 def robots(writer: SiteWriter) -> None:
