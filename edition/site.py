@@ -14,7 +14,7 @@ import jinja2
 from lxml import etree
 from markupsafe import Markup
 
-from .config import PACKAGE_TEMPLATES
+from .config import PACKAGE_TEMPLATES, normalise_lang
 from .errors import Diagnostics
 from .extras import cite_info, compare_url
 from .model import Edition, Passage, Text
@@ -176,7 +176,7 @@ class SiteWriter:
             site_subtitle=self.config.subtitle,
             base_url=self.config.base_url,
             root=root_of(page_url),
-            lang=lang,
+            lang=normalise_lang(lang),  # BCP 47 case (zh-hans -> zh-Hans, zh_CN -> zh-CN)
             title=title,
             description=self.config.description or "",
             canonical=(self.config.base_url + page_url) if self.config.base_url else "",
