@@ -174,8 +174,33 @@ def _ocr_zh(rnd: random.Random, text: str, s2t: object) -> str:
     return t
 
 
+_REPEATED: dict[int, set[int]] = {}
+
+
+def _repeated(verses: list[Verse], lang: str) -> set[int]:
+    """Verses that share 8 words (12 characters) with another verse: the Bible
+    quotes itself (Numbers 7, the synoptic books), and a plant made of them
+    would have true partners the truth does not list."""
+    key = id(verses)
+    if key not in _REPEATED:
+        seen: dict[str, int] = {}
+        bad: set[int] = set()
+        for k, v in enumerate(verses):
+            toks = v[3].lower().split() if lang == "en" else [c for c in v[3] if "\u4e00" <= c <= "\u9fff"]
+            n = 8 if lang == "en" else 12
+            for i in range(max(1, len(toks) - n + 1)):
+                sh = " ".join(toks[i : i + n])
+                if sh in seen and seen[sh] != k:
+                    bad.add(k)
+                    bad.add(seen[sh])
+                seen.setdefault(sh, k)
+        _REPEATED[key] = bad
+    return _REPEATED[key]
+
+
 def _source(rnd: random.Random, verses: list[Verse], used: set[int], min_len: int, max_len: int,
             lang: str, min_verses: int = 1) -> tuple[int, int] | None:
+    bad = _repeated(verses, lang)
     for _ in range(200):
         i = rnd.randrange(len(verses) - 6)
         j = i
@@ -185,7 +210,8 @@ def _source(rnd: random.Random, verses: list[Verse], used: set[int], min_len: in
                 break
             size += len(verses[j][3].split()) if lang == "en" else len(verses[j][3])
             j += 1
-        if size < min_len or size > max_len or j - i < min_verses or any(x in used for x in range(i - 2, j + 2)):
+        if size < min_len or size > max_len or j - i < min_verses or any(x in used for x in range(i - 2, j + 2)) \
+                or any(x in bad for x in range(i, j)):
             continue
         used.update(range(i, j))
         return i, j

@@ -109,10 +109,10 @@ class CedictMatcher:
     """Chinese <-> English through CC-CEDICT glosses (jieba + OpenCC + stems)."""
 
     name = "cedict"
-    top_items = 8
+    top_items = 10
     max_candidates = 20
-    min_similarity = 0.28
-    keep = 3
+    min_similarity = 0.25
+    keep = 5
 
     def supports(self, lang_a: str, lang_b: str) -> bool:
         return {lang_a, lang_b} == {"zh", "en"}
@@ -197,12 +197,20 @@ class CedictMatcher:
         # inverted index on pairs of each English sentence's rarest stems
         index: dict[tuple[str, str], list[int]] = defaultdict(list)
         en_sets: list[set[str]] = []
+        glossed = load_reverse_lexicon()  # stems some Chinese word translates to
         for j, items in enumerate(en):
-            uniq = sorted(set(items), key=lambda s: (df[s], s))[: self.top_items]
+            # keys from the rarest words that *can* be matched: names CEDICT
+            # does not know would make rare but useless keys
+            uniq = sorted((s for s in set(items) if s in glossed), key=lambda s: (df[s], s))[: self.top_items]
             en_sets.append(set(items))
             for p in combinations(sorted(uniq), 2):
                 index[p].append(j)
-        max_post = 20  # fixed, so the work stays linear in the corpus
+        max_post = 30  # fixed, so the work stays linear in the corpus
+        rare: dict[str, list[int]] = {}
+        for j, items in enumerate(en):
+            for st in set(items):
+                if df[st] <= max_post:
+                    rare.setdefault(st, []).append(j)
         for i, words in enumerate(zh):
             if len(words) < 3:
                 continue
@@ -227,6 +235,19 @@ class CedictMatcher:
                         if post and len(post) <= max_post:
                             for j in post:
                                 cand[j] += 1
+            # and English sentences sharing two rare words (each in <= max_post sentences)
+            single: dict[int, int] = defaultdict(int)
+            for ss in words:
+                hit: set[int] = set()
+                for st in ss:
+                    post1 = rare.get(st)
+                    if post1 is not None:
+                        hit.update(post1)
+                for j in hit:
+                    single[j] += 1
+            for j, k in single.items():
+                if k >= 2:
+                    cand[j] += k
             if not cand:
                 continue
             best = sorted(cand.items(), key=lambda kv: -kv[1])[: self.max_candidates]
