@@ -102,6 +102,12 @@ def passage_url(writer: SiteWriter, p: Passage) -> str:
     return writer.plan.url(p.text, writer.plan.seg_for(p) or p.anchor)
 
 
+def work_title(writer: SiteWriter, p: Passage) -> str | None:
+    """Title of the work (inside a volume) that holds a passage, if any."""
+    page_url = writer.plan.anchor_page.get(p.text, {}).get(p.anchor)
+    return next((pg.title for pg in writer.plan.pages[p.text][1:] if pg.url == page_url), None)
+
+
 def compare_url(link: Link) -> str:
     return f"links/{safe_id(link.id)}.html"
 
@@ -185,9 +191,9 @@ def links_pages(writer: SiteWriter) -> None:
                 qg, qd = quoting_side(ln)
                 items.append({
                     "id": ln.id, "kind": ln.kind, "score": f"{ln.score:.2f}",
-                    "quoting": {"excerpt": excerpt_of(qg.quote), "lang": langs[qg.text],
+                    "quoting": {"excerpt": excerpt_of(qg.quote), "lang": langs[qg.text], "work": work_title(writer, qg),
                                 "url": relative(url, passage_url(writer, qg))},
-                    "quoted": {"excerpt": excerpt_of(qd.quote), "lang": langs[qd.text],
+                    "quoted": {"excerpt": excerpt_of(qd.quote), "lang": langs[qd.text], "work": work_title(writer, qd),
                                "url": relative(url, passage_url(writer, qd))},
                     "compare": relative(url, compare_url(ln)),
                 })
@@ -281,8 +287,7 @@ def compare_page(writer: SiteWriter, link: Link) -> None:
     sides = []
     for role, p in ((("Quoting" if link.direction else "Passage A"), qg), (("Quoted" if link.direction else "Passage B"), qd)):
         tx = writer.edition.texts[p.text]
-        page_url = writer.plan.anchor_page.get(p.text, {}).get(p.anchor, writer.plan.url(p.text))
-        work = next((pg.title for pg in writer.plan.pages[p.text][1:] if pg.url == page_url), None)
+        work = work_title(writer, p)
         sides.append({"role": role, "title": tx.meta.title, "work": work, "lang": tx.meta.lang,
                       "authors": ", ".join(tx.meta.authors), "date": tx.meta.date,
                       "html": _marked(writer, p), "url": relative(url, passage_url(writer, p))})
