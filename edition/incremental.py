@@ -146,6 +146,8 @@ class IncrementalSite:
         """The quotation links the site shows now."""
         self._last_extras_key: object = None
         self._last_index_key: object = None
+        self._search_key: object = None
+        """What the search index in the site was built from (see :meth:`search_key`)."""
         self._written: dict[str, int] = {}
         """Site path -> hash of the bytes last written there (unchanged files are not written again)."""
         self.last_changed: set[str] = set()
@@ -593,6 +595,7 @@ class IncrementalSite:
                 path.write_bytes(data)
             from .builder import replace_dir
 
+            self._keep_search(tmp)
             replace_dir(tmp, self.out)
             old = self._written
             self._written = {rel: hash(data) for rel, data in files.items()}
@@ -750,12 +753,12 @@ class IncrementalSite:
     def detection_due(self) -> bool:
         return self.built and not self.links_exact and self.quotations_on()
 
-    def start_detection(self) -> DetectionJob | None:
+    def start_detection(self) -> BackgroundJob | None:
         """Detect quotations over every text in a forked process (the preview keeps answering)."""
         if not self.detection_due():
             return None
         assert self.config is not None
-        return DetectionJob.start(self.snapshot_key(), self.config, self._phase1_texts(Diagnostics()))
+        return BackgroundJob.start(self.snapshot_key(), self.config, self._phase1_texts(Diagnostics()))
 
     def apply_links(self, key: object, links: list[Link]) -> Report:
         """Take the links of a finished detection; render the texts whose links changed."""
@@ -776,6 +779,57 @@ class IncrementalSite:
             self._failed(report, exc)
         report.seconds = time.perf_counter() - t0
         return report
+
+    # -- the search index in the background ------------------------------------------
+    SEARCH_PARTS = ("pagefind", "search")
+    """What :func:`edition.search.index` writes into the site."""
+
+    def search_key(self) -> object:
+        return (self.snapshot_key(), tuple(self.links))
+
+    def search_due(self) -> bool:
+        return self.built and self.edition is not None and self._search_key != self.search_key()
+
+    def start_search(self) -> BackgroundJob | None:
+        """Build the search index of the site as it is now, in a forked process, into a scratch
+        directory next to the site."""
+        if not self.search_due():
+            return None
+        scratch = Path(tempfile.mkdtemp(prefix=".search-", dir=self.out.parent))
+        return BackgroundJob.run(self.search_key(), _search_child, (self.edition, scratch), "search", scratch)
+
+    def apply_search(self, key: object, scratch: Path) -> Report:
+        """Put a finished search index in place (if the texts it indexed are still the ones shown)."""
+        report = Report("search")
+        try:
+            if key != self.search_key():
+                report.kind = "none"
+                return report
+            for name in self.SEARCH_PARTS:
+                src, dst = scratch / name, self.out / name
+                if not src.exists():
+                    continue
+                if dst.exists():
+                    os.rename(dst, scratch / f".old-{name}")
+                os.rename(src, dst)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        self._search_key = key
+        self.last_changed = set()  # no page needs reloading for a new index
+        return report
+
+    def _keep_search(self, new: Path) -> None:
+        """A full render replaces the site directory: carry the search index over."""
+        for name in self.SEARCH_PARTS:
+            old = self.out / name
+            if not old.exists():
+                continue
+            for f in sorted(old.rglob("*")):
+                target = new / f.relative_to(self.out)
+                if f.is_dir() or target.exists():
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(f, target)
 
     def detect_now(self) -> Report:
         """Detect quotations in this process and apply them (tests, benchmarks)."""
@@ -820,13 +874,31 @@ def _detect(config: Config, texts: dict[str, Text]) -> list[Link]:
     return list(edition.links)
 
 
-def _detect_child(conn: Any, config: Config, texts: dict[str, Text]) -> None:
+def _child_signals() -> None:
     import signal
 
     # the parent's handlers were inherited with the fork: this process must die on terminate(),
     # and Ctrl-C (sent to the whole process group) is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _search_child(conn: Any, edition: Edition, out: Path) -> None:
+    _child_signals()
+    try:
+        from . import search
+
+        diags = Diagnostics()
+        search.index(edition, out, diags)
+        conn.send(("ok", [str(d) for d in diags.items]))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def _detect_child(conn: Any, config: Config, texts: dict[str, Text]) -> None:
+    _child_signals()
     try:
         conn.send(("ok", _detect(config, texts)))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent
@@ -836,31 +908,42 @@ def _detect_child(conn: Any, config: Config, texts: dict[str, Text]) -> None:
 
 
 @dataclass(slots=True)
-class DetectionJob:
-    """Quotation detection over a snapshot of the texts, in a forked child process.
+class BackgroundJob:
+    """Slow work over a snapshot of the site's state, in a forked child process: quotation
+    detection (:func:`_detect_child`) and the search index (:func:`_search_child`).
 
-    A child process, not a thread: detection is pure Python for the most part and would hold the
+    A child process, not a thread: that work is pure Python for the most part and would hold the
     GIL against the preview's own rebuilds; a child can also be stopped at once when the editor
-    saves again (:meth:`cancel`). The child inherits the snapshot (fork) and sends back the links."""
+    saves again (:meth:`cancel`). The child inherits the snapshot (fork) and sends back its
+    result through a pipe."""
 
     key: object
     process: Any
     conn: Any
     started: float = 0.0
     closed: bool = False
+    kind: str = "quotations"
+    """``quotations`` or ``search``."""
+    scratch: Path | None = None
+    """Where the child writes (removed when the job is cancelled or its result is dropped)."""
 
     @classmethod
-    def start(cls, key: object, config: Config, texts: dict[str, Text]) -> DetectionJob:
+    def start(cls, key: object, config: Config, texts: dict[str, Text]) -> BackgroundJob:
+        """Quotation detection over ``texts``."""
+        return cls.run(key, _detect_child, (config, texts), "quotations")
+
+    @classmethod
+    def run(
+        cls, key: object, target: Any, args: tuple[Any, ...], kind: str, scratch: Path | None = None
+    ) -> BackgroundJob:
         import multiprocessing as mp
 
         ctx = mp.get_context("fork")
         recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(
-            target=_detect_child, args=(send, config, texts), daemon=True, name="edition-quotations"
-        )
+        proc = ctx.Process(target=target, args=(send, *args), daemon=True, name=f"edition-{kind}")
         proc.start()
         send.close()
-        return cls(key, proc, recv, time.perf_counter())
+        return cls(key, proc, recv, time.perf_counter(), kind=kind, scratch=scratch)
 
     def ready(self) -> bool:
         try:
@@ -868,22 +951,24 @@ class DetectionJob:
         except (OSError, EOFError):
             return True
 
-    def result(self) -> list[Link]:
-        """The links (raises RuntimeError when detection failed)."""
+    def result(self) -> Any:
+        """What the child sent (raises RuntimeError when it failed)."""
         try:
             status, value = self.conn.recv()
         except (EOFError, OSError) as exc:
-            raise RuntimeError(f"quotation detection stopped ({type(exc).__name__})") from None
+            raise RuntimeError(f"{self.kind} worker stopped ({type(exc).__name__})") from None
         finally:
             self.close()
         if status != "ok":
             raise RuntimeError(value)
-        return value  # type: ignore[no-any-return]
+        return value
 
     def cancel(self) -> None:
         if not self.closed and self.process.is_alive():
             self.process.terminate()
         self.close()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
     def close(self) -> None:
         if self.closed:
@@ -898,6 +983,9 @@ class DetectionJob:
         except OSError:
             pass
         self.process.close()
+
+
+DetectionJob = BackgroundJob
 
 
 def _copy(text: Text) -> Text:
@@ -977,4 +1065,4 @@ def _neighbours(links: list[Link], ids: set[str]) -> set[str]:
     return out
 
 
-__all__ = ["IncrementalSite", "Report"]
+__all__ = ["BackgroundJob", "DetectionJob", "IncrementalSite", "Report", "revalidate"]

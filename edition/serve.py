@@ -51,7 +51,7 @@ from typing import Any
 from .builder import check_out_dir
 from .config import PACKAGE_TEMPLATES
 from .errors import EditionError, Level
-from .incremental import DetectionJob, IncrementalSite, Report
+from .incremental import BackgroundJob, IncrementalSite, Report
 
 PREFIX = "/__edition/"
 
@@ -215,6 +215,7 @@ class LiveServer:
         log_requests: bool = False,
         detect_quotations: bool = True,
         detect_delay: float = 1.0,
+        search: bool = True,
     ) -> None:
         self.content = Path(content).resolve()
         self.host = host
@@ -233,12 +234,16 @@ class LiveServer:
         self._changes: dict[int, frozenset[str] | None] = {}
         """Epoch -> site paths whose bytes changed in that build (None: every page must reload)."""
         self.builds = 0
-        """Number of rebuilds after the first build (tests check debouncing with it)."""
+        """Number of rebuilds caused by changed files after the first build (tests check debouncing
+        with it); background work (quotations, search index) does not count."""
         self.last_report: Report | None = None
         self.shown_errors: list[str] = []
         """The overlay's lines, set by the builder thread after each build (request threads read
         this list, never the builder's state, which may be changing)."""
         self.detect_quotations = detect_quotations
+        self.build_search = search
+        """Build the search index in a background process when the editor is idle."""
+        self._search_failed: object = None
         self.detect_delay = detect_delay
         """Seconds without a change before quotations are detected again (detection is costly: a
         burst of saves should not restart it each time)."""
@@ -383,19 +388,12 @@ class LiveServer:
     def _build_loop(self) -> None:
         assert self.site is not None
         site = self.site
-        job: DetectionJob | None = None
+        job: BackgroundJob | None = None
         try:
             while True:
-                due_in: float | None = None  # seconds until a background detection may start
-                if job is None and self.detect_quotations and self.site.detection_due():
-                    due_in = self.detect_delay - (time.monotonic() - self._last_build)
-                    if due_in <= 0:
-                        due_in = None
-                        try:
-                            job = self.site.start_detection()
-                        except Exception as exc:  # e.g. no fork on this platform: links stay as they were
-                            self._print(f"cannot detect quotations in the background: {exc}")
-                            self.site.links_exact = True
+                due_in: float | None = None  # seconds until background work may start
+                if job is None:
+                    job, due_in = self._start_background()
                 with self._cond:
                     while not (self._pending or self._stopping or (job is not None and job.ready())):
                         if due_in is not None:
@@ -430,21 +428,65 @@ class LiveServer:
                 elif job is not None:
                     finished, job = job, None
                     try:
-                        links = finished.result()
+                        result = finished.result()
                     except RuntimeError as exc:
-                        self._print(f"quotation detection failed: {exc}; the preview keeps the links it had")
-                        self.site.links_exact = True  # do not retry until the next edit
+                        if finished.kind == "search":
+                            self._print(f"the search index could not be built: {exc}")
+                            self._search_failed = site.search_key()
+                            if finished.scratch is not None:
+                                shutil.rmtree(finished.scratch, ignore_errors=True)
+                        else:
+                            self._print(
+                                f"quotation detection failed: {exc}; the preview keeps the links it had"
+                            )
+                            site.links_exact = True  # do not retry until the next edit
                         continue
                     seconds = time.perf_counter() - finished.started
                     with self._cond:
                         self._building = True
-                    self._run(
-                        lambda f=finished, ls=links: site.apply_links(f.key, ls),  # type: ignore[misc]
-                        detect_seconds=seconds,
-                    )
+                    if finished.kind == "search":
+                        for line in result or []:
+                            if not self.quiet:
+                                self._print(line)
+                        scratch = finished.scratch
+                        assert scratch is not None
+                        self._run(lambda f=finished, sc=scratch: site.apply_search(f.key, sc))  # type: ignore[misc]
+                        if not self.quiet and self.last_report and self.last_report.kind == "search":
+                            self._print(f"search index updated in {seconds:.1f} s")
+                    else:
+                        self._run(
+                            lambda f=finished, ls=result: site.apply_links(f.key, ls),  # type: ignore[misc]
+                            detect_seconds=seconds,
+                        )
         finally:
             if job is not None:
                 job.cancel()
+
+    def _start_background(self) -> tuple[BackgroundJob | None, float | None]:
+        """Start the next background job if the editor has been idle long enough: quotation
+        detection first (the search index shows quotations), then the search index.
+        Returns (job, None) or (None, seconds to wait before trying again)."""
+        assert self.site is not None
+        site = self.site
+        wanted = None
+        if self.detect_quotations and site.detection_due():
+            wanted = "quotations"
+        elif self.build_search and site.search_due() and self._search_failed != site.search_key():
+            wanted = "search"
+        if wanted is None:
+            return None, None
+        due_in = self.detect_delay - (time.monotonic() - self._last_build)
+        if due_in > 0:
+            return None, due_in
+        try:
+            return (site.start_detection() if wanted == "quotations" else site.start_search()), None
+        except Exception as exc:  # e.g. no fork on this platform: the preview goes on without it
+            self._print(f"cannot run {wanted} in the background: {exc}")
+            if wanted == "quotations":
+                site.links_exact = True
+            else:
+                self.build_search = False
+            return None, None
 
     def _run(self, build: Callable[[], Report], detect_seconds: float | None = None) -> None:
         assert self.site is not None
@@ -463,7 +505,8 @@ class LiveServer:
             self._building = False
             if report.kind != "none" or before != after:
                 self._epoch += 1
-                self.builds += 1
+                if report.kind in ("texts", "templates", "full"):
+                    self.builds += 1
                 ok = report.ok and before == after
                 self._changes[self._epoch] = frozenset(self.site.last_changed) if ok else None
                 self._changes.pop(self._epoch - 500, None)
@@ -490,6 +533,8 @@ class LiveServer:
         if first:
             n = len(self.site.edition.texts) if self.site.edition else 0
             self._print(f"built {n} text(s) in {ms:.0f} ms")
+        elif report.kind == "search":
+            return
         elif report.kind == "quotations":
             self._print(
                 f"quotation links updated: {len(self.site.links)} link(s); "

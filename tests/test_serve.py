@@ -376,6 +376,29 @@ def test_strict_shows_warnings_in_the_overlay(tmp_path: Path) -> None:
         assert "edition-overlay" in get(live.url + "texts/b.html")[2]
 
 
+def test_search_index_is_built_in_the_background_and_kept(live: LiveServer, content: Path) -> None:
+    """The search index is built once the editor is idle, survives a template change (which
+    renders every page into a new directory) and follows an edit."""
+    pytest.importorskip("pagefind")
+    assert live.site is not None
+    wait_until(lambda: not live.site.search_due(), timeout=60)  # type: ignore[union-attr]
+    assert (live.out_dir / "pagefind" / "pagefind.js").is_file()
+    code, headers, _ = get(live.url + "pagefind/pagefind.js")
+    assert code == 200 and headers["Content-Type"] == "text/javascript; charset=utf-8"
+    e0 = live.epoch
+    (content / "templates").mkdir()
+    base = (PACKAGE_TEMPLATES / "base.html").read_text(encoding="utf-8")
+    write(content / "templates" / "base.html", base.replace("</footer>", "<p>MARK</p></footer>"))
+    wait_reload(live, e0)
+    wait_until(lambda: "MARK" in get(live.url + "texts/a.html")[2])
+    assert (live.out_dir / "pagefind" / "pagefind.js").is_file()  # carried over
+    write(content / "a.txt", "The first text now speaks of glaciers.\n")
+    wait_until(lambda: live.site.search_due(), timeout=TIMEOUT)  # type: ignore[union-attr]
+    wait_until(lambda: not live.site.search_due(), timeout=60)  # type: ignore[union-attr]
+    assert (live.out_dir / "pagefind" / "pagefind.js").is_file()
+    assert not list(live.out_dir.parent.glob(".search-*"))  # scratch directories are cleaned up
+
+
 def test_quotation_neighbours_are_rerendered(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The edited text and the texts linked to it by quotations are rendered again at once, others
     are not; quotation detection then runs in the background and the texts whose links changed are
