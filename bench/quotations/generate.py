@@ -109,8 +109,8 @@ def _filler(rnd: random.Random, pool: list[Verse], lang: str, n: int) -> str:
 
 
 def _elide_en(rnd: random.Random, words: list[str]) -> str:
-    n = len(words)
-    k = rnd.randint(3, max(3, min(8, n - 14)))
+    n = len(words)  # keep 14+ words: the target is quotations of 12+ words
+    k = rnd.randint(min(3, max(1, n - 14)), max(1, min(8, n - 14)))
     i = rnd.randint(5, max(5, n - k - 5))
     mark = rnd.choice([" ... ", " . . . ", "… ", " [...] "])
     return " ".join(words[:i]) + mark + " ".join(words[i + k :])
@@ -156,8 +156,8 @@ def _ocr_en(rnd: random.Random, text: str) -> str:
 
 
 def _elide_zh(rnd: random.Random, text: str) -> str:
-    n = len(text)
-    k = rnd.randint(4, max(4, min(12, n - 24)))
+    n = len(text)  # keep 24+ characters: the target is quotations of 20+
+    k = rnd.randint(min(4, max(1, n - 24)), max(1, min(12, n - 24)))
     i = rnd.randint(8, max(8, n - k - 8))
     return text[:i] + "……" + text[i + k :]
 

@@ -201,9 +201,18 @@ def _extend(c: Corpus, a0: int, a1: int, b0: int, b1: int, alo: int, ahi: int, b
             ) -> tuple[int, int, int, int]:
     """Grow the region while tokens agree; one disagreeing token is crossed
     when the two tokens beyond it agree (a changed first or last word)."""
+    v, ids = c.vocab, c.ids
+
+    def glued(x0: int, x1: int, y: int) -> bool:  # tokens x0..x1-1 written as one word y
+        return "".join(v[int(ids[k])] for k in range(x0, x1)) == v[int(ids[y])]
+
     while True:
         if a0 > alo and b0 > blo and _eq(c, a0 - 1, b0 - 1):
             a0, b0 = a0 - 1, b0 - 1
+        elif a0 - 2 >= alo and b0 > blo and glued(a0 - 2, a0, b0 - 1):
+            a0, b0 = a0 - 2, b0 - 1
+        elif b0 - 2 >= blo and a0 > alo and glued(b0 - 2, b0, a0 - 1):
+            a0, b0 = a0 - 1, b0 - 2
         elif a0 - 3 >= alo and b0 - 3 >= blo and _eq(c, a0 - 2, b0 - 2) and _eq(c, a0 - 3, b0 - 3):
             a0, b0 = a0 - 3, b0 - 3
         else:
@@ -211,6 +220,10 @@ def _extend(c: Corpus, a0: int, a1: int, b0: int, b1: int, alo: int, ahi: int, b
     while True:
         if a1 < ahi and b1 < bhi and _eq(c, a1, b1):
             a1, b1 = a1 + 1, b1 + 1
+        elif a1 + 2 <= ahi and b1 < bhi and glued(a1, a1 + 2, b1):
+            a1, b1 = a1 + 2, b1 + 1
+        elif b1 + 2 <= bhi and a1 < ahi and glued(b1, b1 + 2, a1):
+            a1, b1 = a1 + 1, b1 + 2
         elif a1 + 2 < ahi and b1 + 2 < bhi and _eq(c, a1 + 1, b1 + 1) and _eq(c, a1 + 2, b1 + 2):
             a1, b1 = a1 + 3, b1 + 3
         else:
@@ -283,7 +296,8 @@ def align(c: Corpus, a0: int, a1: int, b0: int, b1: int, min_words: int, min_cha
     else:
         rarity = 0.0
     kind = "elided" if (elided_a or elided_b) else ("edited" if edited else "verbatim")
-    seeded = 1.0 if covered is None else min(1.0, covered / max(1, ia1 - ia0))
+    # ``covered`` counts side a's tokens under seeds; words that b elided have none
+    seeded = 1.0 if covered is None else min(1.0, covered / max(1, la))
     return Match(a0 + ia0, a0 + ia1, b0 + ib0, b0 + ib1, kind, ma, mb, coverage, rarity, units, seeded,
                  han / max(1, ia1 - ia0))
 
