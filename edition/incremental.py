@@ -884,7 +884,30 @@ def _child_signals() -> None:
 
 
 def _search_child(conn: Any, edition: Edition, out: Path) -> None:
+    import signal
+
     _child_signals()
+    # search.index runs the Pagefind binary as a child of this process: on terminate(), stop it
+    # and reap it before leaving, so no orphan (or zombie) is left behind
+    os.setpgrp()
+
+    def on_term(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            os.killpg(0, signal.SIGTERM)
+        except OSError:
+            pass
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            try:
+                pid, _status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                time.sleep(0.02)
+        os._exit(1)
+
+    signal.signal(signal.SIGTERM, on_term)
     try:
         from . import search
 

@@ -581,6 +581,21 @@ def test_stop_leaves_no_threads_no_temp_dir_and_content_untouched(content: Path)
     assert snapshot(content) == before
 
 
+def _processes_mentioning(needle: str) -> list[str]:
+    """Command lines of running processes that contain ``needle`` (forked workers keep the
+    server's command line)."""
+    found = []
+    for d in Path("/proc").glob("[0-9]*"):
+        try:
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+            state = (d / "stat").read_text().split(") ", 1)[1][:1]
+        except OSError:
+            continue
+        if needle in cmd and state != "Z":
+            found.append(f"{d.name}: {cmd}")
+    return found
+
+
 def test_command_line_serve_and_sigint(content: Path, tmp_path: Path) -> None:
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
@@ -619,6 +634,7 @@ def test_command_line_serve_and_sigint(content: Path, tmp_path: Path) -> None:
             assert "Traceback" not in rest
             with pytest.raises(ProcessLookupError):  # no process of the server is left (quotation worker)
                 os.killpg(proc.pid, 0)
+            assert _processes_mentioning(str(content)) == []  # nor the search worker (its own group)
         finally:
             if proc.poll() is None:
                 proc.kill()
