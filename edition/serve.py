@@ -17,7 +17,11 @@ Modelled on ``mkdocs/livereload/__init__.py`` (docs/STYLE.md section 6):
 * a page request waits while a build is running, so no one sees a half-written
   change; paths are checked segment by segment and against the output directory
   (``/../``, ``%2e%2e``, encoded slashes and backslashes are refused);
-* binds 127.0.0.1 unless told otherwise.
+* binds 127.0.0.1 unless told otherwise;
+* slow work runs in a forked process once the editor has been idle for
+  ``detect_delay`` seconds, and is cancelled by the next save: quotation
+  detection over every text (until then, links are carried over the edit and
+  re-anchored), then the search index; pages whose links changed reload.
 
 Endpoints: ``/__edition/events?epoch=N&path=/texts/a.html`` (server-sent events:
 ``event: reload`` once a build after epoch N changed that page, its stylesheets or
