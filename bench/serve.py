@@ -252,10 +252,13 @@ def bench_generated(n: int) -> None:
 
 
 def bench_memory(edits: int) -> None:
-    print(f"\n== 3. memory over {edits} successive edits (through the watcher; quotations carried over) ==")
+    print(f"\n== 3. memory over {edits} successive edits (through the watcher; links carried over) ==")
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         content = copy_edition(REPO / "content", Path(tmp) / "content")
-        live = LiveServer(content, "127.0.0.1", 0, debounce=0.02, out=lambda s: None, detect_quotations=False)
+        # background workers off: they run in forked processes, the figure is the server's own memory
+        live = LiveServer(
+            content, "127.0.0.1", 0, debounce=0.02, out=lambda s: None, detect_quotations=False, search=False
+        )
         live.start()
         try:
             names = [PLAIN_UNLINKED, PLAIN_LINKED, "trotsky-results-and-prospects-zh.txt"]
