@@ -452,6 +452,14 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
                         v = sim_of(ext, sj) if side == "a" else sim_of(si, ext)
                         if v > cur + 0.03 and (best_ext is None or v > best_ext[0]):
                             best_ext = (v, side, ext)
+            # or shrink it by an end sentence that does not belong
+            for side, seq in (("a", si), ("b", sj)):
+                if len(seq) < 2:
+                    continue
+                for ext in (seq[1:], seq[:-1]):
+                    v = sim_of(ext, sj) if side == "a" else sim_of(si, ext)
+                    if v > cur + 0.05 and (best_ext is None or v > best_ext[0]):
+                        best_ext = (v, side, ext)
             if best_ext is None:
                 break
             cur = best_ext[0]

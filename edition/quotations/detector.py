@@ -47,7 +47,7 @@ def mono_score(m: Match) -> float:
     """Calibrated on the benchmark (``python -m bench.quotations --calibrate``):
     coverage of the aligned words, length over the minimum, and the mean IDF
     of the shared words (stock phrases are made of frequent words)."""
-    z = 9.0 * (m.coverage - 0.6) + 2.0 * math.log(m.units * m.seeded) + 8.0 * (m.rarity - 0.3)
+    z = 12.0 * (m.coverage - 0.75) + 2.0 * math.log(m.units * m.seeded) + 8.0 * (m.rarity - 0.3)
     return _sigmoid(z)
 
 
