@@ -73,6 +73,16 @@ def _sentence_span(sents: list[Sentence]) -> Span:
     return Span(part[0].doc, bi, part[0].start, part[-1].end)
 
 
+def _long_enough(docs: list[Doc], sp: Span, settings: Settings) -> bool:
+    """The passage as it will be shown is a quotation's length: 12+ words
+    (counted between spaces, so ``C.P.S.U.(B.)`` is one) or 20+ Han characters."""
+    text = docs[sp.doc].blocks[sp.block].text[sp.start : sp.end]
+    han = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff")
+    words = len([w for w in text.split() if any(ch.isalnum() for ch in w) and not
+                 all("\u3400" <= ch <= "\u9fff" for ch in w if ch.isalnum())])
+    return words / settings.min_words + han / settings.min_chars >= 0.999
+
+
 def _direction(docs: list[Doc], a: Span, b: Span) -> str | None:
     da, db = docs[a.doc], docs[b.doc]
     ba, bb = da.blocks[a.block], db.blocks[b.block]
@@ -119,8 +129,8 @@ def find_hits(docs: list[Doc], settings: Settings = Settings(), corpus: Corpus |
             continue
         a = _token_span(c, m.a0, m.a1)
         b = _token_span(c, m.b0, m.b1)
-        if a.end <= a.start or b.end <= b.start:
-            continue
+        if not (_long_enough(docs, a, settings) and _long_enough(docs, b, settings)):
+            continue  # the part kept (the larger one, if the passage crosses blocks) is too short
         hits.append(Hit(a, b, m.kind, score, _direction(docs, a, b),
                         {"coverage": m.coverage, "rarity": m.rarity, "units": m.units, "seeded": m.seeded}))
     if settings.crosslingual:
