@@ -18,7 +18,7 @@ from .config import PACKAGE_TEMPLATES, normalise_lang
 from .errors import Diagnostics
 from .extras import cite_info, compare_url
 from .model import Edition, Passage, Text
-from .render.html import QuoteEntry, RenderContext, note_label, render
+from .render.html import QuoteEntry, RenderContext, children, note_label, render
 from .render.templates import NavItem, NoteView, PageContext, TocEntry, make_env, render_page
 from .tei import XML_ID, local, t, text_content
 
@@ -224,7 +224,12 @@ class SiteWriter:
             return anchor
         return (el.get(XML_ID) if el is not None else None) or anchor
 
-    def render_fragment(self, el: etree._Element, text: Text, page: Page) -> tuple[Markup, list[NoteView]]:
+    def render_fragment(self, el: etree._Element, text: Text, page: Page,
+                        title: dict[str, str | Markup] | None = None) -> tuple[Markup, list[NoteView]]:
+        """Render ``el`` for ``page``. With ``title`` (a dict to fill), the division's own
+        ``head`` becomes the page's h1 (``title["html"]``, ``title["id"]``) instead of
+        standing again under it in the body (a work page would show its title twice)."""
+
         def url_for(tid: str, xid: str) -> str:
             return relative(page.url, self.plan.url(tid, xid))
 
@@ -232,6 +237,11 @@ class SiteWriter:
                             rel=lambda u: relative(page.url, u), cite=cite_info(self.config, text, page))
         ctx.depth = 1
         ctx.page = _page_before(el)  # the printed page a work starts on
+        head = el.find(t("head")) if title is not None else None
+        if title is not None and head is not None:
+            title["html"] = children(head, ctx)  # first: its notes come first, as in the text
+            title["id"] = head.get(XML_ID) or ""
+            ctx.skip.append(head)
         html = render(el, ctx)
         notes = [
             NoteView(id=n.id, mark=n.mark, kind=n.kind, label=note_label(n.kind, text.meta.lang), html=n.html)
@@ -292,11 +302,13 @@ class SiteWriter:
                     wctx["prev"] = NavItem(title=works[i - 1].title, url=relative(p.url, works[i - 1].url))
                 if i + 1 < len(works):
                     wctx["next"] = NavItem(title=works[i + 1].title, url=relative(p.url, works[i + 1].url))
-                html, notes = self.render_fragment(p.element, text, p)
+                title: dict[str, str | Markup] = {}
+                html, notes = self.render_fragment(p.element, text, p, title)
                 wctx["content"] = html
                 wctx["notes"] = notes
                 wctx["toc"] = toc_of(p.element, p.url)
-                wctx["extra"] = {"date": p.date, "genre": p.genre}
+                wctx["extra"] = {"date": p.date, "genre": p.genre, "title_html": title.get("html"),
+                                 "title_id": title.get("id")}
                 self.write(p.url, render_page(self.env, "text.html", wctx, self.config, self.diags))
             del work_ids
             return

@@ -80,7 +80,7 @@ def test_main_pages_screenshots_and_no_overflow(browser: Any, base: str, site: P
         for name, url in pages.items():
             page.goto(base + url)
             if name == "search":
-                page.wait_for_selector("#results li", timeout=15000)
+                page.wait_for_selector("#results li", timeout=30000)
             assert page.locator("h1").first.is_visible(), url
             overflow = page.evaluate("document.scrollingElement.scrollWidth - innerWidth")
             assert overflow <= 1, f"{url} is {overflow}px wider than a {width}px screen"
@@ -163,10 +163,10 @@ def test_follow_a_quotation_to_the_highlighted_passage(browser: Any, base: str, 
 
 def search(page: Any, base: str, q: str) -> list[str]:
     page.goto(base + "search.html")
-    page.wait_for_function("document.documentElement.dataset.searchReady === 'true'", timeout=15000)
+    page.wait_for_function("document.documentElement.dataset.searchReady === 'true'", timeout=30000)
     page.fill("#q", q)
     page.press("#q", "Enter")
-    page.wait_for_function("document.getElementById('search-status').textContent.length > 0", timeout=15000)
+    page.wait_for_function("document.getElementById('search-status').textContent.length > 0", timeout=30000)
     result: list[str] = page.locator("#results li h2 a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
     return result
 
@@ -245,7 +245,7 @@ def test_any_passage_is_found_by_a_word_of_it(browser: Any, base: str) -> None:
                 queries.append((max(words, key=len), r.url))
     page = new_page(browser)
     page.goto(base + "search.html")
-    page.wait_for_function("document.documentElement.dataset.searchReady === 'true'", timeout=15000)
+    page.wait_for_function("document.documentElement.dataset.searchReady === 'true'", timeout=30000)
     missing = []
     for q, url in queries:
         urls = page.evaluate("(q) => window.editionSearch.urls(q)", q)
@@ -270,14 +270,14 @@ def test_search_filters(browser: Any, base: str) -> None:
     page.locator("#filters summary").click()
     page.locator("fieldset", has_text="Language").get_by_label("English", exact=False).check()
     page.wait_for_function("document.getElementById('search-status').textContent.includes('Nothing')"
-                           " || document.querySelectorAll('#results li').length > 0", timeout=15000)
+                           " || document.querySelectorAll('#results li').length > 0", timeout=30000)
     langs = page.locator("#results .excerpt").evaluate_all("els => els.map(e => e.lang)")
     assert all(lang.startswith("en") for lang in langs)
     # notes are searchable and a kind of their own; a note result opens the notes list
     search(page, base, "编者注")
     page.locator("#filters summary").click()
     page.locator("fieldset", has_text="Kind").get_by_label("note (", exact=False).check()
-    page.wait_for_function("document.querySelectorAll('#results li').length > 0", timeout=15000)
+    page.wait_for_function("document.querySelectorAll('#results li').length > 0", timeout=30000)
     assert all("note" in w for w in page.locator("#results .where").all_inner_texts())
     page.locator("#results li h2 a").first.click()
     page.wait_for_load_state()
@@ -291,7 +291,7 @@ def test_first_search_downloads_under_500_kb(browser: Any, base: str) -> None:
     sizes: dict[str, int] = {}
     page.on("requestfinished", lambda req: sizes.__setitem__(req.url, (req.sizes() or {}).get("responseBodySize", 0)))
     page.goto(base + "search.html")
-    page.wait_for_function("document.documentElement.dataset.searchReady === 'true'", timeout=15000)
+    page.wait_for_function("document.documentElement.dataset.searchReady === 'true'", timeout=30000)
     page.fill("#q", "专政")
     page.press("#q", "Enter")
     page.wait_for_selector("#results li")

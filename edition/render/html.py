@@ -72,6 +72,8 @@ class RenderContext:
     """Number of the printed page the renderer is on (the last ``pb`` seen)."""
     ids: bool = True
     """False while rendering the popover copy of a note: its ids belong to the notes list."""
+    skip: list[etree._Element] = field(default_factory=list)
+    """Elements not to render where they stand (a work's head shown as the page's h1)."""
 
 
 NOTE_LABELS = {
@@ -107,7 +109,7 @@ def children(el: etree._Element, ctx: RenderContext) -> Markup:
     """Render ``el``'s text, children and their tails."""
     parts: list[str] = [escape(el.text or "")]
     for c in el:
-        if isinstance(c.tag, str):
+        if isinstance(c.tag, str) and not any(c is s for s in ctx.skip):
             parts.append(render(c, ctx))
         parts.append(escape(c.tail or ""))
     return Markup("".join(parts))
