@@ -128,9 +128,10 @@ function filterTokens() {
   return Array.from(filterBox.querySelectorAll("input:checked")).map((b) => b.value).filter(Boolean);
 }
 
-async function showMore(q) {
+async function showMore(q, my = runId) {
   const next = results.slice(shown.length, shown.length + PAGE);
   const datas = await Promise.all(next.map((r) => r.data()));
+  if (my !== runId) return;  // a newer search has started: its results replace these
   for (const d of datas) {
     const li = document.createElement("li");
     const a = document.createElement("a");
@@ -181,7 +182,7 @@ async function run() {
   const search = await pagefind.search([...tokens, searchForm(q)].join(" ").trim());
   if (!search || my !== runId) return;  // superseded by a newer query
   results = search.results;
-  await showMore(q);
+  await showMore(q, my);
   if (my !== runId) return;
   say(results.length === 0 ? `Nothing found for “${q}”.` :
       `${results.length} passage${results.length === 1 ? "" : "s"} found${q ? ` for “${q}”` : ""}.`);
