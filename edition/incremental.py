@@ -8,27 +8,40 @@ works out what the change touches and does only that:
 * a source (or its sidecar ``NAME.yaml``) changed: that source alone is read
   again with :func:`edition.pipeline.read_text`; a deleted source is dropped and
   a new one is read. Which sources changed is decided from the files'
-  ``(mtime, size)``, not from the watcher's event paths, so atomic saves
-  (write a temporary file, rename it over the old one) and missed events are
+  ``(mtime, size)`` (only for the sources the watcher's paths concern, or for
+  every source when a path names a directory), so atomic saves (write a
+  temporary file, rename it over the old one) and editors' temporary files are
   handled the same way.
 * a source that no longer reads (any diagnostic of level ``error`` for it)
   keeps its last good version in the site; its diagnostics are kept in
   :attr:`IncrementalSite.problems` until the file reads cleanly again.
-* quotations: :func:`edition.pipeline.across` runs on a fresh in-memory
-  :class:`~edition.model.Edition` whose trees are copies of the cached phase-1
-  trees. No source is read again. We run it over every text rather than a
-  subset because one edit can create or remove a link with any other text, and
-  ``quotations.mark`` edits trees in place: re-running it on an already marked
-  tree would mark passages twice, hence the copies. The copies are skipped when
-  detection is disabled. A crash of that step (the quotation stage is optional
-  and may be missing) is reported as a warning and the site is built without
-  links.
+* quotations (the choice issue 5 asks to document): detection over the whole
+  edition costs seconds (the sample edition) to minutes (100 MB), far over the
+  300 ms an edit may take, and a cheaper subset (the edited text against the
+  others) still has to index every other text. So an edit does not detect: the
+  current links are *carried over* (:func:`revalidate`): a link whose passage
+  in the edited text still stands in its block is kept (its offsets moved if
+  the passage moved), one whose passage is gone is dropped. Then, once the
+  editor is idle, :func:`edition.pipeline.across` runs on the whole in-memory
+  edition in a forked process (:class:`BackgroundJob`, cancelled by the next
+  save) over copies of the phase-1 trees, and its links replace the carried
+  ones if the texts did not change meanwhile (:meth:`IncrementalSite.apply_links`);
+  pages whose links changed are rendered and reload. ``quotations.mark`` edits
+  trees in place, so marks are applied to copies of the phase-1 trees, and only
+  for the texts whose source or links changed (:meth:`IncrementalSite._marked_texts`).
+  A crash of the quotation stage (optional, maybe missing) is a warning; the
+  site is built without links.
 * pages rendered again: the edited text's pages, the pages of every text
-  linked to it by a quotation before or after the edit, the index,
-  ``links.json``; plus the TEI and source copies of those texts. Other pages on
-  disk stay as they are.
+  linked to it by a quotation before or after the edit; the index when a title,
+  date or page list changed; the edition-wide pages (links pages, comparisons,
+  ``links.json``, feed, sitemap) when the links or what they show changed; plus
+  the TEI and source copies of those texts. A file whose bytes did not change is
+  not written again. Other pages on disk stay as they are.
 * a template or static asset changed: every page is rendered again from the
-  texts in memory (nothing is re-read); ``edition.yaml`` changed: full rebuild.
+  texts in memory (nothing is re-read); ``edition.yaml`` changed: every source
+  is read again.
+* the search index (:mod:`edition.search`, seconds of work) is built in the
+  background too, after quotation detection, and moved into the site when done.
 
 Pages are rendered into memory first and written only when every page of the
 change rendered, so a template error leaves the last good site in place.
