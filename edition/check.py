@@ -23,7 +23,7 @@ import shutil
 import tempfile
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lxml import etree
@@ -31,7 +31,7 @@ from lxml import html as lxml_html
 
 from .builder import load
 from .config import CONFIG_NAME
-from .errors import Diagnostics, EditionError, Location
+from .errors import Diagnostic, Diagnostics, EditionError, Location
 from .export import tei_files
 from .model import Edition
 from .sources import META_SUFFIXES, is_ignored, load_source
@@ -58,7 +58,21 @@ def check(content: Path, schema: bool = True) -> Diagnostics:
     _site_links(edition, diags)
     if schema:
         _validate(edition, diags)
+    diags.items[:] = [relative_location(d, edition.config.content_dir) for d in diags.items]
     return diags
+
+
+def relative_location(d: Diagnostic, content: Path) -> Diagnostic:
+    """The diagnostic with its path relative to the content directory when it lies inside
+    (a template error names the template by its absolute path)."""
+    path = Path(str(d.location.path))
+    if path.is_absolute():
+        try:
+            rel = path.resolve().relative_to(content.resolve())
+        except (ValueError, OSError):
+            return d
+        return replace(d, location=Location(rel, d.location.line))
+    return d
 
 
 def _orphan_sidecars(edition: Edition, diags: Diagnostics) -> None:

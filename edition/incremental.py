@@ -172,9 +172,12 @@ class IncrementalSite:
 
     # -- what is wrong now ---------------------------------------------------
     def diagnostics(self) -> list[Diagnostic]:
+        from .check import relative_location
+
         items = [*self.config_diags, *self.build_diags]
         for diags in self.problems.values():
             items.extend(diags)
+        items = [relative_location(d, self.content) for d in items]
         d = Diagnostics(items)
         return d.sorted()
 

@@ -134,6 +134,18 @@ def test_broken_link_in_a_text_points_at_its_source_line(tmp_path: Path) -> None
     assert any("'other.html' on texts/m.html:" in x and "no such file in the site" in x for x in broken)
 
 
+def test_template_errors_are_located_in_the_edition(tmp_path: Path) -> None:
+    content = make_edition(
+        tmp_path,
+        {
+            **CLEAN,
+            "templates/text.html": "{% extends 'base.html' %}{% block main %}{{ nothing.x }}{% endblock %}\n",
+        },
+    )
+    out = [str(d) for d in check(content, schema=False)]
+    assert "templates/text.html:1: error: template error in text.html: 'nothing' is undefined" in out, out
+
+
 def test_broken_links_function(tmp_path: Path) -> None:
     site = tmp_path / "site"
     (site / "texts").mkdir(parents=True)
