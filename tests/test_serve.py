@@ -559,6 +559,30 @@ def test_refuses_a_temporary_directory_inside_the_content(
     assert snapshot(content) == before
 
 
+def test_sample_edition_copy_follows_an_edit(tmp_path: Path) -> None:
+    """The repository's sample edition (a copy; content/ itself is never touched)."""
+    import shutil
+    import stat
+
+    sample = Path(__file__).resolve().parent.parent / "content"
+    if not (sample / "trotsky-letter-1927-03-31.txt").is_file():
+        pytest.skip("no sample edition")
+    content = tmp_path / "content"
+    shutil.copytree(sample, content)
+    for p in content.rglob("*"):
+        p.chmod(p.stat().st_mode | stat.S_IWUSR)
+    with LiveServer(content, "127.0.0.1", 0, debounce=0.05, out=lambda s: None) as live:
+        letter = content / "trotsky-letter-1927-03-31.txt"
+        text = letter.read_text(encoding="utf-8")
+        assert "Dear Comrades" in text
+        e0 = live.epoch
+        write(letter, text.replace("Dear Comrades", "Dear Friends and Comrades", 1))
+        data = wait_reload(live, e0)
+        assert not any("trotsky-letter" in line and ": error:" in line for line in data["errors"])
+        assert "Dear Friends and Comrades" in get(live.url + "texts/trotsky-letter-1927-03-31.html")[2]
+        assert live.last_report is not None and "trotsky-letter-1927-03-31" in live.last_report.rendered
+
+
 def test_stop_leaves_no_threads_no_temp_dir_and_content_untouched(content: Path) -> None:
     before_threads = set(threading.enumerate())
     before = snapshot(content)
