@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import copy
 import os
+import posixpath
 import shutil
 import tempfile
 import time
@@ -605,10 +606,14 @@ class IncrementalSite:
         self.out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=self.out.parent))
         try:
+            made: set[str] = set()
             for rel, data in files.items():
-                path = tmp / rel
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
+                parent = posixpath.dirname(rel)
+                if parent and parent not in made:
+                    os.makedirs(tmp / parent, exist_ok=True)
+                    made.add(parent)
+                with open(tmp / rel, "wb") as f:
+                    f.write(data)
             from .builder import replace_dir
 
             self._keep_search(tmp)
