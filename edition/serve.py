@@ -241,6 +241,9 @@ class LiveServer:
         """Number of rebuilds caused by changed files after the first build (tests check debouncing
         with it); background work (quotations, search index) does not count."""
         self.last_report: Report | None = None
+        """The last build caused by changed files (what the editor's save did)."""
+        self.last_background_report: Report | None = None
+        """The last result of background work applied to the site (``quotations``, ``search``)."""
         self.shown_errors: list[str] = []
         """The overlay's lines, set by the builder thread after each build (request threads read
         this list, never the builder's state, which may be changing)."""
@@ -455,7 +458,8 @@ class LiveServer:
                         scratch = finished.scratch
                         assert scratch is not None
                         self._run(lambda f=finished, sc=scratch: site.apply_search(f.key, sc))  # type: ignore[misc]
-                        if not self.quiet and self.last_report and self.last_report.kind == "search":
+                        done = self.last_background_report
+                        if not self.quiet and done is not None and done.kind == "search":
                             self._print(f"search index updated in {seconds:.1f} s")
                     else:
                         self._run(
@@ -514,7 +518,10 @@ class LiveServer:
                 ok = report.ok and before == after
                 self._changes[self._epoch] = frozenset(self.site.last_changed) if ok else None
                 self._changes.pop(self._epoch - 500, None)
-            self.last_report = report
+            if report.kind in ("texts", "templates", "full"):
+                self.last_report = report
+            elif report.kind != "none":
+                self.last_background_report = report
             self._cond.notify_all()
         if report.kind != "none":
             if detect_seconds is not None and not self.quiet:
