@@ -123,11 +123,12 @@ def default(el: etree._Element, ctx: RenderContext) -> Markup:
     return Markup(f"<span{attrs(el, ctx, 'tei-' + local(el))}>{children(el, ctx)}</span>")
 
 
-def permalink(el: etree._Element) -> Markup:
+def permalink(el: etree._Element, ctx: RenderContext | None = None) -> Markup:
     xid = el.get(XML_ID)
-    if not xid:
+    if not xid or (ctx is not None and not ctx.ids):
         return Markup("")
-    return Markup(f'<a class="permalink" href="#{escape(xid)}" aria-label="Permalink to this paragraph">¶</a>')
+    label = "本段链接" if ctx is not None and ctx.lang.startswith("zh") else "Permalink to this paragraph"
+    return Markup(f'<a class="permalink" href="#{escape(xid)}" aria-label="{label}">¶</a>')
 
 
 def after(el: etree._Element, ctx: RenderContext) -> Markup:
@@ -184,7 +185,7 @@ def r_p(el: etree._Element, ctx: RenderContext) -> Markup:
     if parent is not None and local(parent) == "note":
         return Markup(f'<span class="np">{inner}</span>')
     cite = cite_block(el, ctx, start_page)
-    para = Markup(f"<p{attrs(el, ctx)}>{inner}{permalink(el)}</p>")
+    para = Markup(f"<p{attrs(el, ctx)}>{inner}{permalink(el, ctx)}</p>")
     if cite:
         para = Markup(f'<div class="block">{para}{cite}</div>')
     return Markup(f"{para}{after(el, ctx)}")
@@ -205,7 +206,7 @@ def r_head(el: etree._Element, ctx: RenderContext) -> Markup:
     if parent is not None and local(parent) in ("list", "table", "figure", "lg"):
         return Markup(f'<span class="caption">{children(el, ctx)}</span>')
     level = min(max(ctx.depth, 2), 6)
-    return Markup(f"<h{level}{attrs(el, ctx)}>{children(el, ctx)}{permalink(el)}</h{level}>")
+    return Markup(f"<h{level}{attrs(el, ctx)}>{children(el, ctx)}{permalink(el, ctx)}</h{level}>")
 
 
 def r_note(el: etree._Element, ctx: RenderContext) -> Markup:
@@ -301,7 +302,7 @@ def r_list(el: etree._Element, ctx: RenderContext) -> Markup:
         elif glossary and name == "label":
             parts.append(f"<dt{attrs(c, ctx)}>{children(c, ctx)}</dt>")
         elif glossary and name == "item":
-            parts.append(f"<dd{attrs(c, ctx)}>{children(c, ctx)}{permalink(c)}{after(c, ctx)}</dd>")
+            parts.append(f"<dd{attrs(c, ctx)}>{children(c, ctx)}{permalink(c, ctx)}{after(c, ctx)}</dd>")
         elif name in ("item", "list"):
             parts.append(render(c, ctx) if name == "item" else f"<li>{render(c, ctx)}</li>")
         else:  # anything else inside a list is kept, inside an item of its own
@@ -313,7 +314,7 @@ def r_list(el: etree._Element, ctx: RenderContext) -> Markup:
 def r_item(el: etree._Element, ctx: RenderContext) -> Markup:
     n = el.get("n")
     value = f' value="{escape(n)}"' if n and n.isdigit() else ""
-    return Markup(f"<li{attrs(el, ctx)}{value}>{children(el, ctx)}{permalink(el)}{after(el, ctx)}</li>")
+    return Markup(f"<li{attrs(el, ctx)}{value}>{children(el, ctx)}{permalink(el, ctx)}{after(el, ctx)}</li>")
 
 
 def r_pb(el: etree._Element, ctx: RenderContext) -> Markup:
