@@ -226,9 +226,24 @@ def _extend(c: Corpus, a0: int, a1: int, b0: int, b1: int, alo: int, ahi: int, b
             a1, b1 = a1 + 1, b1 + 2
         elif a1 + 2 < ahi and b1 + 2 < bhi and _eq(c, a1 + 1, b1 + 1) and _eq(c, a1 + 2, b1 + 2):
             a1, b1 = a1 + 3, b1 + 3
+        elif (j := _across_elision(c, a1, b1, ahi, bhi)) is not None:
+            a1, b1 = j
         else:
             break
     return a0, a1, b0, b1
+
+
+def _across_elision(c: Corpus, a1: int, b1: int, ahi: int, bhi: int) -> tuple[int, int] | None:
+    """After an elision mark on one side (``...``, ``……``), find where the text
+    resumes on the other side: a run of 3 agreeing tokens within ELIDE_GAP.
+    Short tails after an elision have too few shingles to seed a chain."""
+    for x1, y1, xhi, yhi, swap in ((a1, b1, ahi, bhi, False), (b1, a1, bhi, ahi, True)):
+        if x1 + 2 >= xhi or not c.ell[x1]:
+            continue
+        for y in range(y1 + 1, min(yhi - 2, y1 + ELIDE_GAP)):
+            if (c.ids[y] == c.ids[x1] and c.ids[y + 1] == c.ids[x1 + 1] and c.ids[y + 2] == c.ids[x1 + 2]):
+                return (y + 3, x1 + 3) if swap else (x1 + 3, y + 3)
+    return None
 
 
 def align(c: Corpus, a0: int, a1: int, b0: int, b1: int, min_words: int, min_chars: int,
@@ -328,7 +343,10 @@ def detect_monolingual(c: Corpus, min_words: int, min_chars: int) -> list[Match]
             blo = max(blo, a1)
             if a1 > b0:
                 continue
-        a0, a1, b0, b1 = _extend(c, a0, a1, b0, b1, alo, ahi, blo, bhi)
+        e0, e1, b0, b1 = _extend(c, a0, a1, b0, b1, alo, ahi, blo, bhi)
+        # words reached by extension agree exactly but were not seeds: half credit
+        covered += ((a0 - e0) + (e1 - a1)) // 2
+        a0, a1 = e0, e1
         m = align(c, a0, a1, b0, b1, min_words, min_chars, log_total, covered)
         # long enough, counting only words that are not part of a stock phrase
         if m is None or m.units < 1.0 or m.units * m.seeded < 0.8:
