@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     res = run_one(qmb, args.seed, quality=True)
     print_quality(res["quality"], res["mb"], res["secs"])
     sizes = [float(x) for x in args.sizes.split(",")] if args.sizes else ([1, 3] if args.quick else [1, 10, 100])
-    print(f"\nscaling (fresh process per size; detection only, generation excluded)")
+    print("\nscaling (fresh process per size; detection only, generation excluded)")
     print(f"{'MB':>8} {'seconds':>9} {'MB/s':>7} {'peak MiB':>9} {'links':>7} {'x time / x size':>16}")
     prev = None
     for mb in sizes:

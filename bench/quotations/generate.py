@@ -289,16 +289,28 @@ def generate(kjv: list[Verse], cuv: list[Verse], size_bytes: int, seed: int = 1,
                 continue
             orig = " ".join(v[3] for v in kjv[src[0] : src[1]])
             words = orig.split()
-            quote = {"verbatim": lambda: orig, "elided": lambda: _elide_en(rnd, words),
-                     "edited": lambda: _edit_en(rnd, words, vocab), "ocr": lambda: _ocr_en(rnd, orig)}[cat]()
+            if cat == "elided":
+                quote = _elide_en(rnd, words)
+            elif cat == "edited":
+                quote = _edit_en(rnd, words, vocab)
+            elif cat == "ocr":
+                quote = _ocr_en(rnd, orig)
+            else:
+                quote = orig
             d1, g1, d2, g2, direction = where(en_docs)
         elif pair == "zh-zh" and len(zh_docs) >= 2:
             src = _source(rnd, cuv, used_zh, 24, 80, "zh")
             if src is None:
                 continue
             orig = "".join(v[3] for v in cuv[src[0] : src[1]])
-            quote = {"verbatim": lambda: orig, "elided": lambda: _elide_zh(rnd, orig),
-                     "edited": lambda: _edit_zh(rnd, orig, zh_chars), "ocr": lambda: _ocr_zh(rnd, orig, s2t)}[cat]()
+            if cat == "elided":
+                quote = _elide_zh(rnd, orig)
+            elif cat == "edited":
+                quote = _edit_zh(rnd, orig, zh_chars)
+            elif cat == "ocr":
+                quote = _ocr_zh(rnd, orig, s2t)
+            else:
+                quote = orig
             d1, g1, d2, g2, direction = where(zh_docs)
         elif pair == "zh-en" and en_docs and zh_docs:
             nv = 3 if cat == "translation-elided" else 2

@@ -24,14 +24,13 @@ To add an embedding model later::
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import combinations
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from .corpus import Doc
 from .lexicon import STOPWORDS, ZH_STOP, load_lexicon, load_reverse_lexicon, stem
@@ -438,7 +437,7 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
             out.append(Translation([src[i] for i in si], [tgt[j] for j in sj], sims, sum(sims) / len(sims)))
             continue
 
-        def sim_of(ii: list[int], jj: list[int]) -> float:
+        def sim_of(ii: list[int], jj: list[int], psim: Any = psim) -> float:
             return float(psim(src, ii, tgt, jj))
 
         cur = sim_of(si, sj)

@@ -97,11 +97,11 @@ def seed_pairs(c: Corpus, max_df: int = MAX_DF) -> tuple[np.ndarray, np.ndarray]
     del hs, brk
     pa_parts: list[np.ndarray] = []
     pb_parts: list[np.ndarray] = []
-    for L in range(2, max_df + 1):
-        st = starts[lens == L]
+    for size in range(2, max_df + 1):
+        st = starts[lens == size]
         if st.size == 0:
             continue
-        iu, ju = np.triu_indices(L, k=1)
+        iu, ju = np.triu_indices(size, k=1)
         a = pos[order[st[:, None] + iu[None, :]]].ravel()
         b = pos[order[st[:, None] + ju[None, :]]].ravel()
         pa_parts.append(a)
@@ -155,11 +155,11 @@ def chains(c: Corpus, pa: np.ndarray, pb: np.ndarray) -> list[tuple[int, int, in
                 out.append(tuple(ch))  # type: ignore[arg-type]
                 continue
             still.append(ch)
-            dA, dB = a - ch[1], b - ch[3]
-            if dA < 0 or dB < 0 or (dA == 0 and dB == 0):
+            da_, db_ = a - ch[1], b - ch[3]
+            if da_ < 0 or db_ < 0 or (da_ == 0 and db_ == 0):
                 continue
-            if max(dA, dB) <= GAP and abs(dA - dB) <= 4 or (min(dA, dB) <= GAP and max(dA, dB) <= ELIDE_GAP):
-                if best is None or abs(dA - dB) < abs(a - best[1] - (b - best[3])):
+            if max(da_, db_) <= GAP and abs(da_ - db_) <= 4 or (min(da_, db_) <= GAP and max(da_, db_) <= ELIDE_GAP):
+                if best is None or abs(da_ - db_) < abs(a - best[1] - (b - best[3])):
                     best = ch
         active = still
         if best is not None:
