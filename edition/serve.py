@@ -561,7 +561,31 @@ class LiveServer:
             self._print(f"{len(errs)} error(s) remain; the overlay shows them in the browser")
 
     # -- HTTP ----------------------------------------------------------------------
+    LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+    def host_allowed(self, header: str | None) -> bool:
+        """On loopback, only requests addressed to a loopback name: a web page elsewhere cannot
+        read the preview through DNS rebinding (a name of theirs resolving to 127.0.0.1)."""
+        if self.host not in self.LOOPBACK:
+            return True  # the user chose to serve other machines
+        if not header:
+            return True  # HTTP/1.0 clients may omit it
+        name = header.strip().lower()
+        if name.startswith("["):
+            name = name[1 : name.find("]")] if "]" in name else name
+        else:
+            name = name.rsplit(":", 1)[0] if name.count(":") == 1 else name
+        return name in self.LOOPBACK or name.endswith(".localhost")
+
     def handle(self, req: _Handler, head: bool) -> None:
+        if not self.host_allowed(req.headers.get("Host")):
+            return self._send(
+                req,
+                HTTPStatus.MISDIRECTED_REQUEST,
+                b"this preview answers on loopback names only\n",
+                "text/plain; charset=utf-8",
+                head,
+            )
         raw = req.path.split("?", 1)[0].split("#", 1)[0]
         query = urllib.parse.parse_qs(req.path.split("?", 1)[1]) if "?" in req.path else {}
         if raw.startswith(PREFIX):

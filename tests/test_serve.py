@@ -318,6 +318,27 @@ def test_traversal_is_refused(live: LiveServer, raw: str) -> None:
     assert b"root:" not in body and b"languages: [en]" not in body and b"rivers" not in body
 
 
+def test_other_host_names_are_refused_on_loopback(live: LiveServer) -> None:
+    """DNS rebinding: a page on evil.example whose name resolves to 127.0.0.1 gets nothing."""
+    host, port = live.url.split("//")[1].rstrip("/").split(":")
+    for name, expected in (
+        (f"evil.example:{port}", 421),
+        (f"127.0.0.1:{port}", 200),
+        (f"localhost:{port}", 200),
+        (f"[::1]:{port}", 200),
+    ):
+        conn = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT)
+        conn.putrequest("GET", "/index.html", skip_host=True)
+        conn.putheader("Host", name)
+        conn.endheaders()
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+        assert resp.status == expected, name
+        if expected == 421:
+            assert b"Live test" not in body
+
+
 def test_safe_path() -> None:
     assert safe_path("/texts/a.html") == "texts/a.html"
     assert safe_path("/") == ""
