@@ -116,13 +116,13 @@ def print_quality(res: dict, mb: float, secs: float) -> None:
         print("  false:", ex)
 
 
-def run_one(size_mb: float, seed: int, quality: bool) -> dict:
+def run_one(size_mb: float, seed: int, quality: bool, crosslingual: bool = True) -> dict:
     t0 = time.perf_counter()
     docs, plants = generate(kjv(), cuv(), int(size_mb * 1e6), seed=seed)
     gen = time.perf_counter() - t0
     nbytes = sum(len(b.text.encode()) for d in docs for b in d.blocks)
     t1 = time.perf_counter()
-    hits = find_hits(docs, Settings())
+    hits = find_hits(docs, Settings(crosslingual=crosslingual))
     secs = time.perf_counter() - t1
     out = {"mb": nbytes / 1e6, "secs": secs, "gen_secs": gen, "peak_mib": peak_rss_mib(), "links": len(hits),
            "plants": len(plants)}
@@ -186,10 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quality-mb", type=float, default=None, help="size of the quality run (default 2)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-passim", action="store_true")
+    ap.add_argument("--mono", action="store_true", help="scaling without the cross-lingual stage")
     ap.add_argument("--one", type=float, help=argparse.SUPPRESS)  # internal: one scaling run, JSON out
     args = ap.parse_args(argv)
     if args.one is not None:
-        print(json.dumps(run_one(args.one, args.seed, quality=False)))
+        print(json.dumps(run_one(args.one, args.seed, quality=False, crosslingual=not args.mono)))
         return 0
     print(describe())
     print(f"corpora: KJV {len(kjv())} verses" + ("" if kjv() else " (MISSING)")
@@ -202,8 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'MB':>8} {'seconds':>9} {'MB/s':>7} {'peak MiB':>9} {'links':>7} {'x time / x size':>16}")
     prev = None
     for mb in sizes:
-        r = subprocess.run([sys.executable, "-m", "bench.quotations", "--one", str(mb), "--seed", str(args.seed)],
-                           capture_output=True, text=True)
+        cmd = [sys.executable, "-m", "bench.quotations", "--one", str(mb), "--seed", str(args.seed)]
+        r = subprocess.run(cmd + (["--mono"] if args.mono else []), capture_output=True, text=True)
         if r.returncode != 0:
             print(f"{mb:8.1f} failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")
             continue
