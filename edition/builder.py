@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import export, pipeline
 from .config import load_config
-from .errors import ConfigError, Diagnostics, EditionError
+from .errors import ConfigError, Diagnostic, Diagnostics, EditionError
 from .model import Edition
 from .site import SiteWriter
 
@@ -69,8 +69,9 @@ def render_site(edition: Edition, out: Path, search: bool = True) -> dict[str, f
         chunks = [ids[i::jobs * 4] for i in range(jobs * 4)]
         try:
             with mp.get_context("fork").Pool(jobs) as pool:
-                for written in pool.imap_unordered(_render_chunk, chunks):
+                for written, items in pool.imap_unordered(_render_chunk, chunks):
                     writer.written.update(written)
+                    writer.diags.extend(items)  # what a worker recorded would be lost otherwise
         finally:
             _WRITER = None
     else:
@@ -99,11 +100,12 @@ def _render_text(writer: SiteWriter, tid: str) -> None:
     writer.write(f"tei/{tid}.xml", export.serialize_text(text))
 
 
-def _render_chunk(ids: list[str]) -> set[str]:
+def _render_chunk(ids: list[str]) -> tuple[set[str], list[Diagnostic]]:
     assert _WRITER is not None
+    before = len(_WRITER.diags.items)
     for tid in ids:
         _render_text(_WRITER, tid)
-    return _WRITER.written
+    return _WRITER.written, _WRITER.diags.items[before:]
 
 
 def build(content: Path, out: Path, *, strict: bool = False, search: bool = True,

@@ -65,7 +65,7 @@ class SitePlan:
 
     def url(self, text_id: str, xml_id: str | None = None) -> str:
         base = self.pages[text_id][0].url
-        if xml_id is None:
+        if not xml_id:  # None or "": the page itself, no fragment
             return base
         page = self.anchor_page.get(text_id, {}).get(xml_id, base)
         return f"{page}#{xml_id}"
