@@ -38,6 +38,8 @@ class QuotationSettings:
     min_words: int = 12
     min_chars: int = 20
     threshold: float = 0.5
+    matcher: str = "cedict"
+    """Cross-lingual matcher registered in ``edition.quotations`` (``cedict``, ``cedict-jieba``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +171,7 @@ def load_config(content_dir: Path, diags: Diagnostics) -> Config:
         min_words=int(q.get("min_words", 12)),
         min_chars=int(q.get("min_chars", 20)),
         threshold=float(q.get("threshold", 0.5)),
+        matcher=str(q.get("matcher", "cedict")),
     )
     langs = as_list(data.get("languages"))
     for lang in langs:

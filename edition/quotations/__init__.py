@@ -88,7 +88,7 @@ def detect(edition: Edition) -> list[Link]:
         min_words=qs.min_words,
         min_chars=qs.min_chars,
         threshold=qs.threshold,
-        matcher=str(getattr(qs, "matcher", "cedict")),
+        matcher=qs.matcher,
     )
     docs = docs_from_edition(edition)
     return links_from_hits(docs, find_hits(docs, settings))
