@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import pickle
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -113,36 +114,45 @@ def _parse_lines(lines: list[str]) -> dict[str, tuple[str, ...]]:
     return {k: tuple(sorted(v)) for k, v in lex.items() if v}
 
 
-@lru_cache(maxsize=1)
-def load_lexicon() -> dict[str, tuple[str, ...]]:
-    """Simplified headword -> English content stems of its glosses."""
+def _pickled(name: str, build: Callable[[Path], dict[str, tuple[str, ...]]]) -> dict[str, tuple[str, ...]]:
+    """``build(source)`` once per CEDICT file: the result is pickled in the user cache,
+    keyed by the lexicon version and the source file's size and mtime."""
     src = _cedict_source()
     if src is None:
         return {}
     st = src.stat()
-    key = f"cedict-{LEXICON_VERSION}-{st.st_size}-{int(st.st_mtime)}.pickle"
-    cache = _cache_dir() / key
+    cache = _cache_dir() / f"{name}-{LEXICON_VERSION}-{st.st_size}-{int(st.st_mtime)}.pickle"
     try:
         with cache.open("rb") as fh:
             data: dict[str, tuple[str, ...]] = pickle.load(fh)
             return data
     except (OSError, pickle.UnpicklingError, EOFError):
         pass
+    built = build(src)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(built, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(cache)
+    except OSError:  # read-only home: keep it in memory only
+        pass
+    return built
+
+
+def _lexicon_from(src: Path) -> dict[str, tuple[str, ...]]:
     if src.name.endswith(".dat"):
         with src.open("rb") as fh:
             lines = pickle.load(fh)  # the wheel's own pickle of CEDICT lines
     else:
         lines = src.read_text(encoding="utf-8").splitlines()
-    lex = _parse_lines([str(x) for x in lines])
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(lex, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(cache)
-    except OSError:  # read-only home: keep it in memory only
-        pass
-    return lex
+    return _parse_lines([str(x) for x in lines])
+
+
+@lru_cache(maxsize=1)
+def load_lexicon() -> dict[str, tuple[str, ...]]:
+    """Simplified headword -> English content stems of its glosses."""
+    return _pickled("cedict", _lexicon_from)
 
 
 def _build_reverse(lex: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
@@ -162,24 +172,4 @@ def load_reverse_lexicon() -> dict[str, tuple[str, ...]]:
     """English stem -> Chinese headwords glossed by it (2-4 characters, or a
     single character with few senses), at most 40, fewest senses first.
     Pickled next to the lexicon."""
-    src = _cedict_source()
-    if src is None:
-        return {}
-    st = src.stat()
-    cache = _cache_dir() / f"cedict-rev-{LEXICON_VERSION}-{st.st_size}-{int(st.st_mtime)}.pickle"
-    try:
-        with cache.open("rb") as fh:
-            data: dict[str, tuple[str, ...]] = pickle.load(fh)
-            return data
-    except (OSError, pickle.UnpicklingError, EOFError):
-        pass
-    rev = _build_reverse(load_lexicon())
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(rev, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(cache)
-    except OSError:
-        pass
-    return rev
+    return _pickled("cedict-rev", lambda _src: _build_reverse(load_lexicon()))
