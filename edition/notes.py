@@ -25,7 +25,7 @@ from lxml import etree
 
 from .errors import Diagnostics, Location
 from .model import Text
-from .tei import ED_NS, NS, line_of, t, text_content
+from .tei import ED_NS, line_of, t, text_content
 
 ED_SCOPE = f"{{{ED_NS}}}scope"
 ED_STATE = f"{{{ED_NS}}}state"
@@ -147,11 +147,3 @@ def _attribute(note: etree._Element) -> None:
         return
     note.set("type", note.get("type") or a.type)
     note.set("resp", note.get("resp") or a.resp)
-
-
-def note_kinds(root: etree._Element) -> dict[str, int]:
-    """Count of notes by ``@type`` (for reports)."""
-    out: dict[str, int] = defaultdict(int)
-    for n in root.xpath("//tei:text//tei:note", namespaces=NS):
-        out[n.get("type") or "unattributed"] += 1
-    return dict(out)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ import jinja2
 from lxml import etree
 from markupsafe import Markup
 
-from .config import PACKAGE_TEMPLATES, normalise_lang
+from .config import normalise_lang
 from .errors import Diagnostics
 from .extras import cite_info, compare_url
 from .model import Edition, Passage, Text
@@ -397,8 +396,4 @@ def _parent_title(el: etree._Element | None) -> str | None:
     return None
 
 
-def copy_tree(src: Path, dst: Path) -> None:
-    shutil.copytree(src, dst, dirs_exist_ok=True)
-
-
-__all__ = ["SiteWriter", "plan", "relative", "PACKAGE_TEMPLATES"]
+__all__ = ["SiteWriter", "plan", "relative"]

@@ -75,15 +75,6 @@ def reader_for(fmt: str | None, suffix: str) -> type[Reader] | None:
     return None
 
 
-def known_suffixes() -> set[str]:
-    out: set[str] = set()
-    for name in formats():
-        r = _load_builtin(name)
-        if r is not None:
-            out.update(r.extensions)
-    return out
-
-
 # Files an editor's tools leave behind; never sources (see issue 5: .swp, ~, .#file).
 _IGNORED = ("*.swp", "*.swx", "*.swo", "*~", ".#*", "#*#", "*.tmp", "4913", ".DS_Store")
 _SKIP_DIRS = {"templates", "notes", "static", "assets", "_site"}
