@@ -33,15 +33,14 @@ from ..config import base_lang
 from ..model import Edition, Link, Passage
 from ..tei import XML_ID, t
 from .corpus import Block, Doc
-from .crosslingual import Aligned, CrossLingualMatcher, Span, get_matcher, register_matcher
+from .crosslingual import CedictMatcher, CrossLingualMatcher, get_matcher, register_matcher
 from .detector import Hit, Settings, find_hits
 from .normalize import fold_text
 from .teiio import insert_anchor, read_blocks, seg_id, wrap
 
 __all__ = [
-    "Aligned",
+    "CedictMatcher",
     "CrossLingualMatcher",
-    "Span",
     "detect",
     "docs_from_edition",
     "fold_text",

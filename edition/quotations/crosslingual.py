@@ -1,69 +1,66 @@
-"""Translated quotations: the pluggable cross-lingual matcher and what it returns.
+"""Translated quotations: a pluggable sentence matcher plus order-respecting chains.
 
-A :class:`CrossLingualMatcher` is given the documents of two languages and
-proposes :class:`Aligned` passage pairs (exact character spans on both sides,
-a similarity in [0, 1] and how many words it rests on). The detector
-(:mod:`.detector`) turns them into scored, directed links; matchers never see
-XML. Matchers are registered here by name and chosen in ``edition.yaml``
-(``quotations: {matcher: NAME}``).
+A :class:`CrossLingualMatcher` sees sentences of two languages and proposes
+similar pairs; the detector (:func:`detect_translations`) keeps chains of
+pairs that advance together on both sides (a translation keeps the order of
+its sentences), so one lucky sentence is not enough unless it is long.
 
-The default, ``cedict`` (:mod:`.lexical`), aligns CC-CEDICT glosses in order.
-An embedding model is one small class::
+The default matcher, ``cedict``, is lexical: jieba segments the Chinese,
+CC-CEDICT glosses each word as English stems, and a sentence pair scores the
+IDF-weighted share of words that translate each other. Candidates come from
+an inverted index on *pairs* of rare stems (each sentence contributes pairs of
+its rarest items), which keeps the work linear in the corpus.
+
+To add an embedding model later::
 
     class LaBSE:
         name = "labse"
         def supports(self, a, b): return {a, b} == {"zh", "en"}
-        def align(self, docs, src, tgt):
-            ...  # embed sentences, keep runs of neighbours that advance together,
-            ...  # yield Aligned(Span(...), Span(...), similarity, words)
+        def pairs(self, src, tgt): ...  # nearest neighbours, yield (i, j, cos)
     register_matcher(LaBSE())
+    # edition.yaml: quotations: {matcher: labse}   (the pipeline passes the name)
 """
 
 from __future__ import annotations
 
+import math
 import re
+from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any, Protocol, runtime_checkable
 
 from .corpus import Doc
+from .lexicon import ZH_STOP, en_key, load_lexicon, load_reverse_lexicon
+from .normalize import TOKEN_RE, fold_han, fold_word, is_han
+
+_SENT_END = re.compile(r"(?<![A-Z])[.?!。？！]+[\"'”’」』)）]*\s+|[。？！]+[”’」』）]*|：|:\s*(?=[\"“‘'])|\n+")
+"""Strong sentence ends only: a translation keeps sentences, not always clauses."""
+_TRIM = " \t\n\u00a0\u3000\"'“”‘’「」『』«»()（）[]【】-—,，、"
 
 
 @dataclass(frozen=True, slots=True)
-class Span:
-    """A passage: characters ``start:end`` of block ``block`` of doc ``doc``."""
-
+class Sentence:
     doc: int
     block: int
     start: int
     end: int
-
-
-@dataclass(frozen=True, slots=True)
-class Aligned:
-    """A passage of the source language and its translation in the target."""
-
-    src: Span
-    tgt: Span
-    similarity: float
-    """How much of both passages translates the other, in order (0..1)."""
-    evidence: float
-    """Content words the alignment rests on (a matcher's own scale; the
-    lexical matcher counts aligned word pairs)."""
-    features: dict[str, float] = field(default_factory=dict, compare=False)
-    """What the similarity was computed from (kept on the link for calibration)."""
+    text: str
 
 
 @runtime_checkable
 class CrossLingualMatcher(Protocol):
-    """Proposes passages of two languages that may translate each other."""
+    """Proposes sentence pairs that may translate each other."""
 
     name: str
 
     def supports(self, lang_a: str, lang_b: str) -> bool: ...
 
-    def align(self, docs: Sequence[Doc], src: Sequence[int], tgt: Sequence[int]) -> Iterable[Aligned]:
-        """``src``/``tgt``: indexes into ``docs`` of the two languages' documents."""
+    def pairs(self, src: Sequence[Sentence], src_lang: str, tgt: Sequence[Sentence], tgt_lang: str
+              ) -> Iterable[tuple[int, int, float]]:
+        """Yield ``(i, j, similarity)`` with similarity in [0, 1]."""
         ...
 
 
@@ -75,65 +72,398 @@ def register_matcher(m: CrossLingualMatcher) -> None:
 
 
 def get_matcher(name: str = "cedict") -> CrossLingualMatcher:
-    if name not in MATCHERS and name.startswith("cedict"):
-        from . import lexical  # noqa: F401  (registers the built-in matchers)
     try:
         return MATCHERS[name]
     except KeyError:
         raise KeyError(f"no cross-lingual matcher named '{name}' (known: {', '.join(sorted(MATCHERS))})") from None
 
 
-# --- passage boundaries ---------------------------------------------------------
-
-_SENTENCE_END = "。？！?!…\n"
-_CLAUSE_END = "，、；：,;:"
-_OPENERS = "\"'“‘「『«(（【"
-_CLOSERS = "\"'”’」』»)）】"
-_SPACE = " \t\n\u00a0\u3000"
-_PERIOD = re.compile(r"(?<![A-Z])\.(?=\s|$|[\"'”’])")
-
-
-def _is_end(text: str, k: int, clause: bool, mark: str = "") -> bool:
-    """Whether ``text[k]`` ends a sentence (or a clause, if ``clause``), or is
-    one of the quotation marks ``mark`` (a quotation begins and ends at its marks)."""
-    ch = text[k]
-    if ch in _SENTENCE_END or (clause and ch in _CLAUSE_END) or ch in mark:
-        return True
-    return ch == "." and _PERIOD.match(text, k) is not None
+def split_sentences(docs: Sequence[Doc], doc_idx: Iterable[int]) -> list[Sentence]:
+    out: list[Sentence] = []
+    for di in doc_idx:
+        for bi, b in enumerate(docs[di].blocks):
+            text = b.text
+            pos = 0
+            for m in _SENT_END.finditer(text):
+                _add(out, di, bi, text, pos, m.end())
+                pos = m.end()
+            _add(out, di, bi, text, pos, len(text))
+    return out
 
 
-def snap(text: str, start: int, end: int, reach: float = 0.4) -> tuple[int, int]:
-    """Widen ``start:end`` (the first to the last aligned word) to the
-    sentence it stands in: back to the previous sentence end and on to the next
-    one, each only if that adds at most ``reach`` of the passage's length (else
-    to the nearest clause end within half that reach, else not at all).
-    Opening and closing quotation marks stay outside the passage."""
-    n = end - start
-    s = start
-    for clause, frac in ((False, reach), (True, reach / 2)):
-        k = start - 1
-        limit = max(0, start - max(8, int(n * frac)))
-        while k >= limit and not _is_end(text, k, clause, "“‘「『«"):
-            k -= 1
-        if k < limit and limit > 0:
-            continue
-        s = k + 1
-        break
-    while s < start and (text[s] in _SPACE or text[s] in _OPENERS or text[s] in _CLOSERS):
+def _add(out: list[Sentence], di: int, bi: int, text: str, s: int, e: int) -> None:
+    while s < e and text[s] in _TRIM:
         s += 1
-    e = end
-    for clause, frac in ((False, reach), (True, reach / 2)):
-        k = end
-        limit = min(len(text), end + max(8, int(n * frac)))
-        while k < limit and not _is_end(text, k, clause, "”’」』»"):
-            k += 1
-        if k >= limit and limit < len(text):
-            continue
-        e = k + 1 if k < len(text) and text[k] not in _SPACE else k
-        if text[k : k + 1] in tuple(_CLAUSE_END + _CLOSERS):  # not part of the quotation
-            e = k
-        break
-    e = min(e, len(text))
-    while e > end and text[e - 1] in _SPACE:
+    while e > s and text[e - 1] in " \t\n\u00a0\u3000\"'”’」』":
         e -= 1
-    return s, e
+    if e - s >= 4:
+        out.append(Sentence(di, bi, s, e, text[s:e]))
+
+
+# ---------------------------------------------------------------------------
+# the default lexical matcher
+
+
+class CedictMatcher:
+    """Chinese <-> English through CC-CEDICT glosses (jieba + OpenCC + stems)."""
+
+    name = "cedict"
+    top_items = 10
+    max_candidates = 20
+    min_similarity = 0.25
+    keep = 5
+
+    def supports(self, lang_a: str, lang_b: str) -> bool:
+        return {lang_a, lang_b} == {"zh", "en"}
+
+    # -- sentence representations ----------------------------------------
+    @staticmethod
+    def english_items(text: str) -> list[str]:
+        out = []
+        for m in TOKEN_RE.finditer(text):
+            w = m.group()
+            if is_han(w[0]):
+                continue
+            k = en_key(fold_word(w))
+            if k is not None:
+                out.append(k)
+        return out
+
+    def __init__(self, segmenter: str = "cedict") -> None:
+        self.segmenter = segmenter
+        """``cedict``: longest dictionary match (no start-up cost, and every word
+        it yields is in the lexicon); ``jieba``: jieba's segmenter (about 1 s to
+        load its model, better on words CEDICT lacks)."""
+
+    def segment(self, simp: str) -> list[str]:
+        if self.segmenter == "jieba":
+            import jieba  # type: ignore[import-untyped]
+
+            return list(jieba.lcut(simp, HMM=False))
+        return _max_match(simp)
+
+    def chinese_items(self, text: str) -> list[tuple[str, ...]]:
+        """One stem set per Chinese content word (unknown words: per character)."""
+        lex = load_lexicon()
+        simp = "".join(fold_han(ch) for ch in text)
+        out: list[tuple[str, ...]] = []
+        for w in self.segment(simp):
+            if not any(is_han(ch) for ch in w):
+                k = en_key(fold_word(w.strip())) if w.strip() else None
+                if k is not None:
+                    out.append((k,))
+                continue
+            if w in ZH_STOP:
+                continue
+            stems = lex.get(w)
+            if stems:
+                if len(w) > 1 or len(stems) <= 6:  # many-sense single characters are noise
+                    out.append(stems)
+                continue
+            # unknown word (jieba glued two words): longest dictionary words inside it
+            i = 0
+            while i < len(w):
+                for k in range(min(4, len(w) - i), 0, -1):
+                    s = lex.get(w[i : i + k])
+                    if s and (k > 1 or (len(s) <= 6 and w[i] not in ZH_STOP)):
+                        out.append(s)
+                        i += k
+                        break
+                else:
+                    i += 1
+        return out
+
+    def pairs(self, src: Sequence[Sentence], src_lang: str, tgt: Sequence[Sentence], tgt_lang: str
+              ) -> Iterable[tuple[int, int, float]]:
+        if src_lang == "en":
+            for j, i, s in self.pairs(tgt, tgt_lang, src, src_lang):
+                yield i, j, s
+            return
+        zh = [self.chinese_items(s.text) for s in src]
+        en = [self.english_items(s.text) for s in tgt]
+        df: dict[str, int] = defaultdict(int)
+        for items in en:
+            for st in set(items):
+                df[st] += 1
+        n = len(en) + 1
+        self._df, self._n = df, n
+        self._zh_items, self._en_items = zh, en
+
+        def idf(st: str) -> float:
+            return math.log(n / (df.get(st, 0) + 0.5))
+
+        # inverted index on pairs of each English sentence's rarest stems
+        index: dict[tuple[str, str], list[int]] = defaultdict(list)
+        en_sets: list[set[str]] = []
+        glossed = load_reverse_lexicon()  # stems some Chinese word translates to
+        for j, items in enumerate(en):
+            # keys from the rarest words that *can* be matched: names CEDICT
+            # does not know would make rare but useless keys
+            uniq = sorted((s for s in set(items) if s in glossed), key=lambda s: (df[s], s))[: self.top_items]
+            en_sets.append(set(items))
+            for p in combinations(sorted(uniq), 2):
+                index[p].append(j)
+        max_post = 30  # fixed, so the work stays linear in the corpus
+        rare: dict[str, list[int]] = {}
+        for j, items in enumerate(en):
+            for st in set(items):
+                if df[st] <= max_post:
+                    rare.setdefault(st, []).append(j)
+        for i, words in enumerate(zh):
+            if len(words) < 3:
+                continue
+            ranked = sorted(words, key=lambda ss: -max((idf(s) if df.get(s) else 0.0) for s in ss))
+            top = []
+            for ss in ranked[: self.top_items]:
+                known = sorted((s for s in ss if df.get(s)), key=lambda s: df[s])[:2]
+                if known:
+                    top.append(known)
+            cand: dict[int, int] = defaultdict(int)
+            for w1, w2 in combinations(top, 2):
+                seen_pairs = set()
+                for s1 in w1:
+                    for s2 in w2:
+                        if s1 == s2:
+                            continue
+                        key = (s1, s2) if s1 < s2 else (s2, s1)
+                        if key in seen_pairs:
+                            continue
+                        seen_pairs.add(key)
+                        post = index.get(key)
+                        if post and len(post) <= max_post:
+                            for j in post:
+                                cand[j] += 1
+            # and English sentences sharing two rare words (each in <= max_post sentences)
+            single: dict[int, int] = defaultdict(int)
+            for ss in words:
+                hit: set[int] = set()
+                for st in ss:
+                    post1 = rare.get(st)
+                    if post1 is not None:
+                        hit.update(post1)
+                for j in hit:
+                    single[j] += 1
+            for j, k in single.items():
+                if k >= 2:
+                    cand[j] += k
+            if not cand:
+                continue
+            best = sorted(cand.items(), key=lambda kv: -kv[1])[: self.max_candidates]
+            # a word weighs as its commonest known sense; an unknown word (a name
+            # CEDICT lacks) weighs little, as it cannot be matched anyway
+            wz = [min((idf(s) for s in ss if df.get(s)), default=1.0) for ss in words]
+            total_z = sum(wz)
+            zstems = {s for ss in words for s in ss}
+            scored: list[tuple[float, int]] = []
+            for j, _k in best:
+                es = en_sets[j]
+                if not es:
+                    continue
+                mz = sum(w for ss, w in zip(words, wz, strict=True) if any(s in es for s in ss))
+                total_e = sum(idf(s) for s in es)
+                me = sum(idf(s) for s in es if s in zstems)
+                if total_z <= 0 or total_e <= 0:
+                    continue
+                rz, re_ = mz / total_z, me / total_e
+                sim = 0.0 if rz + re_ == 0 else 2 * rz * re_ / (rz + re_)
+                if sim >= self.min_similarity:
+                    scored.append((sim, j))
+            # the few best English sentences per Chinese sentence: keeps the chain
+            # stage linear (the noise floor rises with the size of the pool)
+            for sim, j in sorted(scored, reverse=True)[: self.keep]:
+                yield i, j, sim
+
+
+    _df: dict[str, int] = {}
+    _n: int = 1
+
+    _zh_items: list[list[tuple[str, ...]]] = []
+    _en_items: list[list[str]] = []
+
+    def passage_similarity(self, src: Sequence[Sentence], src_idx: list[int], tgt: Sequence[Sentence],
+                           tgt_idx: list[int]) -> float:
+        """Similarity of two whole passages (sentences ``src_idx`` of the last
+        :meth:`pairs` run's Chinese side, ``tgt_idx`` of its English side), both
+        ways: Chinese words whose glosses occur in the English, and English
+        words one of whose Chinese renderings occurs *as a substring* of the
+        Chinese (so segmentation errors do not hide a match); times how well
+        the shared words keep their order."""
+        df, n = self._df, self._n
+
+        def idf(st: str) -> float:
+            return math.log(n / (df.get(st, 0) + 0.5))
+
+        words = [w for i in src_idx for w in self._zh_items[i]]
+        en = [x for j in tgt_idx for x in self._en_items[j]]
+        if not words or not en:
+            return 0.0
+        es = set(en)
+        simp = "".join(fold_han(ch) for i in src_idx for ch in src[i].text)
+        wz = [min((idf(s) for s in ss if df.get(s)), default=1.0) for ss in words]
+        mz = sum(w for ss, w in zip(words, wz, strict=True) if any(s in es for s in ss))
+        zstems = {s for ss in words for s in ss}
+        rev = _reverse_lexicon()
+        total_e = me = 0.0
+        for st in es:
+            w = idf(st)
+            total_e += w
+            if st in zstems or any(h in simp for h in rev.get(st, ())):
+                me += w
+        total_z = sum(wz)
+        if total_z <= 0 or total_e <= 0:
+            return 0.0
+        rz, re_ = mz / total_z, me / total_e
+        sim = 0.0 if rz + re_ == 0 else 2 * rz * re_ / (rz + re_)
+        return sim * (0.4 + 0.6 * _order(words, en))
+
+
+def _order(words: list[tuple[str, ...]], en: list[str]) -> float:
+    """How far the shared words keep their order: the longest increasing run of
+    English positions, taken in Chinese order, over the shared words (1.0 for
+    a translation that keeps its order, about 0.5 or less for a bag of words)."""
+    pos: dict[str, list[int]] = defaultdict(list)
+    for k, st in enumerate(en):
+        pos[st].append(k)
+    used: set[int] = set()
+    seq: list[int] = []
+    for ss in words:
+        cands = sorted(k for st in ss for k in pos.get(st, ()) if k not in used)
+        if not cands:
+            continue
+        # the first unused English position after the last one taken, else the first
+        last = seq[-1] if seq else -1
+        k = next((x for x in cands if x > last), cands[0])
+        used.add(k)
+        seq.append(k)
+    if len(seq) < 3:
+        return 0.5
+    tails: list[int] = []
+    for x in seq:
+        i = bisect_left(tails, x)
+        if i == len(tails):
+            tails.append(x)
+        else:
+            tails[i] = x
+    return len(tails) / len(seq)
+
+
+def _reverse_lexicon() -> dict[str, tuple[str, ...]]:
+    """English stem -> Chinese headwords glossed by it (cached with the lexicon)."""
+    return load_reverse_lexicon()
+
+
+def _max_match(text: str, longest: int = 6) -> list[str]:
+    """Forward longest-match segmentation on the CEDICT headwords; runs of
+    non-Han characters stay whole."""
+    lex = load_lexicon()
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        if not is_han(text[i]):
+            j = i + 1
+            while j < n and not is_han(text[j]):
+                j += 1
+            out.extend(text[i:j].split())
+            i = j
+            continue
+        for k in range(min(longest, n - i), 0, -1):
+            if k == 1 or text[i : i + k] in lex:
+                out.append(text[i : i + k])
+                i += k
+                break
+    return out
+
+
+register_matcher(CedictMatcher())
+register_matcher(type("JiebaCedictMatcher", (CedictMatcher,), {"name": "cedict-jieba"})("jieba"))
+
+
+@dataclass(slots=True)
+class Translation:
+    """A chain of sentence pairs: zh sentences ``zs[i0..i1]``, en ``es[j0..j1]``."""
+
+    src: list[Sentence]
+    tgt: list[Sentence]
+    sims: list[float]
+    sim: float = 0.0
+    """Similarity of the whole passages (the matcher's ``passage_similarity``,
+    else the mean of the sentence pairs)."""
+
+
+def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_a: str, lang_b: str,
+                        ) -> list[Translation]:
+    a_idx = [i for i, d in enumerate(docs) if d.lang == lang_a]
+    b_idx = [i for i, d in enumerate(docs) if d.lang == lang_b]
+    if not a_idx or not b_idx:
+        return []
+    src = split_sentences(docs, a_idx)
+    tgt = split_sentences(docs, b_idx)
+    best: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for i, j, s in matcher.pairs(src, lang_a, tgt, lang_b):
+        best[i].append((j, s))
+    # chains: (i, j) -> (i+1 or i+2, j+1 or j+2), same docs, DP over sorted pairs
+    nodes = sorted((i, j, s) for i, lst in best.items() for j, s in lst)
+    node_at = {(i, j): k for k, (i, j, _s) in enumerate(nodes)}
+    score = [0.0] * len(nodes)
+    back = [-1] * len(nodes)
+    length = [1] * len(nodes)
+    for k, (i, j, s) in enumerate(nodes):
+        score[k] = s
+        for di, dj in ((1, 1), (1, 2), (2, 1), (1, 0), (0, 1)):
+            if True:
+                p = node_at.get((i - di, j - dj))
+                if p is None or src[i - di].doc != src[i].doc or tgt[j - dj].doc != tgt[j].doc:
+                    continue
+                if score[p] + s > score[k]:
+                    score[k], back[k], length[k] = score[p] + s, p, length[p] + 1
+    used: set[int] = set()
+    out: list[Translation] = []
+    for k in sorted(range(len(nodes)), key=lambda k: -score[k]):
+        if k in used:
+            continue
+        chain = []
+        x = k
+        while x != -1 and x not in used:
+            chain.append(x)
+            x = back[x]
+        used.update(chain)
+        chain.reverse()
+        si = sorted({nodes[x][0] for x in chain})
+        sj = sorted({nodes[x][1] for x in chain})
+        sims = [nodes[x][2] for x in chain]
+        psim = getattr(matcher, "passage_similarity", None)
+        if psim is None or (len(chain) < 2 and max(sims) < 0.35):
+            out.append(Translation([src[i] for i in si], [tgt[j] for j in sj], sims, sum(sims) / len(sims)))
+            continue
+
+        def sim_of(ii: list[int], jj: list[int], psim: Any = psim) -> float:
+            return float(psim(src, ii, tgt, jj))
+
+        cur = sim_of(si, sj)
+        # grow the passage by a neighbouring sentence while that raises the similarity
+        for _ in range(4):
+            best_ext = None
+            for side, seq, pool in (("a", si, src), ("b", sj, tgt)):
+                for cand in (seq[0] - 1, seq[-1] + 1):
+                    if 0 <= cand < len(pool) and pool[cand].doc == pool[seq[0]].doc:
+                        ext = sorted(seq + [cand])
+                        v = sim_of(ext, sj) if side == "a" else sim_of(si, ext)
+                        if v > cur + 0.03 and (best_ext is None or v > best_ext[0]):
+                            best_ext = (v, side, ext)
+            # or shrink it by an end sentence that does not belong
+            for side, seq in (("a", si), ("b", sj)):
+                if len(seq) < 2:
+                    continue
+                for ext in (seq[1:], seq[:-1]):
+                    v = sim_of(ext, sj) if side == "a" else sim_of(si, ext)
+                    if v > cur + 0.05 and (best_ext is None or v > best_ext[0]):
+                        best_ext = (v, side, ext)
+            if best_ext is None:
+                break
+            cur = best_ext[0]
+            if best_ext[1] == "a":
+                si = best_ext[2]
+            else:
+                sj = best_ext[2]
+        out.append(Translation([src[i] for i in si], [tgt[j] for j in sj], sims, cur))
+    return out

@@ -7,9 +7,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .corpus import Corpus, Doc, build_corpus
-from .crosslingual import Aligned, CrossLingualMatcher, Span, get_matcher
+from .crosslingual import CrossLingualMatcher, Sentence, Translation, detect_translations, get_matcher
 from .monolingual import Match, detect_monolingual
 from .normalize import quoted_at
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    doc: int
+    block: int
+    start: int
+    end: int
 
 
 @dataclass(slots=True)
@@ -43,6 +51,11 @@ def mono_score(m: Match) -> float:
     return _sigmoid(z)
 
 
+def translation_score(t: Translation, units: float) -> float:
+    z = 14.0 * (t.sim - 0.48) + 0.5 * (min(len(t.sims), 4) - 1) + 1.0 * math.log(max(units, 1e-3))
+    return _sigmoid(z)
+
+
 def _token_span(c: Corpus, t0: int, t1: int) -> Span:
     """The larger part of a passage that crosses blocks (documented choice)."""
     di = c.doc_of(t0)
@@ -51,6 +64,13 @@ def _token_span(c: Corpus, t0: int, t1: int) -> Span:
     first = t0 + blocks.index(bi)
     last = t0 + len(blocks) - 1 - blocks[::-1].index(bi)
     return Span(di, bi, int(c.cs[first]), int(c.ce[last]))
+
+
+def _sentence_span(sents: list[Sentence]) -> Span:
+    by_block = Counter(s.block for s in sents for _ in range(len(s.text)))
+    bi = by_block.most_common(1)[0][0]
+    part = [s for s in sents if s.block == bi]
+    return Span(part[0].doc, bi, part[0].start, part[-1].end)
 
 
 def _long_enough(docs: list[Doc], sp: Span, settings: Settings) -> bool:
@@ -121,20 +141,20 @@ def find_hits(docs: list[Doc], settings: Settings = Settings(), corpus: Corpus |
                 if not matcher.supports(la, lb):
                     continue
                 src_lang, tgt_lang = ("zh", "en") if {la, lb} == {"zh", "en"} else (la, lb)
-                src = [i for i, d in enumerate(docs) if d.lang == src_lang]
-                tgt = [i for i, d in enumerate(docs) if d.lang == tgt_lang]
-                for t in matcher.align(docs, src, tgt):
-                    ztext = docs[t.src.doc].blocks[t.src.block].text[t.src.start : t.src.end]
-                    etext = docs[t.tgt.doc].blocks[t.tgt.block].text[t.tgt.start : t.tgt.end]
-                    zh_chars = sum(1 for ch in ztext if not ch.isspace())
-                    units = min(zh_chars / (2 * settings.min_chars), len(etext.split()) / (2 * settings.min_words))
-                    if units < 0.6:
-                        continue  # a translated quotation is two sentences or so
-                    score = t.similarity
+                for t in detect_translations(docs, matcher, src_lang, tgt_lang):
+                    zh_chars = sum(len(s.text) for s in t.src)
+                    en_words = sum(len(s.text.split()) for s in t.tgt)
+                    units = min(zh_chars / (2 * settings.min_chars), en_words / (2 * settings.min_words))
+                    if units < 0.6 or (len(t.sims) < 2 and units < 1.0):
+                        continue  # too short; a single sentence must be as long as two
+                    score = translation_score(t, units)
                     if score < settings.threshold:
                         continue
-                    hits.append(Hit(t.src, t.tgt, "translation", score, _direction(docs, t.src, t.tgt),
-                                    dict(t.features, units=units)))
+                    a = _sentence_span(t.src)
+                    b = _sentence_span(t.tgt)
+                    hits.append(Hit(a, b, "translation", score, _direction(docs, a, b),
+                                    {"sim": t.sim, "mean_sim": sum(t.sims) / len(t.sims), "pairs": len(t.sims),
+                                     "units": units}))
     hits = dedupe(hits)
     # stable order: by first side's place
     for h in hits:
