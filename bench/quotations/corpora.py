@@ -99,3 +99,9 @@ def cuv() -> list[Verse]:
     CACHE.mkdir(parents=True, exist_ok=True)
     cached.write_text("\n".join(f"{b}\t{c}\t{v}\t{t}" for b, c, v, t in out), encoding="utf-8")
     return out
+
+
+if __name__ == "__main__":  # scripts/test-setup.sh: fetch and convert once
+    k, c = kjv(), cuv()
+    print(f"[test-setup] benchmark corpora: KJV {len(k)} verses, CUV {len(c)} verses ({CACHE})")
+    raise SystemExit(0 if k and c else 1)

@@ -10,9 +10,10 @@ n-gram is shared by accident. Into it we plant, each between two documents
   ``l``, letter slips, glued words, straight/curly quotes, full/half-width
   punctuation, traditional characters) in ``en-en`` and ``zh-zh``;
 - ``translation`` and ``translation-elided`` in ``zh-en`` (KJV <-> CUV verses);
-- negatives: stock phrases (below the minimum length, everywhere) and
+- negatives: stock phrases (below the minimum length, everywhere),
   same-topic pairs (neighbouring verses of one chapter, in one language or
-  across), which must *not* be linked.
+  across) and same-topic prose across languages (a run of verses in Chinese,
+  the run that follows it in English), which must *not* be linked.
 """
 
 from __future__ import annotations
@@ -358,6 +359,21 @@ def generate(kjv: list[Verse], cuv: list[Verse], size_bytes: int, seed: int = 1,
             if kk in aligned:
                 put(rnd.choice(zh_docs), "w1", cuv[aligned[kk]][3] + cuv[aligned[kk] + 1][3], False)
                 put(rnd.choice(en_docs), "w1", kjv[j][3] + " " + kjv[j + 1][3], False)
+    # negatives: same-topic prose across languages, as long as a quotation: a run of
+    # real (unshuffled) verses in Chinese and the run that follows it in English, in
+    # one chapter: the same names, subject and vocabulary, but no translation
+    if en_docs and zh_docs:
+        for _ in range(max(1, n_plants // 10)):
+            src = _source(rnd, kjv, used, 40, 120, "en", min_verses=6)
+            if src is None:
+                continue
+            i, j = src
+            mid = (i + j) // 2
+            keys = [(v[0], v[1], v[2]) for v in kjv[i:mid]]
+            if not all(kk in aligned for kk in keys):
+                continue
+            put(rnd.choice(zh_docs), f"w{rnd.randrange(5)}", "".join(cuv[aligned[kk]][3] for kk in keys), False)
+            put(rnd.choice(en_docs), f"w{rnd.randrange(5)}", " ".join(v[3] for v in kjv[mid:j]), False)
     # background, with stock phrases sprinkled in
     for d in range(n_docs):
         lang = langs[d]
