@@ -6,7 +6,7 @@ pairs that advance together on both sides (a translation keeps the order of
 its sentences), so one lucky sentence is not enough unless it is long.
 
 The default matcher, ``cedict``, is lexical: jieba segments the Chinese,
-CC-CEDICT glosses each word as English stems, and a sentence pair scores the
+CC-CEDICT glosses each word as English keys (lemma, then stem: :func:`.lexicon.en_key`), and a sentence pair scores the
 IDF-weighted share of words that translate each other. Candidates come from
 an inverted index on *pairs* of rare stems (each sentence contributes pairs of
 its rarest items), which keeps the work linear in the corpus.
@@ -149,7 +149,7 @@ class CedictMatcher:
         out: list[tuple[str, ...]] = []
         for w in self.segment(simp):
             if not any(is_han(ch) for ch in w):
-                k = en_key(fold_word(w.strip())) if w.strip() else None
+                k = en_key(fold_word(w.strip()))
                 if k is not None:
                     out.append((k,))
                 continue
