@@ -27,9 +27,12 @@ KNOWN_KEYS = {
     "description": "one paragraph about the edition",
     "license": "licence of the edition's own apparatus",
     "publisher": "who publishes the edition",
-    "quotations": "quotation detection settings (enabled, min_words, min_chars, threshold)",
+    "quotations": "quotation detection settings (enabled, min_words, min_chars, threshold, matcher)",
     "exclude": "glob patterns of files in the content directory to ignore",
 }
+
+
+DEFAULT_MATCHER = "use"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +41,9 @@ class QuotationSettings:
     min_words: int = 12
     min_chars: int = 20
     threshold: float = 0.5
-    matcher: str = "cedict"
-    """Cross-lingual matcher registered in ``edition.quotations`` (``cedict``, ``cedict-jieba``)."""
+    matcher: str = DEFAULT_MATCHER
+    """Cross-lingual matcher registered in ``edition.quotations``: ``use`` (multilingual
+    sentence embeddings), ``cedict`` or ``cedict-jieba`` (CC-CEDICT glosses)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +175,19 @@ def load_config(content_dir: Path, diags: Diagnostics) -> Config:
         min_words=int(q.get("min_words", 12)),
         min_chars=int(q.get("min_chars", 20)),
         threshold=float(q.get("threshold", 0.5)),
-        matcher=str(q.get("matcher", "cedict")),
+        matcher=str(q.get("matcher", DEFAULT_MATCHER)),
     )
+    from .quotations.crosslingual import MATCHERS  # the registry (import here: it imports this module)
+    from . import quotations  # noqa: F401  (registers every matcher)
+
+    if qs.matcher not in MATCHERS:
+        diags.error(
+            Location(rel, lines.get("quotations")),
+            f"unknown cross-lingual matcher '{qs.matcher}' (known: {', '.join(sorted(MATCHERS))});"
+            f" using '{DEFAULT_MATCHER}'.{did_you_mean(qs.matcher, list(MATCHERS))}",
+            "config-value",
+        )
+        qs = QuotationSettings(qs.enabled, qs.min_words, qs.min_chars, qs.threshold)
     langs = as_list(data.get("languages"))
     for lang in langs:
         if not valid_lang(lang):

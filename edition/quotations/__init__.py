@@ -35,12 +35,14 @@ from ..tei import XML_ID, t
 from .corpus import Block, Doc
 from .crosslingual import CedictMatcher, CrossLingualMatcher, get_matcher, register_matcher
 from .detector import Hit, Settings, find_hits
+from .embedding import EmbeddingMatcher
 from .normalize import fold_text
 from .teiio import insert_anchor, read_blocks, seg_id, wrap
 
 __all__ = [
     "CedictMatcher",
     "CrossLingualMatcher",
+    "EmbeddingMatcher",
     "detect",
     "docs_from_edition",
     "fold_text",

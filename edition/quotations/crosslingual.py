@@ -112,6 +112,8 @@ class CedictMatcher:
     max_candidates = 20
     min_similarity = 0.25
     keep = 5
+    calibration = (0.48, 14.0)
+    """(centre, slope) of the detector's logistic on :meth:`passage_similarity`."""
 
     def supports(self, lang_a: str, lang_b: str) -> bool:
         return {lang_a, lang_b} == {"zh", "en"}
@@ -179,15 +181,8 @@ class CedictMatcher:
             for j, i, s in self.pairs(tgt, tgt_lang, src, src_lang):
                 yield i, j, s
             return
-        zh = [self.chinese_items(s.text) for s in src]
-        en = [self.english_items(s.text) for s in tgt]
-        df: dict[str, int] = defaultdict(int)
-        for items in en:
-            for st in set(items):
-                df[st] += 1
-        n = len(en) + 1
-        self._df, self._n = df, n
-        self._zh_items, self._en_items = zh, en
+        self.prepare(src, tgt)
+        zh, en, df, n = self._zh_items, self._en_items, self._df, self._n
 
         def idf(st: str) -> float:
             return math.log(n / (df.get(st, 0) + 0.5))
@@ -276,6 +271,18 @@ class CedictMatcher:
 
     _df: dict[str, int] = {}
     _n: int = 1
+
+    def prepare(self, src: Sequence[Sentence], tgt: Sequence[Sentence]) -> None:
+        """Gloss the Chinese sentences ``src`` and key the English ``tgt``, for
+        :meth:`pairs` and :meth:`passage_similarity`."""
+        zh = [self.chinese_items(s.text) for s in src]
+        en = [self.english_items(s.text) for s in tgt]
+        df: dict[str, int] = defaultdict(int)
+        for items in en:
+            for st in set(items):
+                df[st] += 1
+        self._df, self._n = df, len(en) + 1
+        self._zh_items, self._en_items = zh, en
 
     _zh_items: list[list[tuple[str, ...]]] = []
     _en_items: list[list[str]] = []

@@ -35,7 +35,7 @@ class Settings:
     min_words: int = 12
     min_chars: int = 20
     threshold: float = 0.5
-    matcher: str = "cedict"
+    matcher: str = "use"
     crosslingual: bool = True
 
 
@@ -51,8 +51,11 @@ def mono_score(m: Match) -> float:
     return _sigmoid(z)
 
 
-def translation_score(t: Translation, units: float) -> float:
-    z = 14.0 * (t.sim - 0.48) + 0.5 * (min(len(t.sims), 4) - 1) + 1.0 * math.log(max(units, 1e-3))
+def translation_score(t: Translation, units: float, calibration: tuple[float, float] = (0.48, 14.0)) -> float:
+    """``calibration``: the matcher's (centre, slope) for its similarity; the
+    default is the lexical ``cedict`` matcher's."""
+    centre, slope = calibration
+    z = slope * (t.sim - centre) + 0.5 * (min(len(t.sims), 4) - 1) + 1.0 * math.log(max(units, 1e-3))
     return _sigmoid(z)
 
 
@@ -147,7 +150,7 @@ def find_hits(docs: list[Doc], settings: Settings = Settings(), corpus: Corpus |
                     units = min(zh_chars / (2 * settings.min_chars), en_words / (2 * settings.min_words))
                     if units < 0.6 or (len(t.sims) < 2 and units < 1.0):
                         continue  # too short; a single sentence must be as long as two
-                    score = translation_score(t, units)
+                    score = translation_score(t, units, getattr(matcher, "calibration", (0.48, 14.0)))
                     if score < settings.threshold:
                         continue
                     a = _sentence_span(t.src)

