@@ -177,8 +177,8 @@ def load_config(content_dir: Path, diags: Diagnostics) -> Config:
         threshold=float(q.get("threshold", 0.5)),
         matcher=str(q.get("matcher", DEFAULT_MATCHER)),
     )
-    from .quotations.crosslingual import MATCHERS  # the registry (import here: it imports this module)
     from . import quotations  # noqa: F401  (registers every matcher)
+    from .quotations.crosslingual import MATCHERS  # the registry (import here: it imports this module)
 
     if qs.matcher not in MATCHERS:
         diags.error(
