@@ -114,6 +114,9 @@ class CedictMatcher:
     keep = 5
     calibration = (0.48, 14.0)
     """(centre, slope) of the detector's logistic on :meth:`passage_similarity`."""
+    resize_gains = (0.03, 0.05)
+    """How much :meth:`passage_similarity` must gain for a passage to grow by a
+    sentence, or to shrink by one."""
 
     def supports(self, lang_a: str, lang_b: str) -> bool:
         return {lang_a, lang_b} == {"zh", "en"}
@@ -447,30 +450,43 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
             return float(psim(src, ii, tgt, jj))
 
         cur = sim_of(si, sj)
-        # grow the passage by a neighbouring sentence while that raises the similarity
-        for _ in range(4):
-            best_ext = None
-            for side, seq, pool in (("a", si, src), ("b", sj, tgt)):
-                for cand in (seq[0] - 1, seq[-1] + 1):
-                    if 0 <= cand < len(pool) and pool[cand].doc == pool[seq[0]].doc:
-                        ext = sorted(seq + [cand])
-                        v = sim_of(ext, sj) if side == "a" else sim_of(si, ext)
-                        if v > cur + 0.03 and (best_ext is None or v > best_ext[0]):
-                            best_ext = (v, side, ext)
-            # or shrink it by an end sentence that does not belong
-            for side, seq in (("a", si), ("b", sj)):
-                if len(seq) < 2:
-                    continue
-                for ext in (seq[1:], seq[:-1]):
-                    v = sim_of(ext, sj) if side == "a" else sim_of(si, ext)
-                    if v > cur + 0.05 and (best_ext is None or v > best_ext[0]):
-                        best_ext = (v, side, ext)
+        # grow the passage by a neighbouring sentence (on one side, or on both at
+        # the same end) while that raises the similarity, or shrink it by an end
+        grow, shrink = getattr(matcher, "resize_gains", (0.03, 0.05))
+        for _ in range(6):
+            best_ext: tuple[float, list[int], list[int]] | None = None
+            for ii, jj, gain in _resizes(si, sj, src, tgt, grow, shrink):
+                v = sim_of(ii, jj)
+                if v > cur + gain and (best_ext is None or v > best_ext[0]):
+                    best_ext = (v, ii, jj)
             if best_ext is None:
                 break
-            cur = best_ext[0]
-            if best_ext[1] == "a":
-                si = best_ext[2]
-            else:
-                sj = best_ext[2]
+            cur, si, sj = best_ext
         out.append(Translation([src[i] for i in si], [tgt[j] for j in sj], sims, cur))
     return out
+
+
+def _resizes(si: list[int], sj: list[int], src: Sequence[Sentence], tgt: Sequence[Sentence], grow: float,
+             shrink: float) -> Iterable[tuple[list[int], list[int], float]]:
+    """The passages one step from ``(si, sj)``, with the gain each must show."""
+
+    def nb(seq: list[int], pool: Sequence[Sentence], end: int) -> list[int] | None:
+        cand = seq[0] - 1 if end == 0 else seq[-1] + 1
+        if 0 <= cand < len(pool) and pool[cand].doc == pool[seq[0]].doc:
+            return [cand, *seq] if end == 0 else [*seq, cand]
+        return None
+
+    for end in (0, 1):
+        ea, eb = nb(si, src, end), nb(sj, tgt, end)
+        if ea is not None:
+            yield ea, sj, grow
+        if eb is not None:
+            yield si, eb, grow
+        if ea is not None and eb is not None:
+            yield ea, eb, grow
+    if len(si) > 1:
+        yield si[1:], sj, shrink
+        yield si[:-1], sj, shrink
+    if len(sj) > 1:
+        yield si, sj[1:], shrink
+        yield si, sj[:-1], shrink
