@@ -117,6 +117,8 @@ class CedictMatcher:
     resize_gains = (0.03, 0.05)
     """How much :meth:`passage_similarity` must gain for a passage to grow by a
     sentence, or to shrink by one."""
+    resize_floor = 0.3
+    """Passages below this similarity are not resized (the bar is 0.48)."""
 
     def supports(self, lang_a: str, lang_b: str) -> bool:
         return {lang_a, lang_b} == {"zh", "en"}
@@ -453,7 +455,10 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
         # grow the passage by a neighbouring sentence (on one side, or on both at
         # the same end) while that raises the similarity, or shrink it by an end
         grow, shrink = getattr(matcher, "resize_gains", (0.03, 0.05))
-        for _ in range(6):
+        # a passage far below the matcher's bar is not worth resizing (most chains
+        # are noise, and resizing is most of this stage's time)
+        hopeless = cur < getattr(matcher, "resize_floor", float("-inf"))
+        for _ in range(0 if hopeless else 6):
             best_ext: tuple[float, list[int], list[int]] | None = None
             for ii, jj, gain in _resizes(si, sj, src, tgt, grow, shrink):
                 v = sim_of(ii, jj)

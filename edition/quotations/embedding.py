@@ -127,6 +127,13 @@ class EmbeddingMatcher:
     own_resize_gains = (0.005, 0.01)
     """The margin scale is a fifth of the lexical matcher's: so are the gains."""
 
+    own_resize_floor = 0.08
+    """Passages below this similarity are not resized (the bar is 0.17)."""
+
+    @property
+    def resize_floor(self) -> float:
+        return self._delegate.resize_floor if self._delegate is not None else self.own_resize_floor
+
     @property
     def resize_gains(self) -> tuple[float, float]:
         return self._delegate.resize_gains if self._delegate is not None else self.own_resize_gains
