@@ -23,6 +23,7 @@ import time
 from collections import defaultdict
 
 from bench.machine import describe, peak_rss_mib
+from edition.config import DEFAULT_MATCHER
 from edition.quotations.detector import Settings, find_hits
 
 from .corpora import cuv, kjv
@@ -117,7 +118,7 @@ def print_quality(res: dict, mb: float, secs: float) -> None:
         print("  false:", ex)
 
 
-def run_one(size_mb: float, seed: int, quality: bool, crosslingual: bool = True, matcher: str = "cedict") -> dict:
+def run_one(size_mb: float, seed: int, quality: bool, crosslingual: bool = True, matcher: str = DEFAULT_MATCHER) -> dict:
     t0 = time.perf_counter()
     docs, plants = generate(kjv(), cuv(), int(size_mb * 1e6), seed=seed)
     gen = time.perf_counter() - t0
@@ -188,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-passim", action="store_true")
     ap.add_argument("--mono", action="store_true", help="scaling without the cross-lingual stage")
-    ap.add_argument("--matcher", default="cedict", help="cross-lingual matcher: cedict (default), cedict-jieba, use")
+    ap.add_argument("--matcher", default=DEFAULT_MATCHER,
+                    help=f"cross-lingual matcher: use, cedict, cedict-jieba (default: {DEFAULT_MATCHER}, the edition's)")
     ap.add_argument("--one", type=float, help=argparse.SUPPRESS)  # internal: one scaling run, JSON out
     args = ap.parse_args(argv)
     # timings include embedding every sentence: no vectors from an earlier run
