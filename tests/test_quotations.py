@@ -318,3 +318,39 @@ def test_unknown_matcher_is_a_located_error(tmp_path: Path) -> None:
     msgs = [str(d) for d in diags]
     assert any(m.startswith("edition.yaml:2: error: unknown cross-lingual matcher 'usee'") and "Did you mean 'use'?" in m
                for m in msgs), msgs
+
+
+def test_titles_and_repeated_editorial_notes_are_not_quotations() -> None:
+    """A heading cited as a title (in a preface, contents or chronicle) and an
+    editor's note repeated in one text are repetitions, not quotations; the same
+    words in running text are linked."""
+    import random
+
+    rnd = random.Random(9)
+    words = ("land bread peace river town factory peasant railway harvest winter army council paper "
+             "congress village coal steel school union market").split()
+
+    def filler(n: int = 60) -> str:
+        return " ".join(rnd.choices(words, k=n)) + "."
+
+    title = ("The Slogan of the Dictatorship of the Proletariat and Poor Peasantry in the Period of "
+             "Preparation for October")
+    note = ("The translation Trotsky used then differs from the later one, and his wording of the "
+            "quotation is kept here as he gave it in the first edition of the book")
+    quote = ("all that is necessary and sufficient for building a complete socialist society is there "
+             "in the land of the Soviets, said the speaker to the congress")
+    vol = Doc("vol", "en", [Block("h1", title, kind="head"), Block("p1", filler()),
+                            Block("p2", filler() + " " + quote + " " + filler()),
+                            Block("n1p", note, editorial=True), *[Block(f"f{i}", filler()) for i in range(8)],
+                            Block("n2p", note, editorial=True), Block("p3", filler())])
+    chron = Doc("chron", "en", [Block("i1", f"Stalin writes the article “{title}”."),
+                                Block("c1", filler() + " " + quote + " " + filler())])
+    def where(docs: list[Doc], h: object) -> frozenset[tuple[str, str]]:
+        return frozenset((docs[sp.doc].id, docs[sp.doc].blocks[sp.block].anchor) for sp in (h.a, h.b))  # type: ignore[attr-defined]
+
+    places = {where([vol, chron], h) for h in find_hits([vol, chron])}
+    assert places == {frozenset({("vol", "p2"), ("chron", "c1")})}, places
+    # the same note in running text of two texts is a quotation
+    plain = Doc("other", "en", [Block("o1", filler() + " " + note + " " + filler())])
+    again = {where([vol, plain], h) for h in find_hits([vol, plain])}
+    assert frozenset({("vol", "n1p"), ("other", "o1")}) in again or frozenset({("vol", "n2p"), ("other", "o1")}) in again, again

@@ -34,6 +34,10 @@ class Block:
     """Work (``div`` id) inside a volume; '' for a text without works."""
     quoted: bool = False
     """The element is (inside) a ``quote``/``cit``: a cue for direction."""
+    kind: str = "p"
+    """The element's name: ``p``, ``head``, ``item``..."""
+    editorial: bool = False
+    """The element is (inside) an editor's note (``note[@type='editorial']``)."""
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from .corpus import Corpus, Doc, build_corpus
 from .crosslingual import CrossLingualMatcher, Sentence, Translation, detect_translations, get_matcher
 from .monolingual import Match, detect_monolingual
-from .normalize import quoted_at
+from .normalize import fold_text, quoted_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +107,23 @@ def _overlap(x: Span, y: Span) -> bool:
     return x.doc == y.doc and x.block == y.block and x.start < y.end and y.start < x.end
 
 
+def _not_a_quotation(docs: list[Doc], h: Hit, titles: list[set[str]]) -> bool:
+    """Two kinds of repetition that are not quotations: an editor's note repeated
+    in one text (apparatus, like a stock phrase of the editors), and a title
+    cited as a title (a heading, and its listing in a preface, contents or
+    chronicle): a passage at least three quarters of which is the text of a heading of
+    either text."""
+    ba, bb = docs[h.a.doc].blocks[h.a.block], docs[h.b.doc].blocks[h.b.block]
+    if h.a.doc == h.b.doc and ba.editorial and bb.editorial:
+        return True
+    heads = titles[h.a.doc] | titles[h.b.doc]
+    for sp, blk in ((h.a, ba), (h.b, bb)):
+        folded = fold_text(blk.text[sp.start : sp.end])
+        if any(len(t) >= 0.75 * len(folded) and t in folded for t in heads):
+            return True
+    return False
+
+
 def dedupe(hits: list[Hit]) -> list[Hit]:
     """Keep the best hit where two hits cover the same pair of places."""
     hits = sorted(hits, key=lambda h: -h.score)
@@ -158,7 +175,8 @@ def find_hits(docs: list[Doc], settings: Settings = Settings(), corpus: Corpus |
                     hits.append(Hit(a, b, "translation", score, _direction(docs, a, b),
                                     {"sim": t.sim, "mean_sim": sum(t.sims) / len(t.sims), "pairs": len(t.sims),
                                      "units": units}))
-    hits = dedupe(hits)
+    titles = [{t for b in d.blocks if b.kind == "head" for t in [fold_text(b.text)] if len(t) >= 12} for d in docs]
+    hits = dedupe([h for h in hits if not _not_a_quotation(docs, h, titles)])
     # stable order: by first side's place
     for h in hits:
         if (h.b.doc, h.b.block, h.b.start) < (h.a.doc, h.a.block, h.a.start):

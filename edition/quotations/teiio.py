@@ -105,6 +105,10 @@ def _quoted(el: etree._Element) -> bool:
     return False
 
 
+def _editorial(el: etree._Element) -> bool:
+    return any(local(a) == "note" and a.get("type") == "editorial" for a in el.iterancestors())
+
+
 def read_blocks(root: etree._Element) -> tuple[list[Block], dict[str, str]]:
     from ..tei import text_content
 
@@ -117,7 +121,7 @@ def read_blocks(root: etree._Element) -> tuple[list[Block], dict[str, str]]:
             d = work_date(g)
             if d:
                 dates[gid] = d
-        blocks.append(Block(el.get(XML_ID) or "", text_content(el), gid, _quoted(el)))
+        blocks.append(Block(el.get(XML_ID) or "", text_content(el), gid, _quoted(el), local(el), _editorial(el)))
     return blocks, dates
 
 
