@@ -347,16 +347,24 @@ def generate(kjv: list[Verse], cuv: list[Verse], size_bytes: int, seed: int = 1,
         q = put(d2, g2, quote, rnd.random() < 0.6)
         plants.append(Plant(pair, cat, a, q, direction))
     # negatives: same-topic neighbours (one language and across)
+    # (never a planted verse: its text twice would be a real repetition)
+    def fresh(keys: list[tuple[int, int, int]]) -> bool:
+        if any(k in used for k in keys):
+            return False
+        used.update(keys)
+        return True
+
     for _ in range(max(2, n_plants // 10)):
         i = rnd.randrange(len(kjv) - 3)
-        if en_docs and len(en_docs) >= 2:
+        if en_docs and len(en_docs) >= 2 and fresh([kjv[i][:3], kjv[i + 1][:3]]):
             d1, d2 = rnd.sample(en_docs, 2)
             put(d1, "w0", kjv[i][3], False)
             put(d2, "w0", kjv[i + 1][3], False)
         j = rnd.randrange(len(kjv) - 5)
         if en_docs and zh_docs:
             kk = (kjv[j][0], kjv[j][1], kjv[j][2] + 2)
-            if kk in aligned:
+            if kk in aligned and aligned[kk] + 1 < len(cuv) and fresh(
+                    [kjv[j][:3], kjv[j + 1][:3], kk, cuv[aligned[kk] + 1][:3]]):
                 put(rnd.choice(zh_docs), "w1", cuv[aligned[kk]][3] + cuv[aligned[kk] + 1][3], False)
                 put(rnd.choice(en_docs), "w1", kjv[j][3] + " " + kjv[j + 1][3], False)
     # negatives: same-topic prose across languages, as long as a quotation: a run of

@@ -265,6 +265,7 @@ def align(c: Corpus, a0: int, a1: int, b0: int, b1: int, min_words: int, min_cha
     ma = mb = 0
     elided_a = elided_b = 0
     edited = False
+    ocr = 0  # tokens matched only as OCR-equal (glued, split, misread)
     matched_pos: list[int] = []
     for tag, i1, i2, j1, j2 in ops:
         if tag == "equal":
@@ -290,6 +291,7 @@ def align(c: Corpus, a0: int, a1: int, b0: int, b1: int, min_words: int, min_cha
             xa, xb = _unequal(va, vb)
             ma += xa
             mb += xb
+            ocr += xa
             if xa < len(va) or xb < len(vb) or len(va) != len(vb) or va != vb:
                 # OCR-equal tokens keep the quotation verbatim; anything else is an edit
                 if not (xa == len(va) and xb == len(vb)):
@@ -312,7 +314,9 @@ def align(c: Corpus, a0: int, a1: int, b0: int, b1: int, min_words: int, min_cha
         rarity = 0.0
     kind = "elided" if (elided_a or elided_b) else ("edited" if edited else "verbatim")
     # ``covered`` counts side a's tokens under seeds; words that b elided have none
-    seeded = 1.0 if covered is None else min(1.0, covered / max(1, la))
+    # tokens matched as OCR-equal inside the aligned passage count as half a seed:
+    # damage breaks every shingle it touches, so a short damaged quotation has few
+    seeded = 1.0 if covered is None else min(1.0, (covered + ocr / 2) / max(1, la))
     return Match(a0 + ia0, a0 + ia1, b0 + ib0, b0 + ib1, kind, ma, mb, coverage, rarity, units, seeded,
                  han / max(1, ia1 - ia0))
 
@@ -330,10 +334,10 @@ def detect_monolingual(c: Corpus, min_words: int, min_chars: int) -> list[Match]
         nb = N_HAN if c.docs[db].lang == "zh" else N_WORD
         if n < 2:
             continue
-        # seeds must cover most of a passage of the minimum length (see align's
+        # seeds must cover half a passage of the minimum length (see align's
         # ``seeded``): skip hopeless chains before aligning them
         need = min_chars if na == N_HAN else min_words
-        if covered < 0.7 * need:
+        if covered < 0.5 * need:
             continue
         a0, a1, b0, b1 = a_first, a_last + na, b_first, b_last + nb
         alo, ahi = int(c.doc_off[da]), int(c.doc_off[da + 1])
