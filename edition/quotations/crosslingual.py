@@ -187,20 +187,20 @@ class CedictMatcher:
                 yield i, j, s
             return
         self.prepare(src, tgt)
-        zh, en, df, n = self._zh_items, self._en_items, self._df, self._n
+        zh, en, df = self._zh_items, self._en_items, self._df
 
-        def idf(st: str) -> float:
-            return math.log(n / (df.get(st, 0) + 0.5))
-
+        weight = self._weight  # IDF of every English key
         # inverted index on pairs of each English sentence's rarest stems
         index: dict[tuple[str, str], list[int]] = defaultdict(list)
         en_sets: list[set[str]] = []
+        en_total: list[float] = []  # each English sentence's IDF mass
         glossed = load_reverse_lexicon()  # stems some Chinese word translates to
         for j, items in enumerate(en):
             # keys from the rarest words that *can* be matched: names CEDICT
             # does not know would make rare but useless keys
             uniq = sorted((s for s in set(items) if s in glossed), key=lambda s: (df[s], s))[: self.top_items]
             en_sets.append(set(items))
+            en_total.append(sum(weight[st] for st in en_sets[-1]))
             for p in combinations(sorted(uniq), 2):
                 index[p].append(j)
         max_post = 30  # fixed, so the work stays linear in the corpus
@@ -212,7 +212,7 @@ class CedictMatcher:
         for i, words in enumerate(zh):
             if len(words) < 3:
                 continue
-            ranked = sorted(words, key=lambda ss: -max((idf(s) if df.get(s) else 0.0) for s in ss))
+            ranked = sorted(words, key=lambda ss: -max(weight.get(s, 0.0) for s in ss))
             top = []
             for ss in ranked[: self.top_items]:
                 known = sorted((s for s in ss if df.get(s)), key=lambda s: df[s])[:2]
@@ -251,7 +251,7 @@ class CedictMatcher:
             best = sorted(cand.items(), key=lambda kv: -kv[1])[: self.max_candidates]
             # a word weighs as its commonest known sense; an unknown word (a name
             # CEDICT lacks) weighs little, as it cannot be matched anyway
-            wz = [min((idf(s) for s in ss if df.get(s)), default=1.0) for ss in words]
+            wz = [min((weight[s] for s in ss if s in weight), default=1.0) for ss in words]
             total_z = sum(wz)
             zstems = {s for ss in words for s in ss}
             scored: list[tuple[float, int]] = []
@@ -259,9 +259,9 @@ class CedictMatcher:
                 es = en_sets[j]
                 if not es:
                     continue
-                mz = sum(w for ss, w in zip(words, wz, strict=True) if any(s in es for s in ss))
-                total_e = sum(idf(s) for s in es)
-                me = sum(idf(s) for s in es if s in zstems)
+                mz = sum(w for ss, w in zip(words, wz, strict=True) if not es.isdisjoint(ss))
+                total_e = en_total[j]
+                me = sum(weight[s] for s in es & zstems)
                 if total_z <= 0 or total_e <= 0:
                     continue
                 rz, re_ = mz / total_z, me / total_e
@@ -276,6 +276,7 @@ class CedictMatcher:
 
     _df: dict[str, int] = {}
     _n: int = 1
+    _weight: dict[str, float] = {}
 
     def prepare(self, src: Sequence[Sentence], tgt: Sequence[Sentence]) -> None:
         """Gloss the Chinese sentences ``src`` and key the English ``tgt``, for
@@ -287,6 +288,7 @@ class CedictMatcher:
             for st in set(items):
                 df[st] += 1
         self._df, self._n = df, len(en) + 1
+        self._weight = {st: math.log(self._n / (k + 0.5)) for st, k in df.items()}
         self._zh_items, self._en_items = zh, en
 
     _zh_items: list[list[tuple[str, ...]]] = []
@@ -300,24 +302,21 @@ class CedictMatcher:
         words one of whose Chinese renderings occurs *as a substring* of the
         Chinese (so segmentation errors do not hide a match); times how well
         the shared words keep their order."""
-        df, n = self._df, self._n
-
-        def idf(st: str) -> float:
-            return math.log(n / (df.get(st, 0) + 0.5))
-
+        weight = self._weight
+        unseen = math.log(self._n / 0.5)
         words = [w for i in src_idx for w in self._zh_items[i]]
         en = [x for j in tgt_idx for x in self._en_items[j]]
         if not words or not en:
             return 0.0
         es = set(en)
         simp = "".join(fold_han(ch) for i in src_idx for ch in src[i].text)
-        wz = [min((idf(s) for s in ss if df.get(s)), default=1.0) for ss in words]
-        mz = sum(w for ss, w in zip(words, wz, strict=True) if any(s in es for s in ss))
+        wz = [min((weight[s] for s in ss if s in weight), default=1.0) for ss in words]
+        mz = sum(w for ss, w in zip(words, wz, strict=True) if not es.isdisjoint(ss))
         zstems = {s for ss in words for s in ss}
         rev = _reverse_lexicon()
         total_e = me = 0.0
         for st in es:
-            w = idf(st)
+            w = weight.get(st, unseen)
             total_e += w
             if st in zstems or any(h in simp for h in rev.get(st, ())):
                 me += w
