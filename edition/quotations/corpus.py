@@ -80,7 +80,7 @@ class Corpus:
 def build_corpus(docs: list[Doc]) -> Corpus:
     vocab: list[str] = []
     form_id: dict[str, int] = {}
-    raw_id: dict[str, int] = {}
+    raw_id: dict[str, tuple[int, bool]] = {}
     ids = array("q")
     blk = array("i")
     cs = array("i")
@@ -98,8 +98,8 @@ def build_corpus(docs: list[Doc]) -> Corpus:
             for m in TOKEN_RE.finditer(text):
                 s, e = m.span()
                 raw = m.group()
-                tid = raw_id.get(raw)
-                if tid is None:
+                known = raw_id.get(raw)
+                if known is None:
                     is_h = len(raw) == 1 and _is_han_char(raw)
                     form = fold_han(raw) if is_h else fold_word(raw)
                     tid = form_id.get(form)
@@ -107,21 +107,20 @@ def build_corpus(docs: list[Doc]) -> Corpus:
                         tid = len(vocab)
                         form_id[form] = tid
                         vocab.append(form)
-                    raw_id[raw] = tid
-                    is_han_tok = is_h
-                else:
-                    is_han_tok = len(raw) == 1 and _is_han_char(raw)
-                if s > prev:
+                    known = raw_id[raw] = (tid, is_h)
+                if s - prev == 1:  # the common gap: one space, or none between Han characters
+                    el = text[prev] in "…⋯"
+                elif s > prev:
                     gap = text[prev:s]
                     el = ("..." in gap or "…" in gap or ". . ." in gap or "⋯" in gap or ". ." in gap)
                 else:
                     el = False
-                ids.append(tid)
+                ids.append(known[0])
                 blk.append(bi)
                 cs.append(s)
                 ce.append(e)
                 ell.append(el)
-                han.append(is_han_tok)
+                han.append(known[1])
                 grp.append(g)
                 prev = e
         doc_off.append(len(ids))

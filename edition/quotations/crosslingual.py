@@ -27,8 +27,8 @@ import math
 import re
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any, Protocol, runtime_checkable
 
@@ -119,6 +119,8 @@ class CedictMatcher:
     sentence, or to shrink by one."""
     resize_floor = 0.3
     """Passages below this similarity are not resized (the bar is 0.48)."""
+    single_pair_floor = 0.35
+    """A chain of one sentence pair below this similarity is dropped unscored."""
 
     def supports(self, lang_a: str, lang_b: str) -> bool:
         return {lang_a, lang_b} == {"zh", "en"}
@@ -290,9 +292,37 @@ class CedictMatcher:
         self._df, self._n = df, len(en) + 1
         self._weight = {st: math.log(self._n / (k + 0.5)) for st, k in df.items()}
         self._zh_items, self._en_items = zh, en
+        self._memo_w: dict[int, list[float]] = {}
+        self._memo_simp: dict[int, str] = {}
+        self._memo_rendered: dict[tuple[int, str], bool] = {}
 
     _zh_items: list[list[tuple[str, ...]]] = []
     _en_items: list[list[str]] = []
+
+    def _zh_weights(self, i: int) -> list[float]:
+        """Each word of Chinese sentence ``i`` weighs as its commonest known sense."""
+        got = self._memo_w.get(i)
+        if got is None:
+            weight = self._weight
+            got = self._memo_w[i] = [min((weight[s] for s in ss if s in weight), default=1.0)
+                                     for ss in self._zh_items[i]]
+        return got
+
+    def _rendered_in(self, i: int, stem: str, src: Sequence[Sentence]) -> bool:
+        """Whether one of the Chinese renderings of English ``stem`` stands in
+        Chinese sentence ``i`` (as a substring, in simplified script)."""
+        key = (i, stem)
+        got = self._memo_rendered.get(key)
+        if got is None:
+            simp = self._simp(i, src)
+            got = self._memo_rendered[key] = any(h in simp for h in _reverse_lexicon().get(stem, ()))
+        return got
+
+    def _simp(self, i: int, src: Sequence[Sentence]) -> str:
+        got = self._memo_simp.get(i)
+        if got is None:
+            got = self._memo_simp[i] = "".join(fold_han(ch) for ch in src[i].text)
+        return got
 
     def passage_similarity(self, src: Sequence[Sentence], src_idx: list[int], tgt: Sequence[Sentence],
                            tgt_idx: list[int]) -> float:
@@ -309,16 +339,14 @@ class CedictMatcher:
         if not words or not en:
             return 0.0
         es = set(en)
-        simp = "".join(fold_han(ch) for i in src_idx for ch in src[i].text)
-        wz = [min((weight[s] for s in ss if s in weight), default=1.0) for ss in words]
+        wz = [w for i in src_idx for w in self._zh_weights(i)]
         mz = sum(w for ss, w in zip(words, wz, strict=True) if not es.isdisjoint(ss))
         zstems = {s for ss in words for s in ss}
-        rev = _reverse_lexicon()
         total_e = me = 0.0
         for st in es:
             w = weight.get(st, unseen)
             total_e += w
-            if st in zstems or any(h in simp for h in rev.get(st, ())):
+            if st in zstems or any(self._rendered_in(i, st, src) for i in src_idx):
                 me += w
         total_z = sum(wz)
         if total_z <= 0 or total_e <= 0:
@@ -399,10 +427,18 @@ class Translation:
     sim: float = 0.0
     """Similarity of the whole passages (the matcher's ``passage_similarity``,
     else the mean of the sentence pairs)."""
+    src_idx: list[int] = field(default_factory=list)
+    """Indices of ``src`` and ``tgt`` among the sentences the matcher saw
+    (:func:`split_sentences` of the docs of each language)."""
+    tgt_idx: list[int] = field(default_factory=list)
 
 
 def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_a: str, lang_b: str,
+                        length_bonus: Callable[[list[Sentence], list[Sentence]], float] | None = None,
                         ) -> list[Translation]:
+    """Chains of the matcher's sentence pairs, each grown or shrunk at its ends
+    to the passages of best similarity (plus ``length_bonus`` of the two
+    passages: the detector's reward for length, on the similarity's scale)."""
     a_idx = [i for i, d in enumerate(docs) if d.lang == lang_a]
     b_idx = [i for i, d in enumerate(docs) if d.lang == lang_b]
     if not a_idx or not b_idx:
@@ -429,6 +465,7 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
                     score[k], back[k], length[k] = score[p] + s, p, length[p] + 1
     used: set[int] = set()
     out: list[Translation] = []
+    seen: dict[tuple[tuple[int, ...], tuple[int, ...]], float] = {}  # passage similarities met so far
     for k in sorted(range(len(nodes)), key=lambda k: -score[k]):
         if k in used:
             continue
@@ -443,30 +480,41 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
         sj = sorted({nodes[x][1] for x in chain})
         sims = [nodes[x][2] for x in chain]
         psim = getattr(matcher, "passage_similarity", None)
-        if psim is None or (len(chain) < 2 and max(sims) < 0.35):
-            out.append(Translation([src[i] for i in si], [tgt[j] for j in sj], sims, sum(sims) / len(sims)))
+        if psim is None:
+            out.append(Translation([src[i] for i in si], [tgt[j] for j in sj], sims, sum(sims) / len(sims), si, sj))
             continue
+        if len(chain) < 2 and max(sims) < getattr(matcher, "single_pair_floor", 0.35):
+            continue  # one weak sentence pair alone is not a translation
 
         def sim_of(ii: list[int], jj: list[int], psim: Any = psim) -> float:
-            return float(psim(src, ii, tgt, jj))
+            key = (tuple(ii), tuple(jj))
+            got = seen.get(key)
+            if got is None:
+                got = seen[key] = float(psim(src, ii, tgt, jj))
+            return got
 
-        cur = sim_of(si, sj)
+        def value(ii: list[int], jj: list[int]) -> float:
+            v = sim_of(ii, jj)
+            return v + length_bonus([src[i] for i in ii], [tgt[j] for j in jj]) if length_bonus else v
+
+        sim0 = sim_of(si, sj)
+        cur = value(si, sj)
         # grow the passage by a neighbouring sentence (on one side, or on both at
         # the same end) while that raises the similarity, or shrink it by an end
         grow, shrink = getattr(matcher, "resize_gains", (0.03, 0.05))
         # a passage far below the matcher's bar is not worth resizing (most chains
         # are noise, and resizing is most of this stage's time)
-        hopeless = cur < getattr(matcher, "resize_floor", float("-inf"))
+        hopeless = sim0 < getattr(matcher, "resize_floor", float("-inf"))
         for _ in range(0 if hopeless else 6):
             best_ext: tuple[float, list[int], list[int]] | None = None
             for ii, jj, gain in _resizes(si, sj, src, tgt, grow, shrink):
-                v = sim_of(ii, jj)
+                v = value(ii, jj)
                 if v > cur + gain and (best_ext is None or v > best_ext[0]):
                     best_ext = (v, ii, jj)
             if best_ext is None:
                 break
             cur, si, sj = best_ext
-        out.append(Translation([src[i] for i in si], [tgt[j] for j in sj], sims, cur))
+        out.append(Translation([src[i] for i in si], [tgt[j] for j in sj], sims, sim_of(si, sj), si, sj))
     return out
 
 

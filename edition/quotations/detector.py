@@ -44,7 +44,7 @@ def _sigmoid(z: float) -> float:
 
 
 def mono_score(m: Match) -> float:
-    """Calibrated on the benchmark (``python -m bench.quotations --calibrate``):
+    """Set by hand on the benchmark's quality table (``python -m bench.quotations``):
     coverage of the aligned words, length over the minimum, and the mean IDF
     of the shared words (stock phrases are made of frequent words)."""
     z = 12.0 * (m.coverage - 0.75) + 2.0 * math.log(m.units * m.seeded) + 8.0 * (m.rarity - 0.3)
@@ -53,10 +53,39 @@ def mono_score(m: Match) -> float:
 
 def translation_score(t: Translation, units: float, calibration: tuple[float, float] = (0.48, 14.0)) -> float:
     """``calibration``: the matcher's (centre, slope) for its similarity; the
-    default is the lexical ``cedict`` matcher's."""
+    default is the lexical ``cedict`` matcher's (the ``use`` matcher's similarity
+    is already log-odds, fitted by ``python -m bench.quotations.calibrate`` with
+    these length terms as an offset)."""
     centre, slope = calibration
     z = slope * (t.sim - centre) + 0.5 * (min(len(t.sims), 4) - 1) + 1.0 * math.log(max(units, 1e-3))
     return _sigmoid(z)
+
+
+def translation_units(src: list[Sentence], tgt: list[Sentence], settings: Settings) -> float:
+    """A translated passage's length in quotations of two sentences: Chinese
+    characters over twice the minimum, English words likewise (the shorter side)."""
+    zh_chars = sum(len(s.text) for s in src)
+    en_words = sum(len(s.text.split()) for s in tgt)
+    return min(zh_chars / (2 * settings.min_chars), en_words / (2 * settings.min_words))
+
+
+def scored_translations(docs: list[Doc], matcher: CrossLingualMatcher, src_lang: str, tgt_lang: str,
+                        settings: Settings) -> list[tuple[Translation, float]]:
+    """The matcher's translated passages long enough to score, with their length
+    in :func:`translation_units` (a passage's ends are resized towards the best
+    score: similarity and length, as :func:`translation_score` weighs them)."""
+
+    def bonus(s: list[Sentence], t: list[Sentence]) -> float:
+        slope = getattr(matcher, "calibration", (0.48, 14.0))[1]
+        return math.log(max(translation_units(s, t, settings), 1e-3)) / slope
+
+    out = []
+    for t in detect_translations(docs, matcher, src_lang, tgt_lang, bonus):
+        units = translation_units(t.src, t.tgt, settings)
+        if units < 0.6 or (len(t.sims) < 2 and units < 1.0):
+            continue  # too short; a single sentence must be as long as two
+        out.append((t, units))
+    return out
 
 
 def _token_span(c: Corpus, t0: int, t1: int) -> Span:
@@ -161,13 +190,10 @@ def find_hits(docs: list[Doc], settings: Settings = Settings(), corpus: Corpus |
                 if not matcher.supports(la, lb):
                     continue
                 src_lang, tgt_lang = ("zh", "en") if {la, lb} == {"zh", "en"} else (la, lb)
-                for t in detect_translations(docs, matcher, src_lang, tgt_lang):
-                    zh_chars = sum(len(s.text) for s in t.src)
-                    en_words = sum(len(s.text.split()) for s in t.tgt)
-                    units = min(zh_chars / (2 * settings.min_chars), en_words / (2 * settings.min_words))
-                    if units < 0.6 or (len(t.sims) < 2 and units < 1.0):
-                        continue  # too short; a single sentence must be as long as two
-                    score = translation_score(t, units, getattr(matcher, "calibration", (0.48, 14.0)))
+                found = scored_translations(docs, matcher, src_lang, tgt_lang, settings)
+                calibration = getattr(matcher, "calibration", (0.48, 14.0))  # known once the matcher ran
+                for t, units in found:
+                    score = translation_score(t, units, calibration)
                     if score < settings.threshold:
                         continue
                     a = _sentence_span(t.src)

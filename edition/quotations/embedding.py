@@ -108,27 +108,35 @@ class EmbeddingMatcher:
     min_margin = 0.02
     """A window pair's cosine less the mean of its two windows' nearest-neighbour
     cosines (the margin of Artetxe and Schwenk's bitext mining)."""
-    lexical_weight = 0.1
-    """Weight of the CC-CEDICT passage similarity (with word order) added to the
-    margin, for zh-en: word salad and lists share a topic, not words in order."""
     lexical_floor = 0.2
-    """Below this CC-CEDICT similarity a passage pair is penalised steeply: two
-    texts on one subject stand out from the rest of an edition as much as a
+    """CC-CEDICT similarities above this add nothing more through the second
+    lexical feature: below it a pair is penalised steeply, as two texts on one
+    subject stand out from the rest of an edition almost as much as a
     translation does (measured on the sample edition), but share fewer words
-    that translate each other, in order (true KJV/CUV pairs: 84% above 0.16)."""
-    own_calibration = (0.17, 80.0)
-    """(centre, slope) of the detector's logistic on a passage's similarity
-    (:meth:`passage_similarity`). The centre is set where the benchmark's
-    translations keep a precision near 0.9 *and* the sample edition's
-    same-subject commentary (a Chinese blog on the Stalin-Trotsky dispute beside
-    Stalin's own texts) is no longer taken for translation: 0.125 found more on
-    the benchmark but linked eight such paragraphs."""
+    that translate each other, in order."""
+    weights = (-4.61, 23.46, -27.47, -16.91, 16.43, 4.91, 3.90, 7.65)
+    """Log-odds of a translation, per feature of :meth:`features` (intercept,
+    cosine, the two sides' nearest-neighbour cosines, CC-CEDICT similarity,
+    the same capped at :attr:`lexical_floor`, mean best sentence cosine of
+    each side): a logistic regression fitted by ``python -m bench.quotations.calibrate``
+    on the benchmark's candidates and the sample edition's (whose one true
+    translation stands among same-subject commentary)."""
+    own_calibration = (0.0, 1.0)
+    """(centre, slope) of the detector's logistic: :meth:`passage_similarity` is
+    already log-odds."""
 
-    own_resize_gains = (0.005, 0.01)
-    """The margin scale is a fifth of the lexical matcher's: so are the gains."""
+    own_single_pair_floor = float("-inf")
+    """Every chain is scored as a passage, even one window pair long."""
 
-    own_resize_floor = 0.08
-    """Passages below this similarity are not resized (the bar is 0.17)."""
+    own_resize_gains = (0.4, 0.8)
+    """Log-odds a passage must gain to grow by a sentence, or to shrink by one."""
+
+    own_resize_floor = -7.0
+    """Passages below these log-odds are not resized."""
+
+    @property
+    def single_pair_floor(self) -> float:
+        return self._delegate.single_pair_floor if self._delegate is not None else self.own_single_pair_floor
 
     @property
     def resize_floor(self) -> float:
@@ -235,34 +243,44 @@ class EmbeddingMatcher:
         for (i, j), m in sorted(out.items()):
             yield i, j, m
 
+    def features(self, src: Sequence[Sentence], src_idx: list[int], tgt: Sequence[Sentence],
+                 tgt_idx: list[int]) -> list[float]:
+        """What :attr:`weights` weigh, for two passages of the last :meth:`pairs`
+        run: 1, the cosine of their summed sentence vectors, the mean cosine of
+        each one's nearest windows on the other side (less the windows of the
+        match itself: a passage close to everything stands out from nothing),
+        the CC-CEDICT passage similarity with word order (and the same capped),
+        and how well each sentence finds its best partner on the other side."""
+        sp = self._space
+        assert sp is not None
+        pa = _unit(sp.sa[src_idx].sum(axis=0))
+        pb = _unit(sp.sb[tgt_idx].sum(axis=0))
+        ha = _knn_outside(sp.vb @ pa, sp.eb, sp.bb, tgt_idx[0], tgt_idx[-1], self.neighbours)
+        hb = _knn_outside(sp.va @ pb, sp.ea, sp.ba, src_idx[0], src_idx[-1], self.neighbours)
+        if not self._lex_ready:
+            lex = self.lexical_floor  # no lexicon for this pair of languages: neutral
+        elif self._zh_first:
+            lex = self._lexical.passage_similarity(src, src_idx, tgt, tgt_idx)
+        else:
+            lex = self._lexical.passage_similarity(tgt, tgt_idx, src, src_idx)
+        cross = sp.sa[src_idx] @ sp.sb[tgt_idx].T
+        return [1.0, float(pa @ pb), ha, hb, lex, min(lex, self.lexical_floor),
+                float(cross.max(axis=1).mean()), float(cross.max(axis=0).mean())]
+
     def passage_similarity(self, src: Sequence[Sentence], src_idx: list[int], tgt: Sequence[Sentence],
                            tgt_idx: list[int]) -> float:
-        """The margin of two whole passages: the cosine of their (summed
-        sentence) vectors less the mean cosine of each one's nearest windows
-        on the other side."""
+        """Log-odds that two whole passages translate each other (:attr:`weights`
+        over :meth:`features`); the length terms are the detector's."""
         if self._delegate is not None:
             return self._delegate.passage_similarity(src, src_idx, tgt, tgt_idx)
-        sp = self._space
-        if sp is None:
+        if self._space is None:
             sep_a = "" if all(_cjk(src[i].text) for i in src_idx) else " "
             sep_b = "" if all(_cjk(tgt[j].text) for j in tgt_idx) else " "
             va, vb = self.embed([sep_a.join(src[i].text for i in src_idx),
                                  sep_b.join(tgt[j].text for j in tgt_idx)])
             return float(va @ vb)
-        pa = _unit(sp.sa[src_idx].sum(axis=0))
-        pb = _unit(sp.sb[tgt_idx].sum(axis=0))
-        # the neighbours of each side, less the windows of the other passage itself
-        # (they are the match, and its overlapping windows would count it thrice)
-        ha = _knn_outside(sp.vb @ pa, sp.eb, sp.bb, tgt_idx[0], tgt_idx[-1], self.neighbours)
-        hb = _knn_outside(sp.va @ pb, sp.ea, sp.ba, src_idx[0], src_idx[-1], self.neighbours)
-        margin = float(pa @ pb) - 0.5 * float(ha + hb)
-        if not self._lex_ready:
-            return margin
-        if self._zh_first:
-            lex = self._lexical.passage_similarity(src, src_idx, tgt, tgt_idx)
-        else:
-            lex = self._lexical.passage_similarity(tgt, tgt_idx, src, src_idx)
-        return margin + self.lexical_weight * lex - 2.0 * max(0.0, self.lexical_floor - lex)
+        f = self.features(src, src_idx, tgt, tgt_idx)
+        return float(sum(w * x for w, x in zip(self.weights, f, strict=True)))
 
 
 @dataclass(slots=True)

@@ -215,6 +215,8 @@ def _extend(c: Corpus, a0: int, a1: int, b0: int, b1: int, alo: int, ahi: int, b
             a0, b0 = a0 - 1, b0 - 2
         elif a0 - 3 >= alo and b0 - 3 >= blo and _eq(c, a0 - 2, b0 - 2) and _eq(c, a0 - 3, b0 - 3):
             a0, b0 = a0 - 3, b0 - 3
+        elif (j := _back_across_elision(c, a0, b0, alo, blo)) is not None:
+            a0, b0 = j
         else:
             break
     while True:
@@ -243,6 +245,19 @@ def _across_elision(c: Corpus, a1: int, b1: int, ahi: int, bhi: int) -> tuple[in
         for y in range(y1 + 1, min(yhi - 2, y1 + ELIDE_GAP)):
             if (c.ids[y] == c.ids[x1] and c.ids[y + 1] == c.ids[x1 + 1] and c.ids[y + 2] == c.ids[x1 + 2]):
                 return (y + 3, x1 + 3) if swap else (x1 + 3, y + 3)
+    return None
+
+
+def _back_across_elision(c: Corpus, a0: int, b0: int, alo: int, blo: int) -> tuple[int, int] | None:
+    """Before an elision mark on one side, find where the text was left on the
+    other: the 3 tokens before the mark, agreeing, within ELIDE_GAP before the
+    region (a short head before an elision has too few shingles to seed)."""
+    for x0, y0, xlo, ylo, swap in ((a0, b0, alo, blo, False), (b0, a0, blo, alo, True)):
+        if x0 - 3 < xlo or not c.ell[x0]:
+            continue
+        for y in range(y0 - 1, max(ylo + 1, y0 - ELIDE_GAP), -1):
+            if (c.ids[y] == c.ids[x0 - 1] and c.ids[y - 1] == c.ids[x0 - 2] and c.ids[y - 2] == c.ids[x0 - 3]):
+                return (y - 2, x0 - 3) if swap else (x0 - 3, y - 2)
     return None
 
 
