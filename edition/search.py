@@ -384,7 +384,13 @@ def index(edition: Edition, out: Path, diags: Diagnostics | None = None) -> Sear
     filters = filter_tokens(recs)
     (out / FILTERS_FILE).write_text(json.dumps(filters, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     try:
-        _write_index(recs, out)
+        for _attempt in range(2):
+            _write_index(recs, out)
+            # seen once under load: the service answered before its last files were on disk
+            if (out / "pagefind" / "pagefind-entry.json").is_file():
+                break
+        else:
+            raise RuntimeError("pagefind wrote no pagefind-entry.json (twice)")
     except (OSError, RuntimeError) as exc:  # no binary, or the service failed: a site without search
         shutil.rmtree(out / "pagefind", ignore_errors=True)
         diags.warning(Location(Path("edition.yaml")), f"the search index could not be built: {exc}", "search")
