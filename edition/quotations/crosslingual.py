@@ -24,17 +24,21 @@ To add an embedding model later::
 from __future__ import annotations
 
 import math
+import multiprocessing as mp
+import os
 import re
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from .corpus import Doc
 from .lexicon import ZH_STOP, en_key, load_lexicon, load_reverse_lexicon
 from .normalize import TOKEN_RE, fold_han, fold_word, is_han
+
+T = TypeVar("T")
 
 _SENT_END = re.compile(r"(?<![A-Z])[.?!。？！]+[\"'”’」』)）]*\s+|[。？！]+[”’」』）]*|：|:\s*(?=[\"“‘'])|\n+")
 """Strong sentence ends only: a translation keeps sentences, not always clauses."""
@@ -98,6 +102,36 @@ def _add(out: list[Sentence], di: int, bi: int, text: str, s: int, e: int) -> No
         e -= 1
     if e - s >= 4:
         out.append(Sentence(di, bi, s, e, text[s:e]))
+
+
+PARALLEL_MIN = 20000
+"""Below this many sentences the cross-lingual stage runs in one process."""
+_WORK: Callable[[int, int], list[Any]] | None = None
+
+
+def _work(lo_hi: tuple[int, int]) -> list[Any]:
+    assert _WORK is not None
+    return _WORK(*lo_hi)
+
+
+def in_parallel(fn: Callable[[int, int], list[T]], n: int) -> list[T]:
+    """``fn(0, n)``, computed by chunks in forked worker processes (one per core)
+    when ``n`` is large: the workers inherit every index already built, and
+    only their results travel back. ``EDITION_JOBS=1`` keeps one process."""
+    global _WORK
+    affinity = getattr(os, "sched_getaffinity", None)
+    jobs = int(os.environ.get("EDITION_JOBS", "0")) or (len(affinity(0)) if affinity else os.cpu_count() or 1)
+    if jobs < 2 or n < PARALLEL_MIN or "fork" not in mp.get_all_start_methods():
+        return fn(0, n)
+    step = -(-n // (jobs * 4))
+    chunks = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
+    _WORK = fn
+    try:
+        with mp.get_context("fork").Pool(jobs) as pool:
+            parts = pool.map(_work, chunks)
+    finally:
+        _WORK = None
+    return [x for part in parts for x in part]
 
 
 # ---------------------------------------------------------------------------
@@ -205,13 +239,31 @@ class CedictMatcher:
             en_total.append(sum(weight[st] for st in en_sets[-1]))
             for p in combinations(sorted(uniq), 2):
                 index[p].append(j)
-        max_post = 30  # fixed, so the work stays linear in the corpus
         rare: dict[str, list[int]] = {}
         for j, items in enumerate(en):
             for st in set(items):
-                if df[st] <= max_post:
+                if df[st] <= self.max_post:
                     rare.setdefault(st, []).append(j)
-        for i, words in enumerate(zh):
+        self._index, self._rare, self._en_sets, self._en_total = index, rare, en_sets, en_total
+        yield from in_parallel(self._pairs_of, len(zh))
+
+    _index: dict[tuple[str, str], list[int]]
+    _rare: dict[str, list[int]]
+    _en_sets: list[set[str]]
+    _en_total: list[float]
+
+    max_post = 30
+    """Posting lists longer than this are not followed (fixed, so the work stays
+    linear in the corpus)."""
+
+    def _pairs_of(self, lo: int, hi: int) -> list[tuple[int, int, float]]:
+        """The pairs of Chinese sentences ``lo..hi-1`` (after :meth:`pairs` built the indexes)."""
+        zh, df, weight = self._zh_items, self._df, self._weight
+        index, rare, en_sets, en_total = self._index, self._rare, self._en_sets, self._en_total
+        max_post = self.max_post
+        out: list[tuple[int, int, float]] = []
+        for i in range(lo, hi):
+            words = zh[i]
             if len(words) < 3:
                 continue
             ranked = sorted(words, key=lambda ss: -max(weight.get(s, 0.0) for s in ss))
@@ -272,8 +324,8 @@ class CedictMatcher:
                     scored.append((sim, j))
             # the few best English sentences per Chinese sentence: keeps the chain
             # stage linear (the noise floor rises with the size of the pool)
-            for sim, j in sorted(scored, reverse=True)[: self.keep]:
-                yield i, j, sim
+            out.extend((i, j, sim) for sim, j in sorted(scored, reverse=True)[: self.keep])
+        return out
 
 
     _df: dict[str, int] = {}
@@ -283,7 +335,7 @@ class CedictMatcher:
     def prepare(self, src: Sequence[Sentence], tgt: Sequence[Sentence]) -> None:
         """Gloss the Chinese sentences ``src`` and key the English ``tgt``, for
         :meth:`pairs` and :meth:`passage_similarity`."""
-        zh = [self.chinese_items(s.text) for s in src]
+        zh = in_parallel(lambda lo, hi: [self.chinese_items(s.text) for s in src[lo:hi]], len(src))
         en = [self.english_items(s.text) for s in tgt]
         df: dict[str, int] = defaultdict(int)
         for items in en:
@@ -391,10 +443,27 @@ def _reverse_lexicon() -> dict[str, tuple[str, ...]]:
     return load_reverse_lexicon()
 
 
+_FIRST: dict[int, dict[str, int]] = {}
+
+
+def _first_char_longest(lex: dict[str, Any]) -> dict[str, int]:
+    """The longest headword beginning with each character (cached per lexicon)."""
+    got = _FIRST.get(id(lex))
+    if got is None:
+        got = {}
+        for w in lex:
+            if w and len(w) > got.get(w[0], 0):
+                got[w[0]] = len(w)
+        _FIRST.clear()
+        _FIRST[id(lex)] = got
+    return got
+
+
 def _max_match(text: str, longest: int = 6) -> list[str]:
     """Forward longest-match segmentation on the CEDICT headwords; runs of
     non-Han characters stay whole."""
     lex = load_lexicon()
+    first = _first_char_longest(lex)
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -405,7 +474,7 @@ def _max_match(text: str, longest: int = 6) -> list[str]:
             out.extend(text[i:j].split())
             i = j
             continue
-        for k in range(min(longest, n - i), 0, -1):
+        for k in range(min(longest, n - i, first.get(text[i], 1)), 0, -1):
             if k == 1 or text[i : i + k] in lex:
                 out.append(text[i : i + k])
                 i += k
