@@ -9,7 +9,9 @@ planted quotations (``generate.py``). A predicted link is right when both of
 its passages overlap the planted ones (Jaccard >= 0.5 of characters, the two
 sides in either order). A false link is charged to the category of its
 predicted kind and language pair. Scaling runs each size in a fresh process
-so that the peak memory (ru_maxrss) is that size's own.
+so that the peak memory is that size's own: the peak proportional set size
+(PSS) of the process and its forked workers together, sampled from ``/proc``
+(``ru_maxrss`` where there is no ``/proc``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import sys
 import time
 from collections import defaultdict
 
-from bench.machine import describe, peak_rss_mib
+from bench.machine import TreeMemory, describe, peak_rss_mib
 from edition.config import DEFAULT_MATCHER
 from edition.quotations.detector import Settings, find_hits
 
@@ -124,10 +126,11 @@ def run_one(size_mb: float, seed: int, quality: bool, crosslingual: bool = True,
     gen = time.perf_counter() - t0
     nbytes = sum(len(b.text.encode()) for d in docs for b in d.blocks)
     t1 = time.perf_counter()
-    hits = find_hits(docs, Settings(crosslingual=crosslingual, matcher=matcher))
+    with TreeMemory() as mem:
+        hits = find_hits(docs, Settings(crosslingual=crosslingual, matcher=matcher))
     secs = time.perf_counter() - t1
-    out = {"mb": nbytes / 1e6, "secs": secs, "gen_secs": gen, "peak_mib": peak_rss_mib(), "links": len(hits),
-           "plants": len(plants)}
+    out = {"mb": nbytes / 1e6, "secs": secs, "gen_secs": gen, "peak_mib": mem.peak_mib or peak_rss_mib(),
+           "links": len(hits), "plants": len(plants)}
     if quality:
         out["quality"] = evaluate(docs, plants, hits)
     return out

@@ -336,6 +336,10 @@ class CedictMatcher:
         """Gloss the Chinese sentences ``src`` and key the English ``tgt``, for
         :meth:`pairs` and :meth:`passage_similarity`."""
         zh = in_parallel(lambda lo, hi: [self.chinese_items(s.text) for s in src[lo:hi]], len(src))
+        # glosses that came back from worker processes are copies, one per use:
+        # share one tuple per distinct gloss again (as the lexicon does)
+        canon: dict[tuple[str, ...], tuple[str, ...]] = {}
+        zh = [[canon.setdefault(ss, ss) for ss in words] for words in zh]
         en = [self.english_items(s.text) for s in tgt]
         df: dict[str, int] = defaultdict(int)
         for items in en:
@@ -351,10 +355,17 @@ class CedictMatcher:
     _zh_items: list[list[tuple[str, ...]]] = []
     _en_items: list[list[str]] = []
 
+    memo_size = 100_000
+    """Entries each memo of :meth:`passage_similarity` keeps before it starts
+    afresh: resizing asks about the same few sentences again and again, and
+    memory must not grow with the corpus."""
+
     def _zh_weights(self, i: int) -> list[float]:
         """Each word of Chinese sentence ``i`` weighs as its commonest known sense."""
         got = self._memo_w.get(i)
         if got is None:
+            if len(self._memo_w) >= self.memo_size:
+                self._memo_w.clear()
             weight = self._weight
             got = self._memo_w[i] = [min((weight[s] for s in ss if s in weight), default=1.0)
                                      for ss in self._zh_items[i]]
@@ -366,6 +377,8 @@ class CedictMatcher:
         key = (i, stem)
         got = self._memo_rendered.get(key)
         if got is None:
+            if len(self._memo_rendered) >= self.memo_size:
+                self._memo_rendered.clear()
             simp = self._simp(i, src)
             got = self._memo_rendered[key] = any(h in simp for h in _reverse_lexicon().get(stem, ()))
         return got
@@ -373,6 +386,8 @@ class CedictMatcher:
     def _simp(self, i: int, src: Sequence[Sentence]) -> str:
         got = self._memo_simp.get(i)
         if got is None:
+            if len(self._memo_simp) >= self.memo_size:
+                self._memo_simp.clear()
             got = self._memo_simp[i] = "".join(fold_han(ch) for ch in src[i].text)
         return got
 
@@ -534,7 +549,6 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
                     score[k], back[k], length[k] = score[p] + s, p, length[p] + 1
     used: set[int] = set()
     out: list[Translation] = []
-    seen: dict[tuple[tuple[int, ...], tuple[int, ...]], float] = {}  # passage similarities met so far
     for k in sorted(range(len(nodes)), key=lambda k: -score[k]):
         if k in used:
             continue
@@ -555,7 +569,9 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
         if len(chain) < 2 and max(sims) < getattr(matcher, "single_pair_floor", 0.35):
             continue  # one weak sentence pair alone is not a translation
 
-        def sim_of(ii: list[int], jj: list[int], psim: Any = psim) -> float:
+        seen: dict[tuple[tuple[int, ...], tuple[int, ...]], float] = {}  # this chain's passages so far
+
+        def sim_of(ii: list[int], jj: list[int], psim: Any = psim, seen: dict[Any, float] = seen) -> float:
             key = (tuple(ii), tuple(jj))
             got = seen.get(key)
             if got is None:
