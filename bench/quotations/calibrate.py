@@ -24,7 +24,6 @@ current weights (resizing): run it again after pasting until the weights settle.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from edition.quotations.crosslingual import get_matcher, split_sentences
-from edition.quotations.detector import Settings, _sentence_span, scored_translations
+from edition.quotations.detector import Settings, _sentence_span, length_terms, scored_translations
 from edition.quotations.embedding import EmbeddingMatcher
 
 from .__main__ import _jaccard
@@ -64,8 +63,7 @@ def rows_for(docs, label_of, source: str) -> list[Row]:
     for t, units in scored_translations(docs, m, "zh", "en", settings):
         if m._space is None:
             continue  # handed to the lexical matcher: not this matcher's score
-        offset = 0.5 * (min(len(t.sims), 4) - 1) + math.log(max(units, 1e-3))  # translation_score's length terms
-        out.append(Row(source, m.features(src, t.src_idx, tgt, t.tgt_idx), offset, label_of(t)))
+        out.append(Row(source, m.features(src, t.src_idx, tgt, t.tgt_idx), length_terms(t, units), label_of(t)))
     return out
 
 

@@ -31,6 +31,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import combinations
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -364,11 +365,9 @@ class CedictMatcher:
         """Each word of Chinese sentence ``i`` weighs as its commonest known sense."""
         got = self._memo_w.get(i)
         if got is None:
-            if len(self._memo_w) >= self.memo_size:
-                self._memo_w.clear()
             weight = self._weight
-            got = self._memo_w[i] = [min((weight[s] for s in ss if s in weight), default=1.0)
-                                     for ss in self._zh_items[i]]
+            got = _remember(self._memo_w, i, [min((weight[s] for s in ss if s in weight), default=1.0)
+                                              for ss in self._zh_items[i]], self.memo_size)
         return got
 
     def _rendered_in(self, i: int, stem: str, src: Sequence[Sentence]) -> bool:
@@ -377,18 +376,15 @@ class CedictMatcher:
         key = (i, stem)
         got = self._memo_rendered.get(key)
         if got is None:
-            if len(self._memo_rendered) >= self.memo_size:
-                self._memo_rendered.clear()
             simp = self._simp(i, src)
-            got = self._memo_rendered[key] = any(h in simp for h in _reverse_lexicon().get(stem, ()))
+            got = _remember(self._memo_rendered, key, any(h in simp for h in _reverse_lexicon().get(stem, ())),
+                            self.memo_size)
         return got
 
     def _simp(self, i: int, src: Sequence[Sentence]) -> str:
         got = self._memo_simp.get(i)
         if got is None:
-            if len(self._memo_simp) >= self.memo_size:
-                self._memo_simp.clear()
-            got = self._memo_simp[i] = "".join(fold_han(ch) for ch in src[i].text)
+            got = _remember(self._memo_simp, i, "".join(fold_han(ch) for ch in src[i].text), self.memo_size)
         return got
 
     def passage_similarity(self, src: Sequence[Sentence], src_idx: list[int], tgt: Sequence[Sentence],
@@ -453,24 +449,30 @@ def _order(words: list[tuple[str, ...]], en: list[str]) -> float:
     return len(tails) / len(seq)
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _remember(memo: dict[K, V], key: K, value: V, size: int) -> V:
+    """``memo[key] = value``, the memo emptied first once it holds ``size`` entries."""
+    if len(memo) >= size:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
 def _reverse_lexicon() -> dict[str, tuple[str, ...]]:
     """English stem -> Chinese headwords glossed by it (cached with the lexicon)."""
     return load_reverse_lexicon()
 
 
-_FIRST: dict[int, dict[str, int]] = {}
-
-
-def _first_char_longest(lex: dict[str, Any]) -> dict[str, int]:
-    """The longest headword beginning with each character (cached per lexicon)."""
-    got = _FIRST.get(id(lex))
-    if got is None:
-        got = {}
-        for w in lex:
-            if w and len(w) > got.get(w[0], 0):
-                got[w[0]] = len(w)
-        _FIRST.clear()
-        _FIRST[id(lex)] = got
+@lru_cache(maxsize=1)
+def _first_char_longest() -> dict[str, int]:
+    """The longest CEDICT headword beginning with each character."""
+    got: dict[str, int] = {}
+    for w in load_lexicon():
+        if w and len(w) > got.get(w[0], 0):
+            got[w[0]] = len(w)
     return got
 
 
@@ -478,7 +480,7 @@ def _max_match(text: str, longest: int = 6) -> list[str]:
     """Forward longest-match segmentation on the CEDICT headwords; runs of
     non-Han characters stay whole."""
     lex = load_lexicon()
-    first = _first_char_longest(lex)
+    first = _first_char_longest()
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:

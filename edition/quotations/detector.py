@@ -57,8 +57,13 @@ def translation_score(t: Translation, units: float, calibration: tuple[float, fl
     is already log-odds, fitted by ``python -m bench.quotations.calibrate`` with
     these length terms as an offset)."""
     centre, slope = calibration
-    z = slope * (t.sim - centre) + 0.5 * (min(len(t.sims), 4) - 1) + 1.0 * math.log(max(units, 1e-3))
-    return _sigmoid(z)
+    return _sigmoid(slope * (t.sim - centre) + length_terms(t, units))
+
+
+def length_terms(t: Translation, units: float) -> float:
+    """The log-odds :func:`translation_score` adds for a chain of several sentence
+    pairs and for a passage longer than the minimum."""
+    return 0.5 * (min(len(t.sims), 4) - 1) + 1.0 * math.log(max(units, 1e-3))
 
 
 def translation_units(src: list[Sentence], tgt: list[Sentence], settings: Settings) -> float:
