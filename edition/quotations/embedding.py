@@ -20,13 +20,11 @@ How it finds pairs:
   :attr:`EmbeddingMatcher.exact_budget` sentence pairs the matcher hands the
   pair of languages to the lexical one (CC-CEDICT,
   :class:`.crosslingual.CedictMatcher`), which stays linear;
-- :meth:`EmbeddingMatcher.passage_similarity` scores a whole passage pair (its
-  margin plus a little of the CC-CEDICT similarity with word order), so that
-  the detector can grow or shrink its ends.
-
-Cosines are not probabilities: :attr:`EmbeddingMatcher.calibration` is the
-centre and slope the detector's logistic score uses (fitted on
-``bench/quotations``).
+- :meth:`EmbeddingMatcher.passage_similarity` scores a whole passage pair as
+  log-odds of a translation: a logistic regression (:attr:`EmbeddingMatcher.weights`,
+  fitted by ``python -m bench.quotations.calibrate``) on its cosine, its
+  neighbours' cosines and its CC-CEDICT similarity with word order, so that
+  the detector can grow or shrink its ends and score the result.
 """
 
 from __future__ import annotations
@@ -273,12 +271,6 @@ class EmbeddingMatcher:
         over :meth:`features`); the length terms are the detector's."""
         if self._delegate is not None:
             return self._delegate.passage_similarity(src, src_idx, tgt, tgt_idx)
-        if self._space is None:
-            sep_a = "" if all(_cjk(src[i].text) for i in src_idx) else " "
-            sep_b = "" if all(_cjk(tgt[j].text) for j in tgt_idx) else " "
-            va, vb = self.embed([sep_a.join(src[i].text for i in src_idx),
-                                 sep_b.join(tgt[j].text for j in tgt_idx)])
-            return float(va @ vb)
         f = self.features(src, src_idx, tgt, tgt_idx)
         return float(sum(w * x for w, x in zip(self.weights, f, strict=True)))
 
@@ -389,10 +381,6 @@ def _scan(a: np.ndarray, b: np.ndarray, k: int, rows: int = 512) -> _Scan:
         both = np.vstack([col_top, sims])
         col_top = np.partition(both, len(both) - kb, axis=0)[len(both) - kb :]
     return _Scan(na, col_top.mean(axis=0), best_b, cos_b, best_a)
-
-
-def _cjk(text: str) -> bool:
-    return any("\u3400" <= ch <= "\u9fff" for ch in text[:8])
 
 
 register_matcher(EmbeddingMatcher())
