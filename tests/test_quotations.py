@@ -354,3 +354,45 @@ def test_titles_and_repeated_editorial_notes_are_not_quotations() -> None:
     plain = Doc("other", "en", [Block("o1", filler() + " " + note + " " + filler())])
     again = {where([vol, plain], h) for h in find_hits([vol, plain])}
     assert frozenset({("vol", "n1p"), ("other", "o1")}) in again or frozenset({("vol", "n2p"), ("other", "o1")}) in again, again
+
+
+def test_front_and_back_matter_repeating_itself_is_not_a_quotation() -> None:
+    """A volume's preface and chronicle are the editors' apparatus: their stock
+    line repeated from entry to entry is not a quotation; the same words in two
+    works of the volume are."""
+    import random
+
+    from edition.quotations.teiio import read_blocks
+
+    rnd = random.Random(4)
+    words = "land bread peace river town factory peasant railway harvest winter army council".split()
+
+    def p(pid: str, text: str) -> etree._Element:
+        el = E.p(text)
+        el.set(XML_ID, pid)
+        return el
+
+    def filler() -> str:
+        return " ".join(rnd.choices(words, k=50)) + "."
+
+    stock = ("J. V. Stalin directs the work of a plenum of the Central Committee and speaks on the "
+             "questions of the Party's economic policy")
+
+    def div(kind: str, did: str, *paras: etree._Element) -> etree._Element:
+        d = E.div({"type": kind}, *paras)
+        d.set(XML_ID, did)
+        return d
+
+    root = E.TEI(E.text(
+        E.front(div("preface", "pre", p("f1", filler() + " " + stock + " " + filler()))),
+        E.body(div("work", "w1", p("a1", filler()), p("a2", filler() + " " + stock + " " + filler())),
+               div("work", "w2", p("b1", filler()), p("b2", filler() + " " + stock + " " + filler()))),
+        E.back(div("chronicle", "chr", p("i1", "March 3. " + stock + "."), p("i2", filler()),
+                   p("i3", "July 9. " + stock + "."))),
+    ))
+    blocks, dates = read_blocks(root)
+    assert {b.anchor for b in blocks if b.editorial} == {"f1", "i1", "i2", "i3"}
+    doc = Doc("vol", "en", blocks, group_dates=dates)
+    pairs = {frozenset((blocks[h.a.block].anchor, blocks[h.b.block].anchor)) for h in find_hits([doc])}
+    assert frozenset({"a2", "b2"}) in pairs, pairs
+    assert not any(pair <= {"f1", "i1", "i3"} for pair in pairs), pairs

@@ -37,7 +37,8 @@ class Block:
     kind: str = "p"
     """The element's name: ``p``, ``head``, ``item``..."""
     editorial: bool = False
-    """The element is (inside) an editor's note (``note[@type='editorial']``)."""
+    """The element is the editors' apparatus: (inside) an editor's note
+    (``note[@type='editorial']``), or in ``front`` or ``back`` matter."""
 
 
 @dataclass(slots=True)

@@ -237,7 +237,7 @@ class CedictMatcher:
             # does not know would make rare but useless keys
             uniq = sorted((s for s in set(items) if s in glossed), key=lambda s: (df[s], s))[: self.top_items]
             en_sets.append(set(items))
-            en_total.append(sum(weight[st] for st in en_sets[-1]))
+            en_total.append(math.fsum(weight[st] for st in en_sets[-1]))
             for p in combinations(sorted(uniq), 2):
                 index[p].append(j)
         rare: dict[str, list[int]] = {}
@@ -316,7 +316,7 @@ class CedictMatcher:
                     continue
                 mz = sum(w for ss, w in zip(words, wz, strict=True) if not es.isdisjoint(ss))
                 total_e = en_total[j]
-                me = sum(weight[s] for s in es & zstems)
+                me = math.fsum(weight[s] for s in es & zstems)  # exact: a set's order varies by process
                 if total_z <= 0 or total_e <= 0:
                     continue
                 rz, re_ = mz / total_z, me / total_e
@@ -405,12 +405,12 @@ class CedictMatcher:
         wz = [w for i in src_idx for w in self._zh_weights(i)]
         mz = sum(w for ss, w in zip(words, wz, strict=True) if not es.isdisjoint(ss))
         zstems = {s for ss in words for s in ss}
-        total_e = me = 0.0
-        for st in es:
-            w = weight.get(st, unseen)
-            total_e += w
-            if st in zstems or any(self._rendered_in(i, st, src) for i in src_idx):
-                me += w
+        # exact sums (math.fsum): a set of strings iterates in an order that
+        # varies from process to process, and a float sum with it
+        ws = {st: weight.get(st, unseen) for st in es}
+        total_e = math.fsum(ws.values())
+        me = math.fsum(w for st, w in ws.items()
+                       if st in zstems or any(self._rendered_in(i, st, src) for i in src_idx))
         total_z = sum(wz)
         if total_z <= 0 or total_e <= 0:
             return 0.0

@@ -142,8 +142,9 @@ def _overlap(x: Span, y: Span) -> bool:
 
 
 def _not_a_quotation(docs: list[Doc], h: Hit, titles: list[set[str]]) -> bool:
-    """Two kinds of repetition that are not quotations: an editor's note repeated
-    in one text (apparatus, like a stock phrase of the editors), and a title
+    """Two kinds of repetition that are not quotations: the editors' apparatus
+    repeating itself in one text (a note, a preface, a chronicle's stock line
+    "directs the work of a plenum": formulas of the editors), and a title
     cited as a title (a heading, and its listing in a preface, contents or
     chronicle): a passage at least three quarters of which is the text of a heading of
     either text."""

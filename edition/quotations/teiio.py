@@ -106,7 +106,10 @@ def _quoted(el: etree._Element) -> bool:
 
 
 def _editorial(el: etree._Element) -> bool:
-    return any(local(a) == "note" and a.get("type") == "editorial" for a in el.iterancestors())
+    """The editors' apparatus: an editor's note, or the front and back matter
+    around the works (a volume's preface, its chronicle, its endnotes)."""
+    return any((local(a) == "note" and a.get("type") == "editorial") or local(a) in ("front", "back")
+               for a in el.iterancestors())
 
 
 def read_blocks(root: etree._Element) -> tuple[list[Block], dict[str, str]]:
