@@ -246,8 +246,8 @@ def generate(kjv: list[Verse], cuv: list[Verse], size_bytes: int, seed: int = 1,
     b = _Builder(rnd, n_docs, langs)
     en_docs = [i for i, lg in enumerate(langs) if lg == "en"]
     zh_docs = [i for i, lg in enumerate(langs) if lg == "zh"]
-    vocab = list({w.strip(",.;:?!").lower() for v in kjv[:3000] for w in v[3].split()}) or ["word"]
-    zh_chars = "".join({c for v in cuv[:3000] for c in v[3] if "\u4e00" <= c <= "\u9fff"}) or "字"
+    vocab = sorted({w.strip(",.;:?!").lower() for v in kjv[:3000] for w in v[3].split()}) or ["word"]  # sorted: a set's order varies by process
+    zh_chars = "".join(sorted({c for v in cuv[:3000] for c in v[3] if "\u4e00" <= c <= "\u9fff"})) or "字"
     aligned = {(v[0], v[1], v[2]): k for k, v in enumerate(cuv)}
     used: set[tuple[int, int, int]] = set()
     used_en = used_zh = used  # one set: a verse is planted once, in one language or the other
