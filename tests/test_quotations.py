@@ -396,3 +396,40 @@ def test_front_and_back_matter_repeating_itself_is_not_a_quotation() -> None:
     pairs = {frozenset((blocks[h.a.block].anchor, blocks[h.b.block].anchor)) for h in find_hits([doc])}
     assert frozenset({"a2", "b2"}) in pairs, pairs
     assert not any(pair <= {"f1", "i1", "i3"} for pair in pairs), pairs
+
+
+def test_a_lone_sentence_pair_must_be_each_sentences_best_partner() -> None:
+    """A chain of one sentence pair is scored only when each sentence is the
+    other's best partner; chains of two pairs or more do not need it."""
+    from edition.quotations.crosslingual import Sentence, detect_translations, split_sentences
+
+    zh = Doc("zh", "zh", [Block("z1", "第一句话在这里。第二句话在这里。第三句话在这里。第四句话在这里。")])
+    en = Doc("en", "en", [Block("e1", "The first sentence. The second sentence. The third sentence. The fourth one.")])
+
+    class Stub:
+        name = "stub"
+        single_pair_floor = 0.3
+        resize_floor = float("inf")  # no resizing: the chains as they are
+
+        def __init__(self, pairs: list[tuple[int, int, float]]) -> None:
+            self._pairs = pairs
+
+        def supports(self, a: str, b: str) -> bool:
+            return True
+
+        def pairs(self, src: list[Sentence], sl: str, tgt: list[Sentence], tl: str) -> list[tuple[int, int, float]]:
+            return self._pairs
+
+        def passage_similarity(self, src: object, ii: list[int], tgt: object, jj: list[int]) -> float:
+            return 0.9
+
+    def chains(pairs: list[tuple[int, int, float]]) -> list[tuple[list[int], list[int]]]:
+        assert len(split_sentences([zh, en], [0])) == len(split_sentences([zh, en], [1])) == 4
+        return [(t.src_idx, t.tgt_idx) for t in detect_translations([zh, en], Stub(pairs), "zh", "en")]
+
+    # zh 0 ~ en 3 alone, and each is the other's best: kept
+    assert chains([(0, 3, 0.6)]) == [([0], [3])]
+    # en 3 is closer to zh 2: the lone pair (0, 3) is dropped, (2, 3) kept
+    assert chains([(0, 3, 0.6), (2, 3, 0.7)]) == [([2], [3])]
+    # a chain of two pairs stands without it (en 1 is closer to zh 3, a lone pair kept too)
+    assert sorted(chains([(0, 0, 0.5), (1, 1, 0.5), (3, 1, 0.9)])) == [([0, 1], [0, 1]), ([3], [1])]
