@@ -618,7 +618,13 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
             if best_ext is None:
                 break
             cur, si, sj = best_ext
-        out.append(Translation([src[i] for i in si], [tgt[j] for j in sj], sims, sim_of(si, sj), si, sj))
+        sim = sim_of(si, sj)
+        # a matcher may then take in neighbouring sentences on local evidence;
+        # the score stays the one of the passage it extends
+        extend = getattr(matcher, "extend", None)
+        if extend is not None and not hopeless:
+            si, sj = extend(src, si, tgt, sj)
+        out.append(Translation([src[i] for i in si], [tgt[j] for j in sj], sims, sim, si, sj))
     return out
 
 
