@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from .crosslingual import CedictMatcher, Sentence, register_matcher
+from .crosslingual import CedictMatcher, Sentence, next_sentence, register_matcher
 from .lexicon import _cache_dir
 
 USE_LANGS = frozenset("ar de en es fr it ja ko nl pl pt ru th tr zh".split())
@@ -285,17 +285,10 @@ class EmbeddingMatcher:
             return src_idx, tgt_idx
         sp = self._space
         si, sj = list(src_idx), list(tgt_idx)
-
-        def nb(seq: list[int], pool: Sequence[Sentence], end: int) -> int | None:
-            k = seq[0] - 1 if end == 0 else seq[-1] + 1
-            if 0 <= k < len(pool) and pool[k].doc == pool[seq[0]].doc and pool[k].block == pool[seq[0]].block:
-                return k
-            return None
-
         for _ in range(12):
             best: tuple[float, list[int], list[int]] | None = None
             for end in (0, 1):
-                a, b = nb(si, src, end), nb(sj, tgt, end)
+                a, b = next_sentence(si, src, end, same_block=True), next_sentence(sj, tgt, end, same_block=True)
                 if a is None or b is None:
                     continue
                 c = float(sp.sa[a] @ sp.sb[b])
