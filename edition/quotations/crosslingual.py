@@ -565,6 +565,13 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
                     continue
                 if score[p] + s > score[k]:
                     score[k], back[k], length[k] = score[p] + s, p, length[p] + 1
+    # the matcher's settings for this run (read once: the pairs are all in, so
+    # a matcher that handed the run to another answers for that one now)
+    psim = getattr(matcher, "passage_similarity", None)
+    extend = getattr(matcher, "extend", None)
+    single_floor = getattr(matcher, "single_pair_floor", 0.35)
+    grow, shrink = getattr(matcher, "resize_gains", (0.03, 0.05))
+    resize_floor = getattr(matcher, "resize_floor", float("-inf"))
     used: set[int] = set()
     out: list[Translation] = []
     for k in sorted(range(len(nodes)), key=lambda k: -score[k]):
@@ -580,13 +587,12 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
         si = sorted({nodes[x][0] for x in chain})
         sj = sorted({nodes[x][1] for x in chain})
         sims = [nodes[x][2] for x in chain]
-        psim = getattr(matcher, "passage_similarity", None)
         if psim is None:
             out.append(Translation([src[i] for i in si], [tgt[j] for j in sj], sims, sum(sims) / len(sims), si, sj))
             continue
         if len(chain) < 2:
             i, j, s = nodes[chain[0]]
-            if s < getattr(matcher, "single_pair_floor", 0.35) or top_of_i[i][1] != j or top_of_j[j][1] != i:
+            if s < single_floor or top_of_i[i][1] != j or top_of_j[j][1] != i:
                 continue  # one sentence pair alone must be strong, and each sentence's best partner
 
         seen: dict[tuple[tuple[int, ...], tuple[int, ...]], float] = {}  # this chain's passages so far
@@ -605,11 +611,10 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
         sim0 = sim_of(si, sj)
         cur = value(si, sj)
         # grow the passage by a neighbouring sentence (on one side, or on both at
-        # the same end) while that raises the similarity, or shrink it by an end
-        grow, shrink = getattr(matcher, "resize_gains", (0.03, 0.05))
+        # the same end) while that raises the similarity, or shrink it by an end;
         # a passage far below the matcher's bar is not worth resizing (most chains
         # are noise, and resizing is most of this stage's time)
-        hopeless = sim0 < getattr(matcher, "resize_floor", float("-inf"))
+        hopeless = sim0 < resize_floor
         for _ in range(0 if hopeless else 6):
             best_ext: tuple[float, list[int], list[int]] | None = None
             for ii, jj, gain in _resizes(si, sj, src, tgt, grow, shrink):
@@ -622,7 +627,6 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
         sim = sim_of(si, sj)
         # a matcher may then take in neighbouring sentences on local evidence;
         # the score stays the one of the passage it extends
-        extend = getattr(matcher, "extend", None)
         if extend is not None and not hopeless:
             si, sj = extend(src, si, tgt, sj)
         out.append(Translation([src[i] for i in si], [tgt[j] for j in sj], sims, sim, si, sj))
