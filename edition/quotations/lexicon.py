@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-LEXICON_VERSION = 7
+LEXICON_VERSION = 8
 
 STOPWORDS = frozenset(
     """a an the of to in on at by for from with without into onto upon as is are was were be been being am
@@ -63,9 +63,11 @@ def stem(word: str) -> str:
     return w
 
 
-_ARCHAIC = (("eth", ("", "e")), ("est", ("", "e")), ("edst", ("", "e")), ("st", ("",)))
-"""Early Modern English verb endings (``believeth``, ``knowest``): what the
-lemmatiser does not know is tried without them."""
+_ARCHAIC = (("ieth", ("y",)), ("iest", ("y",)), ("eth", ("", "e")), ("est", ("", "e")), ("edst", ("", "e")),
+            ("st", ("",)))
+"""Early Modern English verb endings (``believeth``, ``knowest``, ``crieth``):
+what the lemmatiser does not know is tried without them (and without a
+doubled last consonant: ``stirreth``)."""
 
 
 @lru_cache(maxsize=262144)
@@ -82,6 +84,8 @@ def lemma(word: str) -> str:
                     cand = word[: -len(suffix)] + r
                     if len(cand) >= 3 and simplemma.is_known(cand, lang="en"):
                         return cand
+                    if not r and len(cand) >= 4 and cand[-1] == cand[-2] and simplemma.is_known(cand[:-1], lang="en"):
+                        return cand[:-1]
     return str(simplemma.lemmatize(word, lang="en")).lower()
 
 
