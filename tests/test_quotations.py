@@ -309,6 +309,27 @@ def test_embedding_matcher_extends_a_passage_by_sentences_that_translate_each_ot
     assert m.extend(src, [2], tgt, [2]) == ([1, 2, 3], [1, 2, 3])  # type: ignore[attr-defined]
 
 
+def test_embedding_matcher_extends_an_elided_quotation_over_the_left_out_sentence() -> None:
+    """An English quotation that leaves out the original's middle sentence at
+    an elision mark: the passage grows across the mark, taking in the Chinese
+    sentence left out, and no further."""
+    from edition.quotations.crosslingual import get_matcher, split_sentences
+
+    en = ("The orchestra played a long symphony in the old hall last night. "
+          "The river rose in the spring and flooded the lower town. . . . "
+          "When the water fell, they rebuilt the broken bridge. "
+          "Stock prices rose sharply on Tuesday morning after the report.")
+    zh = ("他昨天在商店里买了一台新的电脑。春天河水上涨，淹没了下城。农民把牛群赶到山上。"
+          "水退以后，他们重建了断桥。学校明天放假，孩子们都很高兴。")
+    docs = [Doc("zh", "zh", [Block("z", zh)]), Doc("en", "en", [Block("e", en)])]
+    src, tgt = split_sentences(docs, [0]), split_sentences(docs, [1])
+    assert [s.elided_before for s in tgt] == [False, False, True, False]
+    assert not any(s.elided_before for s in src)
+    m = get_matcher("use")
+    list(m.pairs(src, "zh", tgt, "en"))
+    assert m.extend(src, [3], tgt, [2]) == ([1, 2, 3], [1, 2])  # type: ignore[attr-defined]
+
+
 def test_vector_cache_round_trip_and_off_switch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import numpy as np
 

@@ -46,6 +46,10 @@ _SENT_END = re.compile(r"(?<![A-Z])[.?!。？！]+[\"'”’」』)）]*\s+|[。
 _TRIM = " \t\n\u00a0\u3000\"'“”‘’「」『』«»()（）[]【】-—,，、"
 
 
+_ELISION = re.compile(r"…|\.\.\.|\. \. \.")
+"""An elision mark: ``…``, ``……``, ``...``, ``. . .``."""
+
+
 @dataclass(frozen=True, slots=True)
 class Sentence:
     doc: int
@@ -53,6 +57,10 @@ class Sentence:
     start: int
     end: int
     text: str
+    elided_before: bool = False
+    """An elision mark stands between the previous sentence of the block and
+    this one (or opens this one): the quotation may leave out what its
+    original has there."""
 
 
 @runtime_checkable
@@ -89,20 +97,26 @@ def split_sentences(docs: Sequence[Doc], doc_idx: Iterable[int]) -> list[Sentenc
         for bi, b in enumerate(docs[di].blocks):
             text = b.text
             pos = 0
+            prev = 0  # end of the block's last sentence kept
             for m in _SENT_END.finditer(text):
-                _add(out, di, bi, text, pos, m.end())
+                prev = _add(out, di, bi, text, pos, m.end(), prev)
                 pos = m.end()
-            _add(out, di, bi, text, pos, len(text))
+            _add(out, di, bi, text, pos, len(text), prev)
     return out
 
 
-def _add(out: list[Sentence], di: int, bi: int, text: str, s: int, e: int) -> None:
+def _add(out: list[Sentence], di: int, bi: int, text: str, s: int, e: int, prev: int) -> int:
+    """Append the sentence ``text[s:e]`` (trimmed) if long enough; the end of
+    the last sentence kept."""
     while s < e and text[s] in _TRIM:
         s += 1
     while e > s and text[e - 1] in " \t\n\u00a0\u3000\"'”’」』":
         e -= 1
-    if e - s >= 4:
-        out.append(Sentence(di, bi, s, e, text[s:e]))
+    if e - s < 4:
+        return prev
+    elided = prev > 0 and _ELISION.search(text, max(0, prev - 5), s + 2) is not None
+    out.append(Sentence(di, bi, s, e, text[s:e], elided))
+    return e
 
 
 PARALLEL_MIN = 20000
