@@ -249,13 +249,13 @@ def test_benchmark_floors() -> None:
         n, tp, fp = per_kind[kind]
         assert tp / n >= r_min, (kind, tp, n)
         assert tp / max(1, tp + fp) >= p_min, (kind, tp, fp)
-    # translations (KJV <-> CUV, default matcher ``use``): on this 0.4 MB slice 5 of 12
-    # are found, with 2 links of wrong boundaries; the floors catch a regression to
+    # translations (KJV <-> CUV, default matcher ``use``): on this 0.4 MB slice 9 of 12
+    # are found, with 3 links of wrong boundaries; the floors catch a regression to
     # noise or to the lexical matcher's recall (``cedict``: 0 of 12 here)
     n = sum(per_kind[k][0] for k in ("translation", "translation-elided"))
     tp = sum(per_kind[k][1] for k in ("translation", "translation-elided"))
     fp = sum(per_kind[k][2] for k in ("translation", "translation-elided"))
-    assert tp >= 0.2 * n, (tp, n)
+    assert tp >= 0.5 * n, (tp, n)
     assert fp <= tp, (tp, fp)
 
 
