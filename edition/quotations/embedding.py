@@ -318,15 +318,11 @@ class EmbeddingMatcher:
         last of them translating the next sentence after the mark
         (:attr:`elided_cosine`): the elided sentences of the original lie
         between (benchmark, 2 MB: translations found, seed 1 38 -> 40 of 66,
-        seed 4 32 -> 36, no more false links)."""
+        seed 4 32 -> 36; false links 3 -> 2 and 7 -> 5)."""
         if self._delegate is not None or self._space is None:
             return src_idx, tgt_idx
         sp = self._space
         si, sj = list(src_idx), list(tgt_idx)
-
-        def grow(seq: list[int], add: list[int], end: int) -> list[int]:
-            return sorted(add + seq)
-
         for _ in range(12):
             best: tuple[float, list[int], list[int]] | None = None
             for end in (0, 1):
@@ -334,29 +330,20 @@ class EmbeddingMatcher:
                 if a is None or b is None:
                     continue
                 # the next sentence of both sides; and, across an elision mark of
-                # one side, the other side's sentence after next (the elided one
-                # is taken in between: the quotation leaves it out)
+                # one side, a run of the other side's next sentences whose farthest
+                # translates the sentence after the mark (the quotation leaves out
+                # the ones between)
                 steps = [([a], [b], a, b, self.extend_cosine)]
                 if _elision_between(src, si, a, end):
-                    skipped = [b]
-                    for _k in range(self.elided_sentences):
-                        b2 = next_sentence(skipped, tgt, end, same_block=True)
-                        if b2 is None:
-                            break
-                        skipped = grow(skipped, [b2], end)
-                        steps.append(([a], skipped, a, b2, self.elided_cosine))
+                    steps += [([a], run, a, far, self.elided_cosine)
+                              for run, far in _runs_from(tgt, b, end, self.elided_sentences)]
                 if _elision_between(tgt, sj, b, end):
-                    skipped = [a]
-                    for _k in range(self.elided_sentences):
-                        a2 = next_sentence(skipped, src, end, same_block=True)
-                        if a2 is None:
-                            break
-                        skipped = grow(skipped, [a2], end)
-                        steps.append((skipped, [b], a2, b, self.elided_cosine))
+                    steps += [(run, [b], far, b, self.elided_cosine)
+                              for run, far in _runs_from(src, a, end, self.elided_sentences)]
                 for add_a, add_b, x, y, floor in steps:
                     c = float(sp.sa[x] @ sp.sb[y])
                     if c >= floor and (best is None or c > best[0]):
-                        best = (c, grow(si, add_a, end), grow(sj, add_b, end))
+                        best = (c, sorted(si + add_a), sorted(sj + add_b))
             if best is None:
                 break
             si, sj = best[1], best[2]
@@ -370,6 +357,19 @@ class EmbeddingMatcher:
             return self._delegate.passage_similarity(src, src_idx, tgt, tgt_idx)
         f = self.features(src, src_idx, tgt, tgt_idx)
         return float(sum(w * x for w, x in zip(self.weights, f, strict=True)))
+
+
+def _runs_from(pool: Sequence[Sentence], k: int, end: int, n: int) -> Iterable[tuple[list[int], int]]:
+    """Sentence ``k`` with its next 1 to ``n`` sentences of the same block away
+    from the passage (``end`` 0: before it, 1: after it), each run with its
+    farthest sentence."""
+    run = [k]
+    for _ in range(n):
+        far = next_sentence(run, pool, end, same_block=True)
+        if far is None:
+            return
+        run = sorted([*run, far])
+        yield run, far
 
 
 def _elision_between(pool: Sequence[Sentence], seq: list[int], nxt: int, end: int) -> bool:
