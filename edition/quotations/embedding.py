@@ -265,10 +265,13 @@ class EmbeddingMatcher:
         translations are found with 10 false links, against 62 and 12."""
         sp = self._space
         assert sp is not None
-        pa = _unit(sp.sa[src_idx].sum(axis=0))
-        pb = _unit(sp.sb[tgt_idx].sum(axis=0))
-        ha = _knn_outside(sp.vb @ pa, sp.eb, sp.bb, tgt_idx[0], tgt_idx[-1], self.neighbours)
-        hb = _knn_outside(sp.va @ pb, sp.ea, sp.ba, src_idx[0], src_idx[-1], self.neighbours)
+        sum_a, sum_b = sp.sa[src_idx].sum(axis=0), sp.sb[tgt_idx].sum(axis=0)
+        na, nb = max(float(np.linalg.norm(sum_a)), 1e-9), max(float(np.linalg.norm(sum_b)), 1e-9)
+        pa, pb = sum_a / na, sum_b / nb
+        # each passage against every window of the other side, as the sum of its
+        # sentences' rows (memoised: resizing asks about the same sentences again)
+        ha = _knn_outside(sp.rows_a(src_idx) / na, sp.eb, sp.bb, tgt_idx[0], tgt_idx[-1], self.neighbours)
+        hb = _knn_outside(sp.rows_b(tgt_idx) / nb, sp.ea, sp.ba, src_idx[0], src_idx[-1], self.neighbours)
         if not self._lex_ready:
             lex = self.lexical_floor  # no lexicon for this pair of languages: neutral
         elif self._zh_first:
@@ -398,8 +401,31 @@ class _Space:
     oa: np.ndarray = field(init=False)
     """The window of each sentence of ``a`` alone (``ob``: of ``b``)."""
     ob: np.ndarray = field(init=False)
+    memo_bytes = 64 << 20
+    """Memory the rows of :meth:`rows_a` and :meth:`rows_b` may take."""
+    _rows: dict[tuple[int, int], np.ndarray] = field(init=False)
+
+    def rows_a(self, idx: list[int]) -> np.ndarray:
+        """Summed cosines of sentences ``idx`` of ``a`` with every window of ``b``."""
+        return self._summed(0, idx, self.sa, self.vb)
+
+    def rows_b(self, idx: list[int]) -> np.ndarray:
+        """Summed cosines of sentences ``idx`` of ``b`` with every window of ``a``."""
+        return self._summed(1, idx, self.sb, self.va)
+
+    def _summed(self, side: int, idx: list[int], sents: np.ndarray, wins: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(wins), dtype=np.float32)
+        for i in idx:
+            row = self._rows.get((side, i))
+            if row is None:
+                if len(self._rows) * 4 * max(len(self.va), len(self.vb)) >= self.memo_bytes:
+                    self._rows.clear()
+                row = self._rows[(side, i)] = wins @ sents[i]
+            out += row
+        return out
 
     def __post_init__(self) -> None:
+        self._rows = {}
         self.oa = np.array([k for k, w in enumerate(self.wa) if w[0] == w[1]], dtype=np.int64)
         self.ob = np.array([k for k, w in enumerate(self.wb) if w[0] == w[1]], dtype=np.int64)
         self.ba = np.array([w[0] for w in self.wa], dtype=np.int64)
