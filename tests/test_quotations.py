@@ -289,45 +289,35 @@ def test_embedding_matcher_finds_a_translation_among_same_topic_prose() -> None:
     assert h.direction is not None
 
 
-def test_embedding_matcher_extends_a_passage_by_sentences_that_translate_each_other() -> None:
-    """From one matched sentence pair, the passage grows over the neighbouring
-    sentences that translate each other and stops at the unrelated ones."""
+_FLOOD_ZH = ("他昨天在商店里买了一台新的电脑。春天河水上涨，淹没了下城。农民把牛群赶到山上。"
+             "水退以后，他们重建了断桥。学校明天放假，孩子们都很高兴。")
+_FLOOD_EN = ["The orchestra played a long symphony in the old hall last night.",
+             "The river rose in the spring and flooded the lower town.",
+             "The farmers drove their cattle up into the hills.",
+             "When the water fell, they rebuilt the broken bridge.",
+             "Stock prices rose sharply on Tuesday morning after the report."]
+"""Five Chinese sentences; the middle three are translated by the middle three English ones."""
+
+
+@pytest.mark.parametrize(("en", "elided", "start", "grown"), [
+    # from one matched pair, over the neighbours that translate each other, not the unrelated ones
+    (" ".join(_FLOOD_EN), [False] * 5, ([2], [2]), ([1, 2, 3], [1, 2, 3])),
+    # an English quotation that leaves out the middle sentence at an elision mark: the
+    # passage grows across the mark, taking in the Chinese sentence left out
+    (" ".join([_FLOOD_EN[0], _FLOOD_EN[1] + " . . .", *_FLOOD_EN[3:]]), [False, False, True, False],
+     ([3], [2]), ([1, 2, 3], [1, 2])),
+], ids=["neighbours", "across-an-elision"])
+def test_embedding_matcher_extends_a_passage_by_sentences_that_translate_each_other(
+        en: str, elided: list[bool], start: tuple[list[int], list[int]], grown: tuple[list[int], list[int]]) -> None:
     from edition.quotations.crosslingual import get_matcher, split_sentences
 
-    en = ("The orchestra played a long symphony in the old hall last night. "
-          "The river rose in the spring and flooded the lower town. "
-          "The farmers drove their cattle up into the hills. "
-          "When the water fell, they rebuilt the broken bridge. "
-          "Stock prices rose sharply on Tuesday morning after the report.")
-    zh = ("他昨天在商店里买了一台新的电脑。春天河水上涨，淹没了下城。农民把牛群赶到山上。"
-          "水退以后，他们重建了断桥。学校明天放假，孩子们都很高兴。")
-    docs = [Doc("zh", "zh", [Block("z", zh)]), Doc("en", "en", [Block("e", en)])]
+    docs = [Doc("zh", "zh", [Block("z", _FLOOD_ZH)]), Doc("en", "en", [Block("e", en)])]
     src, tgt = split_sentences(docs, [0]), split_sentences(docs, [1])
-    assert len(src) == len(tgt) == 5
-    m = get_matcher("use")
-    list(m.pairs(src, "zh", tgt, "en"))  # the matcher's vectors for this pair of texts
-    assert m.extend(src, [2], tgt, [2]) == ([1, 2, 3], [1, 2, 3])  # type: ignore[attr-defined]
-
-
-def test_embedding_matcher_extends_an_elided_quotation_over_the_left_out_sentence() -> None:
-    """An English quotation that leaves out the original's middle sentence at
-    an elision mark: the passage grows across the mark, taking in the Chinese
-    sentence left out, and no further."""
-    from edition.quotations.crosslingual import get_matcher, split_sentences
-
-    en = ("The orchestra played a long symphony in the old hall last night. "
-          "The river rose in the spring and flooded the lower town. . . . "
-          "When the water fell, they rebuilt the broken bridge. "
-          "Stock prices rose sharply on Tuesday morning after the report.")
-    zh = ("他昨天在商店里买了一台新的电脑。春天河水上涨，淹没了下城。农民把牛群赶到山上。"
-          "水退以后，他们重建了断桥。学校明天放假，孩子们都很高兴。")
-    docs = [Doc("zh", "zh", [Block("z", zh)]), Doc("en", "en", [Block("e", en)])]
-    src, tgt = split_sentences(docs, [0]), split_sentences(docs, [1])
-    assert [s.elided_before for s in tgt] == [False, False, True, False]
+    assert len(src) == 5 and [s.elided_before for s in tgt] == elided
     assert not any(s.elided_before for s in src)
     m = get_matcher("use")
-    list(m.pairs(src, "zh", tgt, "en"))
-    assert m.extend(src, [3], tgt, [2]) == ([1, 2, 3], [1, 2])  # type: ignore[attr-defined]
+    list(m.pairs(src, "zh", tgt, "en"))  # the matcher's vectors for this pair of texts
+    assert m.extend(src, start[0], tgt, start[1]) == grown  # type: ignore[attr-defined]
 
 
 def test_vector_cache_round_trip_and_off_switch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
