@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from .crosslingual import CedictMatcher, Sentence, next_sentence, register_matcher
+from .crosslingual import CedictMatcher, Sentence, _remember, next_sentence, register_matcher
 from .lexicon import _cache_dir
 
 USE_LANGS = frozenset("ar de en es fr it ja ko nl pl pt ru th tr zh".split())
@@ -266,12 +266,12 @@ class EmbeddingMatcher:
         sp = self._space
         assert sp is not None
         sum_a, sum_b = sp.sa[src_idx].sum(axis=0), sp.sb[tgt_idx].sum(axis=0)
-        na, nb = max(float(np.linalg.norm(sum_a)), 1e-9), max(float(np.linalg.norm(sum_b)), 1e-9)
-        pa, pb = sum_a / na, sum_b / nb
+        norm_a, norm_b = max(float(np.linalg.norm(sum_a)), 1e-9), max(float(np.linalg.norm(sum_b)), 1e-9)
+        pa, pb = sum_a / norm_a, sum_b / norm_b
         # each passage against every window of the other side, as the sum of its
         # sentences' rows (memoised: resizing asks about the same sentences again)
-        ha = _knn_outside(sp.rows_a(src_idx) / na, sp.eb, sp.bb, tgt_idx[0], tgt_idx[-1], self.neighbours)
-        hb = _knn_outside(sp.rows_b(tgt_idx) / nb, sp.ea, sp.ba, src_idx[0], src_idx[-1], self.neighbours)
+        ha = _knn_outside(sp.rows_a(src_idx) / norm_a, sp.eb, sp.bb, tgt_idx[0], tgt_idx[-1], self.neighbours)
+        hb = _knn_outside(sp.rows_b(tgt_idx) / norm_b, sp.ea, sp.ba, src_idx[0], src_idx[-1], self.neighbours)
         if not self._lex_ready:
             lex = self.lexical_floor  # no lexicon for this pair of languages: neutral
         elif self._zh_first:
@@ -415,12 +415,11 @@ class _Space:
 
     def _summed(self, side: int, idx: list[int], sents: np.ndarray, wins: np.ndarray) -> np.ndarray:
         out = np.zeros(len(wins), dtype=np.float32)
+        size = max(1, self.memo_bytes // (4 * max(len(self.va), len(self.vb), 1)))
         for i in idx:
             row = self._rows.get((side, i))
             if row is None:
-                if len(self._rows) * 4 * max(len(self.va), len(self.vb)) >= self.memo_bytes:
-                    self._rows.clear()
-                row = self._rows[(side, i)] = wins @ sents[i]
+                row = _remember(self._rows, (side, i), wins @ sents[i], size)
             out += row
         return out
 
