@@ -332,10 +332,54 @@ def test_vector_cache_round_trip_and_off_switch(tmp_path: Path, monkeypatch: pyt
     got = VectorCache(tmp_path / "v.sqlite").get([k, VectorCache.key("another")])
     assert list(got) == [k]
     assert np.allclose(got[k], v, atol=1e-3)  # stored as float16
-    monkeypatch.setenv("EDITION_EMBED_CACHE", "0")
+    monkeypatch.setenv("EDITION_CACHE", "0")
     off = VectorCache(tmp_path / "w.sqlite")
     off.put({k: v})
     assert off.get([k]) == {} and not (tmp_path / "w.sqlite").exists()
+
+
+def test_word_keys_persist_between_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from edition.quotations.lexicon import KeyMemo, _key
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = KeyMemo()
+    for word in ("believeth", "the", "brethren"):
+        first.learn(word, _key(word))
+    first.save()
+    (saved,) = (tmp_path / "edition").glob("en-keys-*.pickle")
+    assert KeyMemo().table() == {"believeth": _key("believeth"), "the": None, "brethren": _key("brethren")}
+    assert _key("believeth") == _key("believe") and _key("the") is None
+    monkeypatch.setenv("EDITION_CACHE", "0")
+    off = KeyMemo()
+    assert off.table() == {}
+    off.learn("spake", _key("spake"))
+    off.save()
+    assert pickle_table(saved) == {"believeth": _key("believeth"), "the": None, "brethren": _key("brethren")}
+
+
+def pickle_table(path: Path) -> object:
+    import pickle
+
+    with path.open("rb") as fh:
+        return pickle.load(fh)
+
+
+def _fails() -> int:
+    raise ValueError("from the worker")
+
+
+def test_in_background_returns_the_result_or_raises_in_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from edition.quotations.crosslingual import in_background
+
+    monkeypatch.setenv("EDITION_JOBS", "2")
+    parent = os.getpid()
+    assert in_background(os.getpid)() != parent  # ran in a worker process
+    with pytest.raises(ValueError, match="from the worker"):
+        in_background(_fails)()
+    monkeypatch.setenv("EDITION_JOBS", "1")
+    assert in_background(os.getpid)() == parent
 
 
 def test_unknown_matcher_is_a_located_error(tmp_path: Path) -> None:

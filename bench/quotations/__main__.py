@@ -196,8 +196,8 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"cross-lingual matcher: use, cedict, cedict-jieba (default: {DEFAULT_MATCHER}, the edition's)")
     ap.add_argument("--one", type=float, help=argparse.SUPPRESS)  # internal: one scaling run, JSON out
     args = ap.parse_args(argv)
-    # timings include embedding every sentence: no vectors from an earlier run
-    os.environ.setdefault("EDITION_EMBED_CACHE", "0")
+    # timings include embedding every sentence and keying every word: nothing from an earlier run
+    os.environ.setdefault("EDITION_CACHE", "0")
     if args.one is not None:
         print(json.dumps(run_one(args.one, args.seed, quality=False, crosslingual=not args.mono,
                                   matcher=args.matcher)))

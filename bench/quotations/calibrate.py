@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample-weight", type=lambda v: [float(x) for x in v.split(",")], default=[SAMPLE_WEIGHT],
                     help=f"weight of a sample-edition row, or several to compare (default {SAMPLE_WEIGHT:g})")
     args = ap.parse_args(argv)
-    os.environ.setdefault("EDITION_EMBED_CACHE", "1")  # vectors of earlier runs: same result, faster
+    os.environ.setdefault("EDITION_CACHE", "1")  # vectors of earlier runs: same result, faster
     by: dict[str, list[Row]] = {}
     for s in args.seeds.split(","):
         by[f"seed {s}"] = bench_rows(int(s), args.mb)

@@ -36,7 +36,7 @@ from itertools import combinations
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from .corpus import Doc
-from .lexicon import ZH_STOP, en_key, load_lexicon, load_reverse_lexicon
+from .lexicon import KEYS, ZH_STOP, en_key, load_lexicon, load_reverse_lexicon
 from .normalize import TOKEN_RE, fold_han, fold_word, is_han
 
 T = TypeVar("T")
@@ -129,13 +129,53 @@ def _work(lo_hi: tuple[int, int]) -> list[Any]:
     return _WORK(*lo_hi)
 
 
+def _jobs() -> int:
+    """Worker processes to use: ``EDITION_JOBS``, else the cores this process may run on."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return int(os.environ.get("EDITION_JOBS", "0")) or (len(affinity(0)) if affinity else os.cpu_count() or 1)
+
+
+def in_background(fn: Callable[[], T]) -> Callable[[], T]:
+    """Start ``fn()`` in a forked worker process now; the function returned
+    waits for its result. With one core (or ``EDITION_JOBS=1``, or no fork)
+    ``fn`` runs when its result is asked for. A worker that fails or dies
+    hands ``fn`` back to the caller, so that its error is raised there."""
+    if _jobs() < 2 or "fork" not in mp.get_all_start_methods():
+        return fn
+    ctx = mp.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            value: tuple[bool, Any] = (True, fn())
+        except BaseException:  # re-run in the caller, which raises it with its traceback
+            value = (False, None)
+        sender.send(value)
+        sender.close()
+
+    proc = ctx.Process(target=child, daemon=True)
+    proc.start()
+    sender.close()
+
+    def result() -> T:
+        try:
+            ok, value = receiver.recv()
+        except (EOFError, OSError):
+            ok, value = False, None
+        finally:
+            receiver.close()
+            proc.join()
+        return value if ok else fn()
+
+    return result
+
+
 def in_parallel(fn: Callable[[int, int], list[T]], n: int) -> list[T]:
     """``fn(0, n)``, computed by chunks in forked worker processes (one per core)
     when ``n`` is large: the workers inherit every index already built, and
     only their results travel back. ``EDITION_JOBS=1`` keeps one process."""
     global _WORK
-    affinity = getattr(os, "sched_getaffinity", None)
-    jobs = int(os.environ.get("EDITION_JOBS", "0")) or (len(affinity(0)) if affinity else os.cpu_count() or 1)
+    jobs = _jobs()
     if jobs < 2 or n < PARALLEL_MIN or "fork" not in mp.get_all_start_methods():
         return fn(0, n)
     step = -(-n // (jobs * 4))
@@ -368,6 +408,7 @@ class CedictMatcher:
         self._df, self._n = df, len(en) + 1
         self._weight = {st: math.log(self._n / (k + 0.5)) for st, k in df.items()}
         self._zh_items, self._en_items = zh, en
+        KEYS.save()
         self._memo_w: dict[int, list[float]] = {}
         self._memo_simp: dict[int, str] = {}
         self._memo_rendered: dict[tuple[int, str], bool] = {}

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from .crosslingual import CedictMatcher, Sentence, _remember, next_sentence, register_matcher
-from .lexicon import _cache_dir
+from .lexicon import _cache_dir, caches_on
 
 USE_LANGS = frozenset("ar de en es fr it ja ko nl pl pt ru th tr zh".split())
 MODEL = "use-multilingual-v3"
@@ -50,13 +50,13 @@ MODEL = "use-multilingual-v3"
 class VectorCache:
     """Sentence vectors by SHA-1 of (model, text), in one SQLite file under the
     user cache (``$XDG_CACHE_HOME/edition``). Best effort: a cache that cannot
-    be opened or written is skipped. ``EDITION_EMBED_CACHE=0`` turns it off
-    (the benchmark does, so that its timings include the embedding)."""
+    be opened or written is skipped. ``EDITION_CACHE=0`` turns it off
+    (:func:`.lexicon.caches_on`)."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or _cache_dir() / f"vectors-{MODEL}.sqlite"
         self.db: sqlite3.Connection | None = None
-        if os.environ.get("EDITION_EMBED_CACHE", "1") in ("0", "false", "no"):
+        if not caches_on():
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

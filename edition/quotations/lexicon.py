@@ -90,15 +90,84 @@ def lemma(word: str) -> str:
 
 
 @lru_cache(maxsize=262144)
-def en_key(word: str) -> str | None:
-    """The matching key of a lowercase English word, the same for a text's word
-    and a gloss's word: lemma, then :func:`stem`; ``None`` for a stopword."""
+def _key(word: str) -> str | None:
     if word in STOPWORDS or len(word) < 2 or word.isdigit():
         return None
     lem = lemma(word)
     if lem in STOPWORDS:
         return None
     return stem(lem)
+
+
+def en_key(word: str) -> str | None:
+    """The matching key of a lowercase English word, the same for a text's word
+    and a gloss's word: lemma, then :func:`stem`; ``None`` for a stopword.
+    Known from an earlier run when :data:`KEYS` holds it."""
+    keys = KEYS.table()
+    try:
+        return keys[word]
+    except KeyError:
+        key = _key(word)
+        KEYS.learn(word, key)
+        return key
+
+
+def caches_on() -> bool:
+    """Whether run-to-run caches (sentence vectors, English word keys) are
+    used: ``EDITION_CACHE=0`` turns them off (the benchmark does, so that its
+    timings include that work). The parsed CC-CEDICT is always cached."""
+    return os.environ.get("EDITION_CACHE", "1") not in ("0", "false", "no")
+
+
+class KeyMemo:
+    """The English words of earlier runs with their :func:`en_key`, pickled in
+    the user cache: keying a text's words needs simplemma's English
+    dictionary, and loading it costs about 0.3 s, more than the sample
+    edition's whole keying. Keyed by the lexicon's and simplemma's versions;
+    holds at most :attr:`limit` words; written back by :meth:`save`."""
+
+    limit = 200_000
+
+    def __init__(self) -> None:
+        self._table: dict[str, str | None] | None = None
+        self._learnt = 0
+
+    def path(self) -> Path:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("simplemma")
+        except PackageNotFoundError:  # pragma: no cover
+            v = "0"
+        return _cache_dir() / f"en-keys-{LEXICON_VERSION}-{v}.pickle"
+
+    def table(self) -> dict[str, str | None]:
+        if self._table is None:
+            self._table = {}
+            if caches_on():
+                try:
+                    with self.path().open("rb") as fh:
+                        got = pickle.load(fh)
+                    if isinstance(got, dict):
+                        self._table = got
+                except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+                    pass
+        return self._table
+
+    def learn(self, word: str, key: str | None) -> None:
+        table = self.table()
+        if len(table) < self.limit:
+            table[word] = key
+            self._learnt += 1
+
+    def save(self) -> None:
+        """Write the table back if this run learnt words (best effort, atomic)."""
+        if self._learnt and self._table is not None and caches_on():
+            _dump(self.path(), self._table)
+            self._learnt = 0
+
+
+KEYS = KeyMemo()
 
 
 def _cedict_source() -> Path | None:
@@ -144,7 +213,7 @@ def _parse_lines(lines: list[str]) -> dict[str, tuple[str, ...]]:
                 continue
             g = _PAREN.sub(" ", g)
             words = [w.strip("'-") for w in _WORD.findall(g)]
-            content = [k for k in map(en_key, words) if k]
+            content = [k for k in map(_key, words) if k]
             if len(content) > 4:  # long explanatory glosses: keep their head words only
                 content = content[:2]
             stems.update(content)
@@ -166,15 +235,21 @@ def _pickled(name: str, build: Callable[[Path], dict[str, tuple[str, ...]]]) -> 
     except (OSError, pickle.UnpicklingError, EOFError):
         pass
     built = build(src)
+    _dump(cache, built)
+    return built
+
+
+def _dump(path: Path, data: object) -> None:
+    """Pickle ``data`` to ``path`` through a temporary file (a reader sees the old
+    file or the new one); a cache that cannot be written is skipped."""
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         with tmp.open("wb") as fh:
-            pickle.dump(built, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(cache)
+            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
     except OSError:  # read-only home: keep it in memory only
         pass
-    return built
 
 
 def _lexicon_from(src: Path) -> dict[str, tuple[str, ...]]:
