@@ -338,6 +338,17 @@ def test_vector_cache_round_trip_and_off_switch(tmp_path: Path, monkeypatch: pyt
     assert off.get([k]) == {} and not (tmp_path / "w.sqlite").exists()
 
 
+def test_a_colon_does_not_end_a_sentence_but_marks_a_lead_in() -> None:
+    from edition.quotations.crosslingual import split_sentences
+
+    doc = Doc("zh", "zh", [Block("p1", "神说：「要有光」，就有了光。斯大林驳斥他：“使我国开空车呢？”耶和华说：我必施行。")])
+    got = split_sentences([doc], [0])
+    assert [s.text for s in got] == ["神说：「要有光」，就有了光。", "斯大林驳斥他：“使我国开空车呢？", "耶和华说：我必施行。"]
+    assert [s.lead for s in got] == [4, 8, 0]  # a colon before an opening quotation mark
+    body = got[1].without_lead()
+    assert body.text == "使我国开空车呢？" and doc.blocks[0].text[body.start : body.end] == body.text
+
+
 def test_word_keys_persist_between_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from edition.quotations.lexicon import KeyMemo, _key
 

@@ -131,6 +131,18 @@ def test_links_json_contract(site: Path) -> None:
         assert ln["direction"] in ("a->b", "b->a", None)
 
 
+def test_sample_translation_is_linked_with_exact_ends(site: Path) -> None:
+    """Issue 4's sample: seed 001's Chinese quotation of Stalin and its English
+    original in seed 002, without the commentator's lead-in ("斯大林驳斥他：“")."""
+    data = json.loads((site / "links.json").read_text())
+    lang = {t["id"]: t["lang"] for t in data["texts"]}
+    tr = [ln for ln in data["links"] if ln["kind"] == "translation"]
+    assert len(tr) == 1, tr
+    zh, en = sorted((tr[0]["a"], tr[0]["b"]), key=lambda side: not lang[side["text"]].startswith("zh"))
+    assert zh["quote"].startswith("使我国社会主义建设依赖") and zh["quote"].endswith("开空车呢？"), zh["quote"]
+    assert en["quote"].startswith("For what is implied by making") and en["quote"].endswith("in the West?")
+
+
 def test_links_page_lists_pairs_in_three_orders(site: Path) -> None:
     data = json.loads((site / "links.json").read_text())
     if not data["links"]:

@@ -352,6 +352,32 @@ class EmbeddingMatcher:
             si, sj = best[1], best[2]
         return si, sj
 
+    def trim_leads(self, src: list[Sentence], tgt: list[Sentence]) -> tuple[list[Sentence], list[Sentence]]:
+        """Leave out a lead-in (:attr:`.Sentence.lead`: ``斯大林驳斥他：“...``)
+        that opens either passage, or its part in a block, unless the other
+        passage translates it: with it, the passage must stand closer to the
+        other one than without it. The words that introduce a quotation are
+        the quoting text's own, unless they came with it (``神说：「要有光」``,
+        ``And God said, Let there be light``)."""
+        if self._delegate is not None or not any(s.lead for s in (*src, *tgt)):
+            return src, tgt
+        va, vb = self.embed([s.text for s in src]).sum(axis=0), self.embed([s.text for s in tgt]).sum(axis=0)
+        src, va = self._without_leads(src, va, vb)
+        tgt, vb = self._without_leads(tgt, vb, va)
+        return src, tgt
+
+    def _without_leads(self, side: list[Sentence], v: np.ndarray, other: np.ndarray
+                       ) -> tuple[list[Sentence], np.ndarray]:
+        out = list(side)
+        for k, s in enumerate(side):
+            if not s.lead or (k > 0 and side[k - 1].block == s.block):
+                continue  # only where the passage, or its part in a block, starts
+            body = s.without_lead()
+            alt = v - self.embed([s.text])[0] + self.embed([body.text])[0]
+            if _cos(alt, other) >= _cos(v, other):
+                out[k], v = body, alt
+        return out, v
+
     def passage_similarity(self, src: Sequence[Sentence], src_idx: list[int], tgt: Sequence[Sentence],
                            tgt_idx: list[int]) -> float:
         """Log-odds that two whole passages translate each other (:attr:`weights`
@@ -440,6 +466,10 @@ def _knn_outside(sims: np.ndarray, ends: np.ndarray, begins: np.ndarray, lo: int
         return 0.0
     k = min(k, len(rest))
     return float(np.partition(rest, len(rest) - k)[len(rest) - k :].mean())
+
+
+def _cos(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
