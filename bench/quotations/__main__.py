@@ -187,7 +187,7 @@ def passim_comparison() -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.quotations", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="1 MB quality, scaling 1 and 3 MB")
-    ap.add_argument("--sizes", help="scaling sizes in MB, comma-separated (default 1,10,100)")
+    ap.add_argument("--sizes", help="scaling sizes in MB, comma-separated (default 1,10,100; \"\" for none)")
     ap.add_argument("--quality-mb", type=float, default=None, help="size of the quality run (default 2)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-passim", action="store_true")
@@ -209,23 +209,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cross-lingual matcher: {args.matcher}")
     res = run_one(qmb, args.seed, quality=True, matcher=args.matcher)
     print_quality(res["quality"], res["mb"], res["secs"])
-    sizes = [float(x) for x in args.sizes.split(",")] if args.sizes else ([1, 3] if args.quick else [1, 10, 100])
-    print("\nscaling (fresh process per size; detection only, generation excluded)")
-    print(f"{'MB':>8} {'seconds':>9} {'MB/s':>7} {'peak MiB':>9} {'links':>7} {'x time / x size':>16}")
-    prev = None
-    for mb in sizes:
-        cmd = [sys.executable, "-m", "bench.quotations", "--one", str(mb), "--seed", str(args.seed),
-               "--matcher", args.matcher]
-        r = subprocess.run(cmd + (["--mono"] if args.mono else []), capture_output=True, text=True)
-        if r.returncode != 0:
-            print(f"{mb:8.1f} failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")
-            continue
-        d = json.loads(r.stdout.strip().splitlines()[-1])
-        ratio = ""
-        if prev:
-            ratio = f"{(d['secs'] / prev['secs']) / (d['mb'] / prev['mb']):.2f}"
-        print(f"{d['mb']:8.1f} {d['secs']:9.2f} {d['mb'] / d['secs']:7.2f} {d['peak_mib']:9.0f} {d['links']:7d} {ratio:>16}")
-        prev = d
+    if args.sizes is not None:  # --sizes "": the quality table alone
+        sizes = [float(x) for x in args.sizes.split(",") if x.strip()]
+    else:
+        sizes = [1, 3] if args.quick else [1, 10, 100]
+    if sizes:
+        print("\nscaling (fresh process per size; detection only, generation excluded)")
+        print(f"{'MB':>8} {'seconds':>9} {'MB/s':>7} {'peak MiB':>9} {'links':>7} {'x time / x size':>16}")
+        prev = None
+        for mb in sizes:
+            cmd = [sys.executable, "-m", "bench.quotations", "--one", str(mb), "--seed", str(args.seed),
+                   "--matcher", args.matcher]
+            r = subprocess.run(cmd + (["--mono"] if args.mono else []), capture_output=True, text=True)
+            if r.returncode != 0:
+                print(f"{mb:8.1f} failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")
+                continue
+            d = json.loads(r.stdout.strip().splitlines()[-1])
+            ratio = ""
+            if prev:
+                ratio = f"{(d['secs'] / prev['secs']) / (d['mb'] / prev['mb']):.2f}"
+            print(f"{d['mb']:8.1f} {d['secs']:9.2f} {d['mb'] / d['secs']:7.2f} {d['peak_mib']:9.0f} {d['links']:7d} {ratio:>16}")
+            prev = d
     if not args.no_passim:
         passim_comparison()
     return 0
