@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import math
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .corpus import Corpus, Doc, build_corpus
@@ -223,7 +226,27 @@ def translation_hits(docs: list[Doc], matcher: CrossLingualMatcher, pairs: list[
     return hits
 
 
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Keep the objects alive before detection (the texts, their blocks) out of
+    the sight of Python's cyclic garbage collector while it runs: each of its
+    collections walked them again, and there are millions at 100 MB (100 MB of
+    the benchmark: 362-367 s -> 322 s). New objects are collected as ever; the
+    forked workers also copy fewer pages, as the collector no longer writes to
+    the frozen objects' headers."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def find_hits(docs: list[Doc], settings: Settings = Settings(), corpus: Corpus | None = None) -> list[Hit]:
+    with frozen_heap():
+        return _find_hits(docs, settings, corpus)
+
+
+def _find_hits(docs: list[Doc], settings: Settings, corpus: Corpus | None) -> list[Hit]:
     pairs: list[tuple[str, str]] = []
     matcher: CrossLingualMatcher | None = None
     if settings.crosslingual:
