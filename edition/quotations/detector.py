@@ -233,9 +233,8 @@ def frozen_heap() -> Iterator[None]:
     collections walked them again, and there are millions at 100 MB (100 MB of
     the benchmark: 362 and 367 s before, 322 and 356 s after, on a noisy
     machine; with the collector off, 295 s but 250 MB more at the peak). New
-    objects are collected as ever; the
-    forked workers also copy fewer pages, as the collector no longer writes to
-    the frozen objects' headers."""
+    objects are collected as ever; the forked workers also copy fewer pages,
+    as the collector no longer writes to the frozen objects' headers."""
     gc.freeze()
     try:
         yield
