@@ -356,6 +356,19 @@ def _write_index(recs: list[Record], out: Path) -> None:
         client.close()
 
 
+def _complete(bundle: Path) -> bool:
+    """Whether the index has its entry file and, for every language it names,
+    the metadata file the browser loads first (``pagefind.<hash>.pf_meta``)."""
+    import json
+
+    try:
+        entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+        languages = entry["languages"].values()
+        return all((bundle / f"pagefind.{lang['hash']}.pf_meta").stat().st_size > 0 for lang in languages)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
 UNUSED_BUNDLE_FILES = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-component-ui.js", "pagefind-component-ui.css",
                        "pagefind-modular-ui.js", "pagefind-modular-ui.css", "pagefind-highlight.js")
 """Pagefind's own UIs: the site has its own small one (templates/static/search.js)."""
@@ -386,11 +399,12 @@ def index(edition: Edition, out: Path, diags: Diagnostics | None = None) -> Sear
     try:
         for _attempt in range(2):
             _write_index(recs, out)
-            # seen once in a CI run (not reproduced; cause not found): an index without its entry file
-            if (out / "pagefind" / "pagefind-entry.json").is_file():
+            # seen in CI runs (not reproduced; cause not found): an index without its entry
+            # file, and one whose metadata the browser could not load
+            if _complete(out / "pagefind"):
                 break
         else:
-            raise RuntimeError("pagefind wrote no pagefind-entry.json (twice)")
+            raise RuntimeError("pagefind wrote an incomplete index (twice): no entry file, or no metadata for it")
     except (OSError, RuntimeError) as exc:  # no binary, or the service failed: a site without search
         shutil.rmtree(out / "pagefind", ignore_errors=True)
         diags.warning(Location(Path("edition.yaml")), f"the search index could not be built: {exc}", "search")

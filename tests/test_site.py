@@ -260,3 +260,13 @@ def test_edition_without_base_url(tmp_path: Path) -> None:
     assert '<html lang="zh-Hans"' in page
     assert "texts/a.html#p" in page  # the citation's permalink, site-relative
     assert (out / "404.html").read_text().count('href="/assets/style.css"') == 1
+
+
+def test_an_index_whose_entry_names_missing_metadata_is_incomplete(tmp_path: Path) -> None:
+    bundle = tmp_path / "pagefind"
+    bundle.mkdir()
+    assert not search._complete(bundle)  # no entry file
+    (bundle / "pagefind-entry.json").write_text('{"languages": {"en": {"hash": "en_0123456789"}}}')
+    assert not search._complete(bundle)  # the metadata it names is not there
+    (bundle / "pagefind.en_0123456789.pf_meta").write_bytes(b"\x1f\x8b meta")
+    assert search._complete(bundle)
