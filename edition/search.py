@@ -359,8 +359,6 @@ def _write_index(recs: list[Record], out: Path) -> None:
 def _complete(bundle: Path) -> bool:
     """Whether the index has its entry file and, for every language it names,
     the metadata file the browser loads first (``pagefind.<hash>.pf_meta``)."""
-    import json
-
     try:
         entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
         languages = entry["languages"].values()
