@@ -614,34 +614,34 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
         return []
     src = split_sentences(docs, a_idx)
     tgt = split_sentences(docs, b_idx)
-    best: dict[int, list[tuple[int, float]]] = defaultdict(list)
     top_of_i: dict[int, tuple[float, int]] = {}
     top_of_j: dict[int, tuple[float, int]] = {}
-    for i, j, s in matcher.pairs(src, lang_a, tgt, lang_b):
-        best[i].append((j, s))
+    found = list(matcher.pairs(src, lang_a, tgt, lang_b))
+    for i, j, s in found:
         top_of_i[i] = max(top_of_i.get(i, (s, j)), (s, j))
         top_of_j[j] = max(top_of_j.get(j, (s, i)), (s, i))
+    # the matcher's settings for this run (read once: the pairs are all in, so
+    # a matcher that handed the run to another answers for that one now)
+    psim = getattr(matcher, "passage_similarity", None)
+    single_floor = getattr(matcher, "single_pair_floor", 0.35)
+    if psim is not None:
+        found = _chainable(found, single_floor)
     # chains: (i, j) -> (i+1 or i+2, j+1 or j+2), same docs, DP over sorted pairs
-    nodes = sorted((i, j, s) for i, lst in best.items() for j, s in lst)
+    nodes = sorted(found)
     node_at = {(i, j): k for k, (i, j, _s) in enumerate(nodes)}
     score = [0.0] * len(nodes)
     back = [-1] * len(nodes)
     length = [1] * len(nodes)
     for k, (i, j, s) in enumerate(nodes):
         score[k] = s
-        for di, dj in ((1, 1), (1, 2), (2, 1), (1, 0), (0, 1)):
-            if True:
-                p = node_at.get((i - di, j - dj))
-                if p is None or src[i - di].doc != src[i].doc or tgt[j - dj].doc != tgt[j].doc:
-                    continue
-                if score[p] + s > score[k]:
-                    score[k], back[k], length[k] = score[p] + s, p, length[p] + 1
-    # the matcher's settings for this run (read once: the pairs are all in, so
-    # a matcher that handed the run to another answers for that one now)
-    psim = getattr(matcher, "passage_similarity", None)
+        for di, dj in CHAIN_STEPS:
+            p = node_at.get((i - di, j - dj))
+            if p is None or src[i - di].doc != src[i].doc or tgt[j - dj].doc != tgt[j].doc:
+                continue
+            if score[p] + s > score[k]:
+                score[k], back[k], length[k] = score[p] + s, p, length[p] + 1
     extend = getattr(matcher, "extend", None)
     trim = getattr(matcher, "trim_leads", None)
-    single_floor = getattr(matcher, "single_pair_floor", 0.35)
     grow, shrink = getattr(matcher, "resize_gains", (0.03, 0.05))
     resize_floor = getattr(matcher, "resize_floor", float("-inf"))
     used: set[int] = set()
@@ -706,6 +706,22 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
             ps, pt = trim(ps, pt)
         out.append(Translation(ps, pt, sims, sim, si, sj))
     return out
+
+
+CHAIN_STEPS = ((1, 1), (1, 2), (2, 1), (1, 0), (0, 1))
+"""How far a chain of sentence pairs may advance on each side from one pair to the next."""
+
+
+def _chainable(pairs: list[tuple[int, int, float]], single_floor: float) -> list[tuple[int, int, float]]:
+    """The pairs that can take part in a passage: every pair with a neighbour
+    a chain step away (before or after it), and the pairs strong enough to be
+    one alone. The others would each be a chain of one pair below
+    ``single_floor``, dropped unscored: they are most of a large pool's pairs
+    (chance shares of words), and leaving them out of the chains' search
+    changes no passage."""
+    at = {(i, j) for i, j, _s in pairs}
+    return [(i, j, s) for i, j, s in pairs
+            if s >= single_floor or any((i - di, j - dj) in at or (i + di, j + dj) in at for di, dj in CHAIN_STEPS)]
 
 
 def next_sentence(seq: list[int], pool: Sequence[Sentence], end: int, same_block: bool = False) -> int | None:
