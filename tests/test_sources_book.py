@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -410,14 +409,13 @@ def test_odd_input_does_not_raise() -> None:
 
 
 @pytest.fixture(scope="module")
-def seed() -> tuple[etree._Element, list[str], Any, float]:
+def seed() -> tuple[etree._Element, list[str], Any]:
     path = next((p for p in SEED_PATHS if p.is_file()), None)
     if path is None:
         pytest.skip("seed 002 not found")
     text = path.read_text(encoding="utf-8")
-    start = time.process_time()
     root, warnings, result = read(text, "stalin-works-9.txt")
-    return root, warnings, result, time.process_time() - start
+    return root, warnings, result
 
 
 SEED_WORKS = [
@@ -473,7 +471,7 @@ SEED_WORKS = [
 
 
 def test_seed_works_titles_dates_notes(seed: Any) -> None:
-    root, _, _, _ = seed
+    root, _, _ = seed
     divs = [d for d in root.iter(t("div")) if d.get(XML_ID)]
     assert [d.get(XML_ID) for d in divs] == [f"w{n:02d}" for n in range(1, 26)]
     assert work(root, "w01").get("type") == "preface" and work(root, "w25").get("type") == "chronicle"
@@ -493,7 +491,7 @@ def test_seed_works_titles_dates_notes(seed: Any) -> None:
 
 
 def test_seed_shared_heading_and_notes(seed: Any) -> None:
-    root, _, _, _ = seed
+    root, _, _ = seed
     group = root.find("tei:body/tei:div", NS)
     assert group.get("type") == "part"
     assert [w.get(XML_ID) for w in group.findall("tei:div", NS)] == ["w02", "w03"]
@@ -519,7 +517,7 @@ W20 = "The Slogan of the Dictatorship of the Proletariat and Poor Peasantry in t
 
 
 def test_seed_warnings(seed: Any) -> None:
-    _, warnings, _, _ = seed
+    _, warnings, _ = seed
     p = "stalin-works-9.txt"
     assert warnings == [
         f"{p}:149: warning: title word 'Dviation' occurs nowhere else in the volume; did you mean 'Deviation'?",
@@ -548,7 +546,7 @@ def test_seed_warnings(seed: Any) -> None:
 
 
 def test_seed_repairs(seed: Any) -> None:
-    root, _, _, _ = seed
+    root, _, _ = seed
     fixes = {(c[0].text, c[1].text) for c in root.iter(t("choice"))}
     for pair in [
         ("Men-sheviks", "Mensheviks"),
@@ -565,9 +563,9 @@ def test_seed_repairs(seed: Any) -> None:
     assert not any(sic.startswith(("Social-", "Yan")) or sic == "well-known" for sic, _ in fixes)
 
 
-def test_seed_fast_and_valid(seed: Any, book_schema: etree.RelaxNG) -> None:
-    root, _, result, seconds = seed
-    assert seconds < 2.0  # about 0.3 s of CPU on an idle machine
+def test_seed_valid(seed: Any, book_schema: etree.RelaxNG) -> None:
+    # its speed is measured by ``python -m bench.build`` (the sample edition), not asserted here
+    root, _, result = seed
     validate(root, book_schema, result)
 
 
@@ -654,7 +652,7 @@ def test_punctuation_slips() -> None:
 
 
 def test_seed_every_page_break_once(seed: Any) -> None:
-    root, _, _, _ = seed
+    root, _, _ = seed
     pages = [int(pb.get("n")) for pb in root.iter(t("pb"))]
     # 199 runs of three empty lines; the last one ends the file, so no page follows it
     assert sorted(pages) == list(range(2, 200))
@@ -696,7 +694,7 @@ def test_no_letter_of_the_source_is_lost(which: str, volume: Any, request: pytes
 
 
 def test_seed_closing_lines_belong_to_the_work(seed: Any) -> None:
-    root, _, _, _ = seed
+    root, _, _ = seed
     w19 = work(root, "w19")
     assert w19[-1].tag == t("trailer") and text_content(w19[-1]).startswith(
         "J. Stalin, The Revolution in China"
