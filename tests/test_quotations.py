@@ -519,3 +519,18 @@ def test_a_lone_sentence_pair_must_be_each_sentences_best_partner() -> None:
     assert chains([(0, 3, 0.6), (2, 3, 0.7)]) == [([2], [3])]
     # a chain of two pairs stands without it (en 1 is closer to zh 3, a lone pair kept too)
     assert sorted(chains([(0, 0, 0.5), (1, 1, 0.5), (3, 1, 0.9)])) == [([0, 1], [0, 1]), ([3], [1])]
+
+
+def test_chain_search_keeps_every_pair_a_passage_can_use() -> None:
+    from edition.quotations.crosslingual import _chainable
+
+    pairs = [
+        (0, 0, 0.30), (1, 1, 0.28),  # a chain of two weak pairs: both kept
+        (5, 9, 0.20),                # weak and alone: a chain of one below the floor, left out
+        (8, 2, 0.50),                # strong enough alone: kept
+        (12, 20, 0.26), (13, 22, 0.27),  # one step of (1, 2) apart: kept
+        (30, 40, 0.25), (33, 43, 0.30),  # three apart on both sides: no chain step joins them
+    ]
+    kept = _chainable(pairs, single_floor=0.35)
+    assert kept == [(0, 0, 0.30), (1, 1, 0.28), (8, 2, 0.50), (12, 20, 0.26), (13, 22, 0.27)]
+    assert _chainable(pairs, single_floor=float("-inf")) == pairs  # a matcher that scores every pair alone
