@@ -161,7 +161,8 @@ def test_end_to_end(tmp_path: Path) -> None:
     zh = tr[0].a if tr[0].a.text == "blog" else tr[0].b
     en = tr[0].b if zh is tr[0].a else tr[0].a
     assert zh.anchor == "b2" and en.anchor == "w01p3"
-    assert zh.quote.startswith("使我国") and "开空车" in zh.quote
+    # inside the quotation marks: not the lead-in, nor the blogger's own sentence after the closing mark
+    assert zh.quote == STALIN_ZH[STALIN_ZH.index("使我国") : STALIN_ZH.index("”对自力")], zh.quote
     assert en.quote.startswith("For what") and en.quote.rstrip("?").endswith("in the West")
     assert all(lk.score >= 0.5 for lk in links)
     # no link between the filler paragraphs of one work

@@ -707,9 +707,47 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
             si, sj = extend(src, si, tgt, sj)
         ps, pt = [src[i] for i in si], [tgt[j] for j in sj]
         if trim is not None:
-            ps, pt = trim(ps, pt)
+            ts, tt = trim(ps, pt)
+            ks, kt = _inside_quotation(ps, ts, docs), _inside_quotation(pt, tt, docs)
+            ps, pt = [ts[k] for k in ks], [tt[k] for k in kt]
+            si, sj = [si[k] for k in ks], [sj[k] for k in kt]
         out.append(Translation(ps, pt, sims, sim, si, sj))
     return out
+
+
+_CLOSER = {"“": "”", "「": "」", "『": "』", '"': '"'}
+"""Closing mark of each opening one a lead-in ends with (not single quotes:
+their closing mark is also an apostrophe)."""
+
+
+def _inside_quotation(before: list[Sentence], after: list[Sentence], docs: Sequence[Doc]) -> list[int]:
+    """The positions of the passage's sentences that stand inside the quotation
+    marks a lead-in opened, when the lead-in was left out (:meth:`trim_leads`
+    judged ``斯大林驳斥他：“`` the quoting text's own words): the sentences
+    before it, and those after the matching closing mark (``”对自力更生缺乏信心。``),
+    are the quoting text's too, however close their subject. All of them when
+    no lead-in was left out (``神说：「要有光」`` translates ``And God said,
+    Let there be light``, and goes on past the mark)."""
+    every = list(range(len(after)))
+    k = next((k for k, (b, a) in enumerate(zip(before, after, strict=True)) if b.lead and not a.lead), None)
+    if k is None:
+        return every
+    first = before[k]
+    text = docs[first.doc].blocks[first.block].text
+    at = first.start + first.lead - 1
+    opener = text[at]
+    closer = _CLOSER.get(opener)
+    if closer is None:
+        return every[k:]
+    depth = 1
+    for x in range(at + 1, len(text)):
+        if text[x] == closer:
+            depth -= 1
+            if depth == 0:
+                return [p for p in every[k:] if (after[p].block, after[p].start) < (first.block, x)]
+        elif text[x] == opener:
+            depth += 1
+    return every[k:]
 
 
 CHAIN_STEPS = ((1, 1), (1, 2), (2, 1), (1, 0), (0, 1))
