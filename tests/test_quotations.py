@@ -12,6 +12,7 @@ from edition.config import Config
 from edition.model import Edition, Text, TextMeta
 from edition.quotations import detect, fold_text, links_json, mark, seg_id
 from edition.quotations.corpus import Block, Doc
+from edition.quotations.crosslingual import Sentence
 from edition.quotations.detector import find_hits
 from edition.quotations.normalize import ocr_equal, quoted_at, tokenize
 from edition.quotations.teiio import wrap
@@ -535,3 +536,54 @@ def test_chain_search_keeps_every_pair_a_passage_can_use() -> None:
     kept = _chainable(pairs, single_floor=0.35)
     assert kept == [(0, 0, 0.30), (1, 1, 0.28), (8, 2, 0.50), (12, 20, 0.26), (13, 22, 0.27)]
     assert _chainable(pairs, single_floor=float("-inf")) == pairs  # a matcher that scores every pair alone
+
+
+# --- the lexical matcher's candidate search ------------------------------------
+
+_ZH_Q = ["使我国社会主义建设依赖欧洲无产阶级直接的国家援助是什么意思呢？",
+         "如果欧洲无产阶级在最近几年内不能夺取政权，那怎么办呢？",
+         "能不能无限期地等待西方革命胜利而让我国革命开空车呢？",
+         "农民在田里收割小麦和水稻。"]
+_EN_Q = ["For what is implied by making the building of socialism in our country dependent on direct state "
+         "support from the European proletariat?",
+         "What if the European proletariat does not succeed in seizing power within the next few years?",
+         "Can our revolution mark time for an indefinite period, pending the victory of the revolution in the West?",
+         "The delegates from the provinces then spoke at length on the harvest and on the railways."]
+
+
+def _sentences(texts: list[str]) -> list[Sentence]:
+    return [Sentence(0, k, 0, len(x), x) for k, x in enumerate(texts)]
+
+
+def test_lexical_matcher_pairs_each_sentence_with_its_translation() -> None:
+    from edition.quotations.crosslingual import CedictMatcher
+
+    got = list(CedictMatcher().pairs(_sentences(_ZH_Q), "zh", _sentences(_EN_Q), "en"))
+    assert sorted((i, j) for i, j, _s in got) == [(0, 0), (1, 1), (2, 2)]
+    assert all(0.25 <= s <= 1 for _i, _j, s in got)
+    # the same pairs, the other way round
+    back = list(CedictMatcher().pairs(_sentences(_EN_Q), "en", _sentences(_ZH_Q), "zh"))
+    assert sorted((i, j, s) for j, i, s in back) == sorted(got)
+
+
+def test_lexical_matcher_searches_by_blocks_and_skips_common_keys() -> None:
+    from edition.quotations.crosslingual import CedictMatcher
+
+    zh, en = _sentences(_ZH_Q * 3), _sentences(_EN_Q * 3)
+    whole = sorted(CedictMatcher().pairs(zh, "zh", en, "en"))
+    small = CedictMatcher()
+    small.block = 2  # a sentence's candidates do not depend on the others looked up with it
+    assert sorted(small.pairs(zh, "zh", en, "en")) == whole
+    # each Chinese sentence finds its three copies (and keeps its three best)
+    assert {(i % 4, j % 4) for i, j, _s in whole} == {(0, 0), (1, 1), (2, 2)}
+    # an English sentence repeated more often than a posting list is followed
+    # shares only common keys: nothing leads to it, however low the bar
+    n = CedictMatcher.max_post + 1
+    crowd = _sentences(_EN_Q[:1] * n + _EN_Q[1:])
+    capped, wide = CedictMatcher(), CedictMatcher()
+    capped.min_similarity = wide.min_similarity = 0.0
+    wide.max_post = n
+    got = {(i, j) for i, j, _s in capped.pairs(_sentences(_ZH_Q), "zh", crowd, "en")}
+    assert not any(i == 0 for i, _j in got)
+    assert (1, n) in got and (2, n + 1) in got
+    assert any(i == 0 and j < n for i, j, _s in wide.pairs(_sentences(_ZH_Q), "zh", crowd, "en"))

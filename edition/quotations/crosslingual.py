@@ -23,7 +23,6 @@ To add an embedding model later::
 
 from __future__ import annotations
 
-import heapq
 import math
 import multiprocessing as mp
 import os
@@ -34,8 +33,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
-from operator import itemgetter
 from typing import Any, Protocol, TypeVar, runtime_checkable
+
+import numpy as np
 
 from .corpus import Doc
 from .lexicon import KEYS, ZH_STOP, en_key, load_lexicon, load_reverse_lexicon
@@ -301,45 +301,95 @@ class CedictMatcher:
                 yield i, j, s
             return
         self.prepare(src, tgt)
-        zh, en, df = self._zh_items, self._en_items, self._df
-
-        weight = self._weight  # IDF of every English key
-        # inverted index on pairs of each English sentence's rarest stems
-        index: dict[tuple[str, str], list[int]] = defaultdict(list)
-        en_sets: list[set[str]] = []
-        en_total: list[float] = []  # each English sentence's IDF mass
-        glossed = load_reverse_lexicon()  # stems some Chinese word translates to
-        for j, items in enumerate(en):
-            # keys from the rarest words that *can* be matched: names CEDICT
-            # does not know would make rare but useless keys
-            uniq = sorted((s for s in set(items) if s in glossed), key=lambda s: (df[s], s))[: self.top_items]
-            en_sets.append(set(items))
-            en_total.append(math.fsum(weight[st] for st in en_sets[-1]))
-            for p in combinations(sorted(uniq), 2):
-                index[p].append(j)
-        rare: dict[str, list[int]] = {}
-        for j, items in enumerate(en):
-            for st in set(items):
-                if df[st] <= self.max_post:
-                    rare.setdefault(st, []).append(j)
-        self._index, self._rare, self._en_sets, self._en_total = index, rare, en_sets, en_total
-        yield from in_parallel(self._pairs_of, len(zh))
-
-    _index: dict[tuple[str, str], list[int]]
-    _rare: dict[str, list[int]]
-    _en_sets: list[set[str]]
-    _en_total: list[float]
+        self._build_index()
+        yield from in_parallel(self._pairs_of, len(self._zh_items))
 
     max_post = 30
     """Posting lists longer than this are not followed (fixed, so the work stays
     linear in the corpus)."""
+    block = 4096
+    """Chinese sentences whose candidates are looked up and counted at once."""
+
+    def _build_index(self) -> None:
+        """The English side's inverted indexes, as sorted arrays (a Python dict
+        of tens of millions of tuple keys is slow to look up once it no longer
+        fits the caches, and large): each English sentence under every pair of
+        its :attr:`top_items` rarest stems that some Chinese word glosses to,
+        and under each of its rare stems (in at most :attr:`max_post`
+        sentences). Lists longer than :attr:`max_post` are left out: they are
+        never followed."""
+        en, df, weight = self._en_items, self._df, self._weight
+        glossed = load_reverse_lexicon()  # stems some Chinese word translates to
+        sid = {st: k for k, st in enumerate(sorted(df))}
+        nv = max(1, len(sid))
+        top = np.full((len(en), self.top_items), -1, dtype=np.int64)
+        en_sets: list[set[str]] = []
+        en_total: list[float] = []  # each English sentence's IDF mass
+        rare_st: list[int] = []
+        rare_j: list[int] = []
+        for j, items in enumerate(en):
+            es = set(items)
+            en_sets.append(es)
+            en_total.append(math.fsum(weight[st] for st in es))
+            # keys from the rarest words that *can* be matched: names CEDICT
+            # does not know would make rare but useless keys
+            uniq = sorted((st for st in es if st in glossed), key=lambda st: (df[st], st))[: self.top_items]
+            top[j, : len(uniq)] = [sid[st] for st in uniq]
+            for st in es:
+                if df[st] <= self.max_post:
+                    rare_st.append(sid[st])
+                    rare_j.append(j)
+        keys, js = [], []
+        for a, b in combinations(range(self.top_items), 2):
+            ok = top[:, b] >= 0
+            lo = np.minimum(top[ok, a], top[ok, b])
+            hi = np.maximum(top[ok, a], top[ok, b])
+            keys.append(lo * nv + hi)
+            js.append(np.flatnonzero(ok))
+        key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+        jj = np.concatenate(js) if js else np.zeros(0, np.int64)
+        order = np.lexsort((jj, key))  # each list in the order of the English sentences
+        key, jj = key[order], jj[order]
+        ukey, first, count = np.unique(key, return_index=True, return_counts=True)
+        keep = count <= self.max_post
+        follow = np.repeat(keep, count)
+        self._pair_keys = ukey[keep]
+        self._pair_start = np.concatenate(([0], np.cumsum(count[keep])))[:-1]
+        self._pair_len = count[keep]
+        self._pair_post = jj[follow].astype(np.int32)
+        rs, rj = np.asarray(rare_st, dtype=np.int64), np.asarray(rare_j, dtype=np.int32)
+        order = np.lexsort((rj, rs))
+        self._rare_post = rj[order]
+        self._rare_start = np.searchsorted(rs[order], np.arange(nv + 1))
+        self._sid, self._nv, self._en_sets, self._en_total = sid, nv, en_sets, en_total
+
+    _sid: dict[str, int]
+    _nv: int
+    _pair_keys: np.ndarray
+    _pair_start: np.ndarray
+    _pair_len: np.ndarray
+    _pair_post: np.ndarray
+    _rare_start: np.ndarray
+    _rare_post: np.ndarray
+    _en_sets: list[set[str]]
+    _en_total: list[float]
 
     def _pairs_of(self, lo: int, hi: int) -> list[tuple[int, int, float]]:
         """The pairs of Chinese sentences ``lo..hi-1`` (after :meth:`pairs` built the indexes)."""
-        zh, df, weight = self._zh_items, self._df, self._weight
-        index, rare, en_sets, en_total = self._index, self._rare, self._en_sets, self._en_total
-        max_post = self.max_post
         out: list[tuple[int, int, float]] = []
+        for b in range(lo, hi, self.block):
+            out.extend(self._pairs_of_block(b, min(hi, b + self.block)))
+        return out
+
+    def _pairs_of_block(self, lo: int, hi: int) -> list[tuple[int, int, float]]:
+        zh, df, weight, sid, nv = self._zh_items, self._df, self._weight, self._sid, self._nv
+        max_post = self.max_post
+        # the keys each sentence looks up, in the order it meets them
+        q_i: list[int] = []  # sentence (from lo)
+        q_key: list[int] = []  # a pair of stems, for the pair index
+        r_i: list[int] = []
+        r_w: list[int] = []  # the word, for the rare-stem index
+        r_st: list[int] = []
         for i in range(lo, hi):
             words = zh[i]
             if len(words) < 3:
@@ -349,64 +399,96 @@ class CedictMatcher:
             for ss in ranked[: self.top_items]:
                 known = sorted((s for s in ss if df.get(s)), key=lambda s: df[s])[:2]
                 if known:
-                    top.append(known)
-            cand: dict[int, int] = defaultdict(int)
+                    top.append([sid[s] for s in known])
             for w1, w2 in combinations(top, 2):
                 seen_pairs = set()
                 for s1 in w1:
                     for s2 in w2:
                         if s1 == s2:
                             continue
-                        key = (s1, s2) if s1 < s2 else (s2, s1)
+                        key = s1 * nv + s2 if s1 < s2 else s2 * nv + s1
                         if key in seen_pairs:
                             continue
                         seen_pairs.add(key)
-                        post = index.get(key)
-                        if post and len(post) <= max_post:
-                            for j in post:
-                                cand[j] += 1
-            # and English sentences sharing two rare words (each in <= max_post sentences)
-            single: dict[int, int] = defaultdict(int)
-            for ss in words:
-                hit: set[int] = set()
+                        q_i.append(i - lo)
+                        q_key.append(key)
+            for w, ss in enumerate(words):
                 for st in ss:
-                    post1 = rare.get(st)
-                    if post1 is not None:
-                        hit.update(post1)
-                for j in hit:
-                    single[j] += 1
-            for j, k in single.items():
-                if k >= 2:
-                    cand[j] += k
-            if not cand:
-                continue
-            # the most shared keys first, ties in the order met (as a stable sort would);
-            # a partial sort: at 100 MB a sentence meets some 150 candidates
-            best = heapq.nlargest(self.max_candidates, cand.items(), key=itemgetter(1))
-            # a word weighs as its commonest known sense; an unknown word (a name
-            # CEDICT lacks) weighs little, as it cannot be matched anyway
-            wz = [min((weight[s] for s in ss if s in weight), default=1.0) for ss in words]
-            total_z = sum(wz)
-            zstems = {s for ss in words for s in ss}
-            scored: list[tuple[float, int]] = []
-            for j, _k in best:
-                es = en_sets[j]
-                if not es:
-                    continue
-                mz = sum(w for ss, w in zip(words, wz, strict=True) if not es.isdisjoint(ss))
-                total_e = en_total[j]
-                me = math.fsum(weight[s] for s in es & zstems)  # exact: a set's order varies by process
-                if total_z <= 0 or total_e <= 0:
-                    continue
-                rz, re_ = mz / total_z, me / total_e
-                sim = 0.0 if rz + re_ == 0 else 2 * rz * re_ / (rz + re_)
-                if sim >= self.min_similarity:
-                    scored.append((sim, j))
-            # the few best English sentences per Chinese sentence: keeps the chain
-            # stage linear (the noise floor rises with the size of the pool)
-            out.extend((i, j, sim) for sim, j in sorted(scored, reverse=True)[: self.keep])
+                    k = sid.get(st)
+                    if k is not None and df[st] <= max_post:
+                        r_i.append(i - lo)
+                        r_w.append(w)
+                        r_st.append(k)
+        nj = len(self._en_sets) + 1
+        # English sentences under each pair key: one count per key met
+        qk, qi = np.asarray(q_key, dtype=np.int64), np.asarray(q_i, dtype=np.int64)
+        at = np.searchsorted(self._pair_keys, qk)
+        at[at == len(self._pair_keys)] = 0
+        hit = self._pair_keys[at] == qk if len(self._pair_keys) else np.zeros(len(qk), bool)
+        lens = self._pair_len[at[hit]]
+        p_codes = np.repeat(qi[hit], lens) * nj + _expand(self._pair_post, self._pair_start[at[hit]], lens)
+        p_code, p_first, p_count = np.unique(p_codes, return_index=True, return_counts=True)
+        # and English sentences sharing two rare words (each in <= max_post sentences)
+        rst = np.asarray(r_st, dtype=np.int64)
+        r_start = self._rare_start[rst]
+        r_len = self._rare_start[rst + 1] - r_start
+        nw = max(r_w, default=0) + 1
+        words_of = np.asarray(r_i, dtype=np.int64) * nw + np.asarray(r_w, dtype=np.int64)
+        wj = np.unique(_expand(self._rare_post, r_start, r_len) + np.repeat(words_of, r_len) * nj)  # a word once
+        s_codes = (wj // nj // nw) * nj + wj % nj
+        s_code, s_first, s_count = np.unique(s_codes, return_index=True, return_counts=True)
+        two = s_count >= 2
+        codes = np.concatenate((p_code, s_code[two]))
+        count = np.concatenate((p_count, s_count[two]))
+        met = np.concatenate((p_first, len(p_codes) + s_first[two]))
+        code, inv = np.unique(codes, return_inverse=True)
+        total = np.bincount(inv, weights=count, minlength=len(code)).astype(np.int64)
+        first = np.full(len(code), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first, inv, met)
+        # the most shared keys first, ties in the order met; the first
+        # max_candidates of each sentence
+        sent = code // nj
+        order = np.lexsort((first, -total, sent))
+        sent, cand = sent[order], (code % nj)[order]
+        starts = np.flatnonzero(np.r_[True, sent[1:] != sent[:-1]]) if len(sent) else np.zeros(0, np.int64)
+        bounds = np.r_[starts, len(sent)]
+        out: list[tuple[int, int, float]] = []
+        for g in range(len(starts)):
+            a = int(bounds[g])
+            i = lo + int(sent[a])
+            best = cand[a : min(int(bounds[g + 1]), a + self.max_candidates)].tolist()
+            out.extend(self._scored(i, best))
         return out
 
+    def _scored(self, i: int, best: list[int]) -> list[tuple[int, int, float]]:
+        """Chinese sentence ``i``'s best few English candidates by similarity."""
+        words, weight, en_sets, en_total = self._zh_items[i], self._weight, self._en_sets, self._en_total
+        # a word weighs as its commonest known sense; an unknown word (a name
+        # CEDICT lacks) weighs little, as it cannot be matched anyway
+        wz = [min((weight[s] for s in ss if s in weight), default=1.0) for ss in words]
+        total_z = sum(wz)
+        if total_z <= 0:
+            return []
+        word_of: dict[str, list[int]] = defaultdict(list)
+        for k, ss in enumerate(words):
+            for s in ss:
+                word_of[s].append(k)
+        scored: list[tuple[float, int]] = []
+        for j in best:
+            es = en_sets[j]
+            shared = es & word_of.keys()
+            total_e = en_total[j]
+            if not shared or total_e <= 0:
+                continue
+            mz = sum(wz[k] for k in sorted({k for s in shared for k in word_of[s]}))
+            me = math.fsum(weight[s] for s in shared)  # exact: a set's order varies by process
+            rz, re_ = mz / total_z, me / total_e
+            sim = 0.0 if rz + re_ == 0 else 2 * rz * re_ / (rz + re_)
+            if sim >= self.min_similarity:
+                scored.append((sim, j))
+        # the few best English sentences per Chinese sentence: keeps the chain
+        # stage linear (the noise floor rises with the size of the pool)
+        return [(i, j, sim) for sim, j in sorted(scored, reverse=True)[: self.keep]]
 
     _df: dict[str, int] = {}
     _n: int = 1
@@ -764,6 +846,16 @@ def _chainable(pairs: list[tuple[int, int, float]], single_floor: float) -> list
     at = {(i, j) for i, j, _s in pairs}
     return [(i, j, s) for i, j, s in pairs
             if s >= single_floor or any((i - di, j - dj) in at or (i + di, j + dj) in at for di, dj in CHAIN_STEPS)]
+
+
+def _expand(post: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """The entries of the posting lists ``post[start:start+length]``, one list
+    after another."""
+    total = int(length.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    begin = np.repeat(start - (np.cumsum(length) - length), length)
+    return post[begin + np.arange(total)].astype(np.int64)
 
 
 def next_sentence(seq: list[int], pool: Sequence[Sentence], end: int, same_block: bool = False) -> int | None:
