@@ -489,7 +489,7 @@ def test_front_and_back_matter_repeating_itself_is_not_a_quotation() -> None:
 def test_a_lone_sentence_pair_must_be_each_sentences_best_partner() -> None:
     """A chain of one sentence pair is scored only when each sentence is the
     other's best partner; chains of two pairs or more do not need it."""
-    from edition.quotations.crosslingual import Sentence, detect_translations, split_sentences
+    from edition.quotations.crosslingual import detect_translations, split_sentences
 
     zh = Doc("zh", "zh", [Block("z1", "第一句话在这里。第二句话在这里。第三句话在这里。第四句话在这里。")])
     en = Doc("en", "en", [Block("e1", "The first sentence. The second sentence. The third sentence. The fourth one.")])
