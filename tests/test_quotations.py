@@ -538,6 +538,29 @@ def test_chain_search_keeps_every_pair_a_passage_can_use() -> None:
     assert _chainable(pairs, single_floor=float("-inf")) == pairs  # a matcher that scores every pair alone
 
 
+def test_a_translated_passage_ends_with_the_quotation_it_opens() -> None:
+    from edition.quotations.crosslingual import _inside_quotation, split_sentences
+
+    def cut(text: str, lang: str, first: int, trimmed: bool = False) -> list[str]:
+        doc = Doc(lang, lang, [Block("b", text)])
+        sents = split_sentences([doc], [0])[first:]
+        after = [sents[0].without_lead(), *sents[1:]] if trimmed else sents
+        kept, idx = _inside_quotation(sents, after, list(range(first, first + len(sents))), [doc])
+        assert [i - first for i in idx] == list(range(len(kept)))
+        return [s.text for s in kept]
+
+    # opened by a mark: ends at its closing one, inside a sentence if need be
+    assert cut("Before it. “The first sentence. The second one ends here,” Then the writer goes on. And on.",
+               "en", 1) == ["The first sentence.", "The second one ends here,"]
+    # opened by a lead-in that was left out: ends at the closing mark, the commentary after it is out
+    assert cut("他说：“第一句话在这里。第二句话在这里。”评论的话在这里。", "zh", 0, trimmed=True) == [
+        "第一句话在这里。", "第二句话在这里。"]
+    # a lead-in that is part of the passage, or a passage that starts on a word: nothing cut
+    assert cut("神说：「要有光」，就有了光。神看光是好的。", "zh", 0) == ["神说：「要有光」，就有了光。", "神看光是好的。"]
+    assert cut("The first sentence. The second, “quoted”, sentence. The third.", "en", 0) == [
+        "The first sentence.", "The second, “quoted”, sentence.", "The third."]
+
+
 # --- the lexical matcher's candidate search ------------------------------------
 
 _ZH_Q = ["使我国社会主义建设依赖欧洲无产阶级直接的国家援助是什么意思呢？",

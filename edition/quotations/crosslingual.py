@@ -788,48 +788,65 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
         if extend is not None and not hopeless:
             si, sj = extend(src, si, tgt, sj)
         ps, pt = [src[i] for i in si], [tgt[j] for j in sj]
-        if trim is not None:
-            ts, tt = trim(ps, pt)
-            ks, kt = _inside_quotation(ps, ts, docs), _inside_quotation(pt, tt, docs)
-            ps, pt = [ts[k] for k in ks], [tt[k] for k in kt]
-            si, sj = [si[k] for k in ks], [sj[k] for k in kt]
+        ts, tt = trim(ps, pt) if trim is not None else (ps, pt)
+        (ps, si), (pt, sj) = _inside_quotation(ps, ts, si, docs), _inside_quotation(pt, tt, sj, docs)
         out.append(Translation(ps, pt, sims, sim, si, sj))
     return out
 
 
 _CLOSER = {"“": "”", "「": "」", "『": "』", '"': '"'}
-"""Closing mark of each opening one a lead-in ends with (not single quotes:
-their closing mark is also an apostrophe)."""
+"""Closing mark of each opening one (not single quotes: their closing mark is
+also an apostrophe)."""
 
 
-def _inside_quotation(before: list[Sentence], after: list[Sentence], docs: Sequence[Doc]) -> list[int]:
-    """The positions of the passage's sentences that stand inside the quotation
-    marks a lead-in opened, when the lead-in was left out (:meth:`trim_leads`
-    judged ``斯大林驳斥他：“`` the quoting text's own words): the sentences
-    before it, and those after the matching closing mark (``”对自力更生缺乏信心。``),
-    are the quoting text's too, however close their subject. All of them when
-    no lead-in was left out (``神说：「要有光」`` translates ``And God said,
-    Let there be light``, and goes on past the mark)."""
-    every = list(range(len(after)))
+def _inside_quotation(before: list[Sentence], after: list[Sentence], idx: list[int], docs: Sequence[Doc]
+                      ) -> tuple[list[Sentence], list[int]]:
+    """The passage ``after`` (``before`` it lost its lead-ins; ``idx``: its
+    sentences' indices) cut to the quotation it opens, and those indices.
+
+    A passage opens a quotation when a lead-in was left out (:meth:`trim_leads`
+    judged ``斯大林驳斥他：“`` the quoting text's own words), or when it starts
+    right after an opening mark (``“And Jesus went with him``). What stands
+    before the lead-in, and after the matching closing mark (``”对自力更生缺乏信心。``;
+    ``grew worse,” Cubits these``, where no sentence ends), is the quoting
+    text's own, however close its subject. Nothing is cut when no lead-in was
+    left out and the passage starts on a word (``神说：「要有光」`` translates
+    ``And God said, Let there be light``, and goes on past the mark)."""
     k = next((k for k, (b, a) in enumerate(zip(before, after, strict=True)) if b.lead and not a.lead), None)
-    if k is None:
-        return every
-    first = before[k]
+    if k is not None:
+        first = before[k]
+        at = first.start + first.lead - 1
+    else:
+        k, first = 0, after[0]
+        at = first.start - 1
     text = docs[first.doc].blocks[first.block].text
-    at = first.start + first.lead - 1
-    opener = text[at]
-    closer = _CLOSER.get(opener)
+    closer = _CLOSER.get(text[at]) if at >= 0 else None
     if closer is None:
-        return every[k:]
-    depth = 1
+        return (after[k:], idx[k:]) if k else (after, idx)
+    opener, depth, close = text[at], 1, None
     for x in range(at + 1, len(text)):
         if text[x] == closer:
             depth -= 1
             if depth == 0:
-                return [p for p in every[k:] if (after[p].block, after[p].start) < (first.block, x)]
+                close = x
+                break
         elif text[x] == opener:
             depth += 1
-    return every[k:]
+    if close is None:
+        return after[k:], idx[k:]
+    kept: list[Sentence] = []
+    kept_idx: list[int] = []
+    for s, i in zip(after[k:], idx[k:], strict=True):
+        if (s.block, s.start) > (first.block, close):
+            break
+        if s.block == first.block and close < s.end:
+            body = s.text[: close - s.start].rstrip()
+            if len(body) < 4:
+                break
+            s = Sentence(s.doc, s.block, s.start, s.start + len(body), body, s.elided_before, s.lead)
+        kept.append(s)
+        kept_idx.append(i)
+    return kept, kept_idx
 
 
 CHAIN_STEPS = ((1, 1), (1, 2), (2, 1), (1, 0), (0, 1))
