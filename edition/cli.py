@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from . import __version__
 from .errors import Diagnostics, EditionError, Level
@@ -79,19 +80,19 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def print_diagnostics(diags: Diagnostics, quiet: bool, verbose: bool, stream: object = None) -> None:
+def print_diagnostics(diags: Diagnostics, quiet: bool, verbose: bool, stream: TextIO | None = None) -> None:
     out = stream or sys.stderr
     least = Level.ERROR if quiet else (Level.INFO if verbose else Level.WARNING)
     for d in diags:
         if d.level >= least:
-            print(d, file=out)  # type: ignore[call-overload]
+            print(d, file=out)
 
 
 def _progress(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """A rich progress bar when stderr is a terminal (and not in CI); else nothing."""
     if args.quiet or not sys.stderr.isatty() or os.environ.get("CI"):
         return None, None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     prog = Progress(
         TextColumn("{task.description}"),
@@ -100,7 +101,7 @@ def _progress(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         TimeElapsedColumn(),
         transient=True,
     )
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
 
     def update(stage: str, i: int, n: int) -> None:
         if stage not in tasks:

@@ -50,7 +50,8 @@ def assign(text: Text, diags: Diagnostics) -> None:
             continue
         name = local(el)
         # a bibl inside a note or cit is part of its parent's passage: no id of its own
-        if name == "bibl" and el.getparent() is not None and local(el.getparent()) in ("note", "cit"):
+        parent = el.getparent()
+        if name == "bibl" and parent is not None and local(parent) in ("note", "cit"):
             continue
         prefix = PREFIX[name]
         while True:

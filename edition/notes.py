@@ -25,7 +25,7 @@ from lxml import etree
 
 from .errors import Diagnostics, Location
 from .model import Text
-from .tei import ED_NS, line_of, t, text_content
+from .tei import ED_NS, line_of, t, text_content, unset
 
 ED_SCOPE = f"{{{ED_NS}}}scope"
 ED_STATE = f"{{{ED_NS}}}state"
@@ -62,11 +62,12 @@ def attribution(text: str) -> Attribution | None:
 
 
 def scope_of(el: etree._Element) -> str:
-    while el is not None:
-        v = el.get(ED_SCOPE)
+    at: etree._Element | None = el
+    while at is not None:
+        v = at.get(ED_SCOPE)
         if v is not None:
             return v
-        el = el.getparent()
+        at = at.getparent()
     return ""
 
 
@@ -87,14 +88,14 @@ def attach(text: Text, diags: Diagnostics) -> None:
         for marker, body in zip(ms, bs, strict=False):
             _move(body, marker)
         for marker in ms[len(bs) :]:
-            marker.attrib.pop(ED_STATE, None)
+            unset(marker, ED_STATE)
             diags.warning(
                 Location(text.source, line_of(marker)),
                 f"note marker {key[1]} has no body{_where(marker)}; the mark is kept in the text",
                 "note-no-body",
             )
         for body in bs[len(ms) :]:
-            body.attrib.pop(ED_STATE, None)
+            unset(body, ED_STATE)
             body.set("place", body.get("place") or "end")
             diags.warning(
                 Location(text.source, line_of(body)),
@@ -120,8 +121,8 @@ def _where(el: etree._Element) -> str:
 
 
 def _move(body: etree._Element, marker: etree._Element) -> None:
-    body.attrib.pop(ED_STATE, None)
-    body.attrib.pop(ED_SCOPE, None)
+    unset(body, ED_STATE)
+    unset(body, ED_SCOPE)
     body.set("place", body.get("place") or "foot")
     if body.get("n") is None:
         body.set("n", marker.get("n", ""))

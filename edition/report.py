@@ -6,13 +6,13 @@ from collections import Counter
 
 from .errors import Level
 from .model import Edition
-from .tei import NS
+from .tei import NS, elements
 
 
 def summary(edition: Edition) -> list[str]:
     lines = []
     warnings = Counter(str(d.location.path) for d in edition.diagnostics.items if d.level == Level.WARNING)
-    linked = Counter()
+    linked: Counter[str] = Counter()
     for link in edition.links:
         linked[link.a.text] += 1
         linked[link.b.text] += 1
@@ -21,15 +21,13 @@ def summary(edition: Edition) -> list[str]:
         body = root.find("tei:text", NS)
         if body is None:
             continue
-        divs = len(body.xpath(".//tei:div", namespaces=NS))
-        paras = len(body.xpath(".//tei:p[not(ancestor::tei:note)]", namespaces=NS))
-        notes = body.xpath(".//tei:note", namespaces=NS)
-        placed = [
-            n for n in notes if n.getparent() is not None and n.getparent().tag != f"{{{NS['tei']}}}div"
-        ]
+        divs = len(elements(body, ".//tei:div"))
+        paras = len(elements(body, ".//tei:p[not(ancestor::tei:note)]"))
+        notes = elements(body, ".//tei:note")
+        placed = [n for n in notes if (up := n.getparent()) is not None and up.tag != f"{{{NS['tei']}}}div"]
         kinds = Counter(n.get("type") or "unattributed" for n in placed)
-        corr = len(body.xpath(".//tei:choice", namespaces=NS))
-        pbs = len(body.xpath(".//tei:pb", namespaces=NS))
+        corr = len(elements(body, ".//tei:choice"))
+        pbs = len(elements(body, ".//tei:pb"))
         kinds_s = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none"
         extra = f", {pbs} page breaks, {corr} corrections" if pbs or corr else ""
         lines.append(

@@ -9,8 +9,9 @@ removes them before export so the exported TEI is valid against tei_all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from copy import deepcopy
+from typing import Any, Protocol
 
 from lxml import etree
 from lxml.builder import ElementMaker
@@ -20,11 +21,21 @@ XML_NS = "http://www.w3.org/XML/1998/namespace"
 ED_NS = "urn:x-edition:ns:1"
 """Private namespace for build bookkeeping; never exported."""
 
-NSMAP = {None: TEI_NS}
+NSMAP: Any = {None: TEI_NS}  # lxml takes None for the default namespace; its stubs do not
 NS = {"tei": TEI_NS, "ed": ED_NS}
 """Prefix map for XPath: ``el.xpath('//tei:p', namespaces=NS)``."""
 
-E = ElementMaker(namespace=TEI_NS, nsmap=NSMAP)
+
+
+class Maker(Protocol):
+    """What :class:`lxml.builder.ElementMaker` makes: ``E.p("text", {"n": "1"})``."""
+
+    def __getattr__(self, tag: str) -> Callable[..., etree._Element]: ...
+
+    def __call__(self, tag: str, *children: Any, **attrib: str) -> etree._Element: ...
+
+
+E: Maker = ElementMaker(namespace=TEI_NS, nsmap=NSMAP)
 
 XML_ID = f"{{{XML_NS}}}id"
 XML_LANG = f"{{{XML_NS}}}lang"
@@ -52,6 +63,12 @@ def set_line(el: etree._Element, line: int | None) -> etree._Element:
     return el
 
 
+def unset(el: etree._Element, name: str) -> None:
+    """Remove attribute ``name`` of ``el`` if it has one (not of its descendants)."""
+    if name in el.attrib:
+        del el.attrib[name]
+
+
 def line_of(el: etree._Element | None) -> int | None:
     """Source line of ``el`` or of its nearest ancestor that has one."""
     while el is not None:
@@ -60,6 +77,12 @@ def line_of(el: etree._Element | None) -> int | None:
             return int(v)
         el = el.getparent()
     return None
+
+
+def elements(el: etree._Element, path: str) -> list[etree._Element]:
+    """The elements an XPath finds from ``el`` (prefixes of :data:`NS`)."""
+    found = el.xpath(path, namespaces=NS)
+    return [x for x in found if isinstance(x, etree._Element)] if isinstance(found, list) else []
 
 
 def iter_tei(root: etree._Element, *tags: str) -> Iterator[etree._Element]:
@@ -76,7 +99,8 @@ def text_content(el: etree._Element, skip: tuple[str, ...] = ("note",)) -> str:
         name = local(e)
         if name in skip:
             return
-        if name in ("sic", "orig", "abbr") and e.getparent() is not None and local(e.getparent()) == "choice":
+        parent = e.getparent()
+        if name in ("sic", "orig", "abbr") and parent is not None and local(parent) == "choice":
             return
         if e.text and name:
             parts.append(e.text)
@@ -94,7 +118,7 @@ def strip_private(root: etree._Element) -> etree._Element:
     for el in root.iter():
         if not isinstance(el.tag, str):
             continue
-        for name in [a for a in el.attrib if a.startswith(f"{{{ED_NS}}}")]:
+        for name in [a for a in el.attrib if str(a).startswith(f"{{{ED_NS}}}")]:
             del el.attrib[name]
     etree.cleanup_namespaces(root)
     return root

@@ -1073,4 +1073,4 @@ def _repost_bibl(div: etree._Element, n: int) -> etree._Element:
         if d.get("when"):
             date.set("when", d.get("when", ""))
         bibl.append(date)
-    return bibl  # type: ignore[no-any-return]
+    return bibl

@@ -14,7 +14,7 @@ from typing import ClassVar
 from lxml import etree
 
 from ..errors import Diagnostics
-from ..tei import ED_NS, E, set_line, t
+from ..tei import ED_NS, E, set_line, t, unset
 from .base import Reader, ReadResult, SourceFile
 
 ED_SCOPE = f"{{{ED_NS}}}scope"
@@ -397,7 +397,7 @@ def build(paras: list[Para], lang_cjk: bool) -> tuple[etree._Element, dict[str, 
                     stats["caret"] += 1
                 # markers inside a note body are not markers of the text
                 for r in para.iter(t("ref")):
-                    r.attrib.pop(ED_STATE, None)
+                    unset(r, ED_STATE)
             container = None
             continue
         if p.kind == "note-cont" and last_note is not None:
