@@ -557,6 +557,7 @@ def test_a_translated_passage_ends_with_the_quotation_it_opens() -> None:
         "第一句话在这里。", "第二句话在这里。"]
     # a lead-in that is part of the passage, or a passage that starts on a word: nothing cut
     assert cut("神说：「要有光」，就有了光。神看光是好的。", "zh", 0) == ["神说：「要有光」，就有了光。", "神看光是好的。"]
+    assert cut("“No” was all he said then. And more.", "en", 0) == ["No” was all he said then.", "And more."]
     assert cut("The first sentence. The second, “quoted”, sentence. The third.", "en", 0) == [
         "The first sentence.", "The second, “quoted”, sentence.", "The third."]
 

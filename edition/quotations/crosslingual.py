@@ -846,6 +846,8 @@ def _inside_quotation(before: list[Sentence], after: list[Sentence], idx: list[i
             s = Sentence(s.doc, s.block, s.start, s.start + len(body), body, s.elided_before, s.lead)
         kept.append(s)
         kept_idx.append(i)
+    if not kept:  # the quotation is a word or two (“No,” he said): not the passage found
+        return (after[k:], idx[k:]) if k else (after, idx)
     return kept, kept_idx
 
 
