@@ -562,6 +562,21 @@ def test_a_translated_passage_ends_with_the_quotation_it_opens() -> None:
         "The first sentence.", "The second, “quoted”, sentence.", "The third."]
 
 
+def test_a_search_handed_to_the_lexical_matcher_is_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from edition.quotations import get_matcher
+
+    ed = _edition(tmp_path)
+    detect(ed)
+    assert not [d for d in ed.diagnostics if d.code == "matcher-handed-over"]
+    monkeypatch.setattr(get_matcher("use"), "exact_budget", 10)  # as if the edition were large
+    ed = _edition(tmp_path)
+    detect(ed)
+    said = [d for d in ed.diagnostics if d.code == "matcher-handed-over"]
+    assert len(said) == 1 and said[0].level.name == "INFO"
+    assert str(said[0]).startswith("edition.yaml: info: quotations: 5 sentences in 'zh' and 15 in 'en' make more pairs")
+    assert "'cedict'" in said[0].message
+
+
 # --- the lexical matcher's candidate search ------------------------------------
 
 _ZH_Q = ["使我国社会主义建设依赖欧洲无产阶级直接的国家援助是什么意思呢？",

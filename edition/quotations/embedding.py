@@ -163,6 +163,9 @@ class EmbeddingMatcher:
         self._fallback = CedictMatcher()
         """The whole matcher above :attr:`exact_budget`."""
         self._delegate: CedictMatcher | None = None
+        self.handed_over: tuple[str, int, str, int] | None = None
+        """The two languages and their numbers of sentences when the last search
+        was handed to the lexical matcher (above :attr:`exact_budget`), else None."""
 
     def supports(self, lang_a: str, lang_b: str) -> bool:
         return lang_a != lang_b and lang_a in USE_LANGS and lang_b in USE_LANGS
@@ -206,10 +209,12 @@ class EmbeddingMatcher:
               ) -> Iterable[tuple[int, int, float]]:
         self._space = None
         self._delegate = None
+        self.handed_over = None
         if not src or not tgt:
             return
         if len(src) * len(tgt) > self.exact_budget and self._lexical.supports(src_lang, tgt_lang):
             self._delegate = self._fallback
+            self.handed_over = (src_lang, len(src), tgt_lang, len(tgt))
             yield from self._fallback.pairs(src, src_lang, tgt, tgt_lang)
             return
         sa = self.embed([s.text for s in src])
