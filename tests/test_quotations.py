@@ -575,6 +575,11 @@ def test_a_search_handed_to_the_lexical_matcher_is_said(tmp_path: Path, monkeypa
     assert len(said) == 1 and said[0].level.name == "INFO"
     assert str(said[0]).startswith("edition.yaml: info: quotations: 5 sentences in 'zh' and 15 in 'en' make more pairs")
     assert "'cedict'" in said[0].message
+    # a later build with one language: nothing handed over, nothing said
+    ed = _edition(tmp_path)
+    del ed.texts["blog"]
+    detect(ed)
+    assert not [d for d in ed.diagnostics if d.code == "matcher-handed-over"]
 
 
 # --- the lexical matcher's candidate search ------------------------------------

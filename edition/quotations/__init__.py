@@ -94,8 +94,10 @@ def detect(edition: Edition) -> list[Link]:
         matcher=qs.matcher,
     )
     docs = docs_from_edition(edition)
-    links = links_from_hits(docs, find_hits(docs, settings))
     matcher = get_matcher(settings.matcher)
+    if hasattr(matcher, "handed_over"):
+        matcher.handed_over = None  # one registered instance serves every build: forget the last one's
+    links = links_from_hits(docs, find_hits(docs, settings))
     over = getattr(matcher, "handed_over", None)
     if over:
         budget = getattr(matcher, "exact_budget", 0)
