@@ -20,9 +20,7 @@ from .extras import cite_info, compare_url
 from .model import Edition, Passage, Text
 from .render.html import QuoteEntry, RenderContext, children, note_label, render
 from .render.templates import NavItem, NoteView, PageContext, TocEntry, make_env, render_page
-from .tei import XML_ID, local, t, text_content
-
-TEI_NS = "http://www.tei-c.org/ns/1.0"
+from .tei import XML_ID, elements, local, t, text_content
 
 WORK_ID = re.compile(r"^w\d+$")
 
@@ -374,7 +372,7 @@ class SiteWriter:
 
 def _page_before(el: etree._Element) -> str:
     """``n`` of the last page break before ``el`` in document order ("" if none)."""
-    found: list[etree._Element] = el.xpath("preceding::tei:pb[@n][1]", namespaces={"tei": TEI_NS})  # type: ignore[assignment]
+    found = elements(el, "preceding::tei:pb[@n][1]")
     return (found[0].get("n") or "") if found else ""
 
 
