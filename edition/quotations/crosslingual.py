@@ -465,7 +465,7 @@ class CedictMatcher:
         words, weight, en_sets, en_total = self._zh_items[i], self._weight, self._en_sets, self._en_total
         # a word weighs as its commonest known sense; an unknown word (a name
         # CEDICT lacks) weighs little, as it cannot be matched anyway
-        wz = [min((weight[s] for s in ss if s in weight), default=1.0) for ss in words]
+        wz = _word_weights(words, weight)
         total_z = sum(wz)
         if total_z <= 0:
             return []
@@ -527,9 +527,7 @@ class CedictMatcher:
         """Each word of Chinese sentence ``i`` weighs as its commonest known sense."""
         got = self._memo_w.get(i)
         if got is None:
-            weight = self._weight
-            got = _remember(self._memo_w, i, [min((weight[s] for s in ss if s in weight), default=1.0)
-                                              for ss in self._zh_items[i]], self.memo_size)
+            got = _remember(self._memo_w, i, _word_weights(self._zh_items[i], self._weight), self.memo_size)
         return got
 
     def _rendered_in(self, i: int, stem: str, src: Sequence[Sentence]) -> bool:
@@ -865,6 +863,12 @@ def _chainable(pairs: list[tuple[int, int, float]], single_floor: float) -> list
     at = {(i, j) for i, j, _s in pairs}
     return [(i, j, s) for i, j, s in pairs
             if s >= single_floor or any((i - di, j - dj) in at or (i + di, j + dj) in at for di, dj in CHAIN_STEPS)]
+
+
+def _word_weights(words: list[tuple[str, ...]], weight: dict[str, float]) -> list[float]:
+    """Each Chinese word's weight: its commonest known sense's (the lowest IDF
+    of its glosses); 1.0 for a word none of whose glosses the English side has."""
+    return [min((weight[s] for s in ss if s in weight), default=1.0) for ss in words]
 
 
 def _expand(post: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
