@@ -350,7 +350,7 @@ class CedictMatcher:
         jj = np.concatenate(js) if js else np.zeros(0, np.int64)
         order = np.lexsort((jj, key))  # each list in the order of the English sentences
         key, jj = key[order], jj[order]
-        ukey, first, count = np.unique(key, return_index=True, return_counts=True)
+        ukey, count = np.unique(key, return_counts=True)
         keep = count <= self.max_post
         follow = np.repeat(keep, count)
         self._pair_keys = ukey[keep]
