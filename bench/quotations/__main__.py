@@ -7,7 +7,9 @@
 Quality: passage-level precision/recall/F1 per kind and language pair on
 planted quotations (``generate.py``). A predicted link is right when both of
 its passages overlap the planted ones (Jaccard >= 0.5 of characters, the two
-sides in either order). A false link is charged to the category of its
+sides in either order); how exact its ends are is the ``ends`` column: the mean,
+over the links found, of the smaller of the two sides' Jaccard (1.000: every
+passage exactly as planted). A false link is charged to the category of its
 predicted kind and language pair. Scaling runs each size in a fresh process
 so that the peak memory is that size's own: the peak proportional set size
 (PSS) of the process and its forked workers together, sampled from ``/proc``
@@ -49,6 +51,7 @@ def evaluate(docs, plants: list[Plant], hits) -> dict:
     fp: dict[tuple[str, str], int] = defaultdict(int)
     tp_pred: dict[tuple[str, str], int] = defaultdict(int)
     kind_ok = defaultdict(int)
+    ends: dict[tuple[str, str], list[float]] = defaultdict(list)
     dir_ok = dir_n = 0
     fp_examples = []
     for h in hits:
@@ -56,9 +59,10 @@ def evaluate(docs, plants: list[Plant], hits) -> dict:
         for k in by_block.get((h.a.doc, h.a.block), []):
             pl = plants[k]
             for x, y, flip in ((pl.original, pl.quote, False), (pl.quote, pl.original, True)):
-                if (_jaccard(x, h.a.doc, h.a.block, h.a.start, h.a.end) >= 0.5
-                        and _jaccard(y, h.b.doc, h.b.block, h.b.start, h.b.end) >= 0.5):
-                    match = (k, flip)
+                ja = _jaccard(x, h.a.doc, h.a.block, h.a.start, h.a.end)
+                jb = _jaccard(y, h.b.doc, h.b.block, h.b.start, h.b.end)
+                if ja >= 0.5 and jb >= 0.5:
+                    match = (k, flip, min(ja, jb))
         if match is None:
             la, lb = docs[h.a.doc].lang, docs[h.b.doc].lang
             pair = "-".join(sorted({la, lb}, reverse=True)) if la != lb else f"{la}-{lb}"
@@ -67,11 +71,12 @@ def evaluate(docs, plants: list[Plant], hits) -> dict:
                 fp_examples.append((h.kind, round(h.score, 2), docs[h.a.doc].blocks[h.a.block].text[h.a.start:h.a.end][:80],
                                     docs[h.b.doc].blocks[h.b.block].text[h.b.start:h.b.end][:80]))
             continue
-        k, flip = match
+        k, flip, overlap = match
         pl = plants[k]
         if not found[k]:
             found[k] = True
             tp_pred[(pl.pair, pl.category)] += 1
+            ends[(pl.pair, pl.category)].append(overlap)
             expect = {"ocr": "verbatim", "translation-elided": "translation"}.get(pl.category, pl.category)
             kind_ok[(pl.pair, pl.category)] += h.kind == expect or (pl.category == "ocr" and h.kind == "edited")
             if pl.direction:
@@ -94,8 +99,11 @@ def evaluate(docs, plants: list[Plant], hits) -> dict:
         totals[2] += f
     other_fp = sum(v for (pair, kind), v in fp.items() if f"{pair} {kind}" not in rows)
     totals[2] += other_fp
+    every = [x for xs in ends.values() for x in xs]
+    mean_ends = {f"{pair} {cat}": sum(xs) / len(xs) for (pair, cat), xs in ends.items() if xs}
+    mean_ends["all"] = sum(every) / len(every) if every else 0.0
     return {"rows": rows, "totals": totals, "other_fp": other_fp, "dir": (dir_ok, dir_n),
-            "fp_examples": fp_examples}
+            "fp_examples": fp_examples, "ends": mean_ends}
 
 
 def _prf(n: int, tp: int, fp: int) -> tuple[float, float, float]:
@@ -107,13 +115,16 @@ def _prf(n: int, tp: int, fp: int) -> tuple[float, float, float]:
 
 def print_quality(res: dict, mb: float, secs: float) -> None:
     print(f"\nquality on {mb:.1f} MB (planted quotations; passage-level, Jaccard >= 0.5 on both sides)")
-    print(f"{'pair / kind':32} {'planted':>7} {'found':>6} {'false':>6} {'P':>6} {'R':>6} {'F1':>6} {'kind ok':>8}")
+    print(f"{'pair / kind':32} {'planted':>7} {'found':>6} {'false':>6} {'P':>6} {'R':>6} {'F1':>6} {'kind ok':>8}"
+          f" {'ends':>6}")
+    ends = res["ends"]
     for name, (n, tp, fp, kok) in res["rows"].items():
         p, r, f = _prf(n, tp, fp)
-        print(f"{name:32} {n:7d} {tp:6d} {fp:6d} {p:6.3f} {r:6.3f} {f:6.3f} {kok:8d}")
+        print(f"{name:32} {n:7d} {tp:6d} {fp:6d} {p:6.3f} {r:6.3f} {f:6.3f} {kok:8d} {ends.get(name, 0.0):6.3f}")
     n, tp, fp = res["totals"]
     p, r, f = _prf(n, tp, fp)
-    print(f"{'all (incl. other false links: ' + str(res['other_fp']) + ')':32} {n:7d} {tp:6d} {fp:6d} {p:6.3f} {r:6.3f} {f:6.3f}")
+    print(f"{'all (incl. other false links: ' + str(res['other_fp']) + ')':32} {n:7d} {tp:6d} {fp:6d} {p:6.3f} {r:6.3f}"
+          f" {f:6.3f} {'':8} {ends['all']:6.3f}")
     d_ok, d_n = res["dir"]
     print(f"direction right on {d_ok}/{d_n} found links that have one; detection time {secs:.2f} s")
     for ex in res["fp_examples"]:
