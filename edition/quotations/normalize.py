@@ -21,11 +21,14 @@ from functools import lru_cache
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002a6df"
 WORDCH = "0-9A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
+INITIALS = "A-Z\u0400-\u042f"
 TOKEN_RE = re.compile(
-    rf"[{HAN}]|[{WORDCH}]+(?:(?:['’/]|-\s?|\u00ad)[{WORDCH}]+)*"
+    rf"[{HAN}]|[{INITIALS}](?:\.[{INITIALS}])+(?![{WORDCH}])|[{WORDCH}]+(?:(?:['’/]|-\s?|\u00ad)[{WORDCH}]+)*"
 )
 """A Han character, or a word; ``'``, ``’``, ``/`` and ``-`` (with an optional
-space or line break after it, for end-of-line hyphenation) join word parts."""
+space or line break after it, for end-of-line hyphenation) join word parts.
+Capitals joined by full stops are one word (``U.S.S.R.``, ``C.P.S.U.``): as four
+words, a phrase that names the country twice counted as a quotation of 12."""
 
 ELLIPSIS_RE = re.compile(r"\.\s?\.\s?\.|…|⋯|\[\s*\]")
 """Elision marks: ``...``, ``. . .``, ``…``/``……``, ``⋯``, ``[…]`` (the inner
