@@ -106,16 +106,21 @@ def base_lang(tag: str) -> str:
 
 
 def yaml_line_map(text: str) -> dict[str, int]:
-    """1-based line of each top-level key in a YAML mapping (for messages)."""
+    """1-based line of each top-level key in a YAML mapping, and of the keys of a
+    mapping one level down as ``outer.inner`` (for messages)."""
     lines: dict[str, int] = {}
     try:
         node = yaml.compose(text, Loader=SafeLoader)
     except yaml.YAMLError:
         return lines
     if isinstance(node, yaml.MappingNode):
-        for k, _v in node.value:
+        for k, v in node.value:
             if isinstance(k, yaml.ScalarNode):
                 lines[str(k.value)] = k.start_mark.line + 1
+                if isinstance(v, yaml.MappingNode):
+                    for kk, _vv in v.value:
+                        if isinstance(kk, yaml.ScalarNode):
+                            lines[f"{k.value}.{kk.value}"] = kk.start_mark.line + 1
     return lines
 
 
@@ -143,6 +148,75 @@ def load_yaml(
     return data
 
 
+QUOTATION_KEYS = {
+    "enabled": (bool, "true or false"),
+    "min_words": (int, "a whole number of words, 1 or more"),
+    "min_chars": (int, "a whole number of Chinese characters, 1 or more"),
+    "threshold": (float, "a number between 0 and 1"),
+    "matcher": (str, "the name of a cross-lingual matcher"),
+}
+"""The keys of ``quotations`` in ``edition.yaml``: the type each value must have,
+and what to say when it has not."""
+
+
+def _quotation_value(key: str, value: Any) -> Any:
+    """``value`` as setting ``key`` takes it, or None if it cannot be."""
+    kind = QUOTATION_KEYS[key][0]
+    if kind is bool:
+        return value if isinstance(value, bool) else None
+    if kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+        return value if ok else None
+    if kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value <= 1.0
+        return float(value) if ok else None
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _as_yaml(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else repr(value)
+
+
+def quotation_settings(q: Any, lines: dict[str, int], rel: Path, diags: Diagnostics) -> QuotationSettings:
+    """The ``quotations`` mapping of ``edition.yaml``, checked key by key: an
+    unknown key is a warning, a value of the wrong type or range an error (that
+    setting keeps its default and the build goes on, failing at its end)."""
+    if q is None:
+        return QuotationSettings()
+    if not isinstance(q, dict):
+        diags.error(Location(rel, lines.get("quotations")),
+                    f"'quotations' must be a mapping of settings ({', '.join(QUOTATION_KEYS)}), not"
+                    f" {type(q).__name__}", "config-type")
+        return QuotationSettings()
+    defaults = QuotationSettings()
+    got: dict[str, Any] = {}
+    for key, value in q.items():
+        where = Location(rel, lines.get(f"quotations.{key}", lines.get("quotations")))
+        if key not in QUOTATION_KEYS:
+            diags.warning(where, f"unknown key '{key}' in 'quotations'.{did_you_mean(str(key), QUOTATION_KEYS)}",
+                          "config-key")
+            continue
+        v = _quotation_value(key, value)
+        if v is None:
+            diags.error(where, f"quotations.{key} must be {QUOTATION_KEYS[key][1]}, not {value!r};"
+                               f" using {_as_yaml(getattr(defaults, key))}", "config-value")
+            continue
+        got[key] = v
+    qs = QuotationSettings(**got)
+    from . import quotations  # noqa: F401  (registers every matcher)
+    from .quotations.crosslingual import MATCHERS  # the registry (import here: it imports this module)
+
+    if qs.matcher not in MATCHERS:
+        diags.error(
+            Location(rel, lines.get("quotations.matcher", lines.get("quotations"))),
+            f"unknown cross-lingual matcher '{qs.matcher}' (known: {', '.join(sorted(MATCHERS))});"
+            f" using '{DEFAULT_MATCHER}'.{did_you_mean(qs.matcher, list(MATCHERS))}",
+            "config-value",
+        )
+        qs = QuotationSettings(qs.enabled, qs.min_words, qs.min_chars, qs.threshold)
+    return qs
+
+
 def load_config(content_dir: Path, diags: Diagnostics) -> Config:
     content_dir = content_dir.resolve()
     if not content_dir.is_dir():
@@ -166,28 +240,7 @@ def load_config(content_dir: Path, diags: Diagnostics) -> Config:
                 f"unknown key '{key}' in edition.yaml.{did_you_mean(str(key), KNOWN_KEYS)}",
                 "config-key",
             )
-    q = data.get("quotations") or {}
-    if not isinstance(q, dict):
-        diags.error(Location(rel, lines.get("quotations")), "'quotations' must be a mapping", "config-type")
-        q = {}
-    qs = QuotationSettings(
-        enabled=bool(q.get("enabled", True)),
-        min_words=int(q.get("min_words", 12)),
-        min_chars=int(q.get("min_chars", 20)),
-        threshold=float(q.get("threshold", 0.5)),
-        matcher=str(q.get("matcher", DEFAULT_MATCHER)),
-    )
-    from . import quotations  # noqa: F401  (registers every matcher)
-    from .quotations.crosslingual import MATCHERS  # the registry (import here: it imports this module)
-
-    if qs.matcher not in MATCHERS:
-        diags.error(
-            Location(rel, lines.get("quotations")),
-            f"unknown cross-lingual matcher '{qs.matcher}' (known: {', '.join(sorted(MATCHERS))});"
-            f" using '{DEFAULT_MATCHER}'.{did_you_mean(qs.matcher, list(MATCHERS))}",
-            "config-value",
-        )
-        qs = QuotationSettings(qs.enabled, qs.min_words, qs.min_chars, qs.threshold)
+    qs = quotation_settings(data.get("quotations"), lines, rel, diags)
     langs = as_list(data.get("languages"))
     for lang in langs:
         if not valid_lang(lang):

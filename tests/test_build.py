@@ -155,6 +155,23 @@ def test_bad_metadata_values(tmp_path: Path) -> None:
     assert "x.yaml:4: warning: unknown metadata key 'titel'. Did you mean 'title'?" in err
 
 
+def test_bad_quotation_settings_are_located_errors(tmp_path: Path) -> None:
+    config = ("title: T\nquotations:\n  min_words: twelve\n  threshold: 1.5\n  enabled: \"no\"\n"
+              "  min_char: 10\n  matcher: usee\n")
+    code, err, _ = build(tmp_path, {**SIMPLE, "edition.yaml": config})
+    assert code == 1 and "Traceback" not in err, err
+    assert "edition.yaml:3: error: quotations.min_words must be a whole number of words, 1 or more, not 'twelve';" \
+           " using 12" in err
+    assert "edition.yaml:4: error: quotations.threshold must be a number between 0 and 1, not 1.5; using 0.5" in err
+    assert "edition.yaml:5: error: quotations.enabled must be true or false, not 'no'; using true" in err
+    assert "edition.yaml:6: warning: unknown key 'min_char' in 'quotations'. Did you mean 'min_chars'?" in err
+    assert "edition.yaml:7: error: unknown cross-lingual matcher 'usee'" in err
+    assert "built 1 text(s)" not in err  # errors fail the build: nothing is replaced
+    code, err, _ = build(tmp_path / "ok", {**SIMPLE, "edition.yaml": "title: T\nquotations:\n  threshold: 1\n"
+                                                                       "  min_words: 8\n  enabled: false\n"})
+    assert code == 0, err
+
+
 def test_failed_build_keeps_previous_site(tmp_path: Path) -> None:
     content = make_edition(tmp_path, SIMPLE)
     out = tmp_path / "site"

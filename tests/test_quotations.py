@@ -419,7 +419,7 @@ def test_unknown_matcher_is_a_located_error(tmp_path: Path) -> None:
     cfg = load_config(tmp_path, diags)
     assert cfg.quotations.matcher == "use"
     msgs = [str(d) for d in diags]
-    assert any(m.startswith("edition.yaml:2: error: unknown cross-lingual matcher 'usee'") and "Did you mean 'use'?" in m
+    assert any(m.startswith("edition.yaml:3: error: unknown cross-lingual matcher 'usee'") and "Did you mean 'use'?" in m
                for m in msgs), msgs
 
 
