@@ -77,7 +77,23 @@ def as_list(value: Any) -> list[str]:
 
 
 # libyaml's loader when PyYAML was built with it (about 10x faster on many small sidecars).
-SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class SafeLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """The safe loader, except that a date YAML cannot construct (``2027-13-45``)
+    stays a string, for the metadata checks to report on its line (PyYAML
+    raises a bare ``ValueError`` there, outside its own errors)."""
+
+
+def _lenient_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError):
+        return loader.construct_scalar(node)
+
+
+SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
 
 _LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -240,6 +256,19 @@ def load_config(content_dir: Path, diags: Diagnostics) -> Config:
                 f"unknown key '{key}' in edition.yaml.{did_you_mean(str(key), KNOWN_KEYS)}",
                 "config-key",
             )
+    data = dict(data)
+    for key in ("title", "subtitle", "base_url", "description", "license", "publisher"):
+        if isinstance(data.get(key), (dict, list)):
+            kind = "a mapping" if isinstance(data[key], dict) else "a list"
+            diags.error(Location(rel, lines.get(key)), f"'{key}' must be one value, not {kind}; it is left out",
+                        "config-type")
+            del data[key]
+    for key in ("editors", "languages", "exclude"):
+        value = data.get(key)
+        if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(x, (dict, list)) for x in value)):
+            diags.error(Location(rel, lines.get(key)), f"'{key}' must be one value or a list of values; it is left out",
+                        "config-type")
+            del data[key]
     qs = quotation_settings(data.get("quotations"), lines, rel, diags)
     langs = as_list(data.get("languages"))
     for lang in langs:

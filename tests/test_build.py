@@ -155,6 +155,26 @@ def test_bad_metadata_values(tmp_path: Path) -> None:
     assert "x.yaml:4: warning: unknown metadata key 'titel'. Did you mean 'title'?" in err
 
 
+def test_values_of_the_wrong_shape_are_located_errors(tmp_path: Path) -> None:
+    files = {
+        "edition.yaml": "title: [One, Two]\nlanguages: [en]\neditors: {name: X}\n",
+        "x.txt": "Text.\n",
+        # YAML reads 2027-13-45 as a date and fails on it: it stays a string here, and is reported
+        "x.yaml": "title: {x: 1}\nauthor: [Someone, {a: 2}]\ndate: 2027-13-45\nlang: en\nid: [a]\n",
+        "y.md": "---\ntitle: Y\nlang: en\ndate: 1927-02-30\n---\nBody text.\n",
+    }
+    code, err, _ = build(tmp_path, files)
+    assert code == 1 and "Traceback" not in err, err
+    assert "edition.yaml:1: error: 'title' must be one value, not a list; it is left out" in err
+    assert "edition.yaml:3: error: 'editors' must be one value or a list of values; it is left out" in err
+    assert "x.yaml:1: error: 'title' must be one value, not a mapping; using the file name" in err
+    assert "x.yaml:2: error: 'author' must be a name or a list of names; it is left out" in err
+    assert "x.yaml:3: error: date '2027-13-45' is not ISO 8601 (YYYY, YYYY-MM or YYYY-MM-DD)" in err
+    assert "x.yaml:5: error: 'id' must be one value, not a list; it is left out" in err
+    assert "y.md:4: error: date '1927-02-30' is not ISO 8601" in err
+    assert "no 'title'" not in err  # the error said what is used instead
+
+
 def test_bad_quotation_settings_are_located_errors(tmp_path: Path) -> None:
     config = ("title: T\nquotations:\n  min_words: twelve\n  threshold: 1.5\n  enabled: \"no\"\n"
               "  min_char: 10\n  matcher: usee\n")

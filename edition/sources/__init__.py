@@ -155,10 +155,16 @@ def _iso_date(value: Any) -> str | None:
     if isinstance(value, int) and 0 < value < 10000:
         return f"{value:04d}"
     s = str(value).strip()
-    if _DATE_RE.match(s):
-        return s
     m = re.match(r"^(\d{4}-\d{2}-\d{2})[ T]\d", s)
-    return m.group(1) if m else None
+    if m:
+        s = m.group(1)
+    if not _DATE_RE.match(s):
+        return None
+    try:  # a real day of a real month (``1927-13-45`` is not)
+        dt.date.fromisoformat((s + "-01-01")[:10] if len(s) < 10 else s)
+    except ValueError:
+        return None
+    return s
 
 
 def build_meta(
@@ -174,16 +180,35 @@ def build_meta(
             diags.warning(
                 loc(str(key)), f"unknown metadata key '{key}'.{did_you_mean(str(key), META_KEYS)}", "meta-key"
             )
+    # a value of the wrong shape is reported and dropped here, in the caller's
+    # mapping too (``id`` is read from it after)
+    dropped: set[str] = set()
+    for key in ("title", "lang", "date", "source", "license", "description", "format", "id"):
+        if isinstance(data.get(key), (dict, list)):
+            kind = "a mapping" if isinstance(data[key], dict) else "a list"
+            instead = {"title": "using the file name", "lang": "assuming 'und'"}.get(key, "it is left out")
+            diags.error(loc(key), f"'{key}' must be one value, not {kind}; {instead}", "meta-invalid")
+            del data[key]
+            dropped.add(key)
+    for key in ("author", "editor", "tags", "categories"):
+        value = data.get(key)
+        items = value if isinstance(value, list) else [value]
+        if isinstance(value, dict) or any(isinstance(x, (dict, list)) for x in items):
+            diags.error(loc(key), f"'{key}' must be a name or a list of names; it is left out", "meta-invalid")
+            del data[key]
     title = data.get("title")
-    if not title:
+    if not title and "title" not in dropped:
         diags.warning(
             Location(meta_rel, 1 if meta_rel != rel else None),
             "no 'title': using the file name",
             "meta-missing",
         )
         title = rel.stem
+    title = title or rel.stem
     lang = str(data.get("lang") or "")
-    if not lang:
+    if not lang and "lang" in dropped:
+        lang = "und"
+    elif not lang:
         diags.warning(
             Location(meta_rel, 1 if meta_rel != rel else None),
             "no 'lang': assuming 'und' (undetermined)",
