@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import export, pipeline
 from .config import load_config
-from .errors import ConfigError, Diagnostic, Diagnostics, EditionError
+from .errors import ConfigError, Diagnostic, Diagnostics, EditionError, Location
 from .model import Edition
 from .site import SiteWriter
 
@@ -125,6 +125,13 @@ def build(content: Path, out: Path, *, strict: bool = False, search: bool = True
     try:
         timings.update(render_site(edition, tmp, search=search))
         replace_dir(tmp, out)
+    except EditionError as exc:
+        # a template error stops the rendering: reported with everything else
+        # collected so far, as a failed build (the last good site stays)
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not diags.errors:  # raised in a worker process, whose record is lost
+            diags.error(exc.location or Location("templates"), str(exc.args[0]), "template")
+        return BuildResult(edition, None, timings)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -192,6 +192,18 @@ def test_bad_quotation_settings_are_located_errors(tmp_path: Path) -> None:
     assert code == 0, err
 
 
+def test_metadata_without_a_source_is_a_warning(tmp_path: Path) -> None:
+    files = {**SIMPLE, "b.yaml": "title: B\nlang: en\n", "sub/ab.yaml": "title: AB\n", "sub/a.txt": "Text.\n"}
+    code, err, _ = build(tmp_path, files)
+    assert code == 0, err
+    assert "\nb.yaml: warning: metadata without a source: no 'b.*' beside it, so it is not used.\n" in "\n" + err
+    assert "sub/ab.yaml: warning: metadata without a source: no 'ab.*' beside it, so it is not used." \
+           " Did you mean 'a'?" in err
+    assert "a.yaml" not in err and "edition.yaml" not in err  # each has its source, or is the edition's
+    code, err, _ = build(tmp_path / "strict", files, "--strict")
+    assert code == 1
+
+
 def test_failed_build_keeps_previous_site(tmp_path: Path) -> None:
     content = make_edition(tmp_path, SIMPLE)
     out = tmp_path / "site"
@@ -218,6 +230,15 @@ def test_template_error_keeps_previous_site_and_names_the_line(tmp_path: Path) -
     proc = run("build", content, "-o", out, "--no-search")
     assert proc.returncode == 1
     assert "templates/index.html:3: error: template syntax error" in proc.stderr
+    assert "Test Edition" in (out / "index.html").read_text()
+    # an error while rendering: the same path, relative to the content directory
+    (content / "templates/index.html").write_text(
+        "{% extends 'base.html' %}\n{% block main %}\n{{ nothing.x }}\n{% endblock %}\n"
+    )
+    proc = run("build", content, "-o", out, "--no-search")
+    assert proc.returncode == 1
+    assert "\ntemplates/index.html:3: error: template error in index.html: 'nothing' is undefined" in "\n" + proc.stderr
+    assert "build failed: 1 error(s)" in proc.stderr and "the previous site at" in proc.stderr
     assert "Test Edition" in (out / "index.html").read_text()
 
 

@@ -74,13 +74,17 @@ def make_env(config: Config) -> jinja2.Environment:
 
 def template_location(exc: jinja2.TemplateError, config: Config) -> Location:
     name = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
-    line = getattr(exc, "lineno", None)
+    return Location(_in_content(name, config), getattr(exc, "lineno", None))
+
+
+def _in_content(name: str, config: Config) -> Path:
+    """A template's path relative to the content directory when it is the
+    edition's own (the package's own templates keep their full path)."""
     path = Path(name)
     try:
-        path = path.resolve().relative_to(config.content_dir)
+        return path.resolve().relative_to(config.content_dir)
     except ValueError:
-        pass
-    return Location(path, line)
+        return path
 
 
 def render_page(env: jinja2.Environment, name: str, ctx: PageContext, config: Config, diags: Diagnostics) -> str:
@@ -93,7 +97,7 @@ def render_page(env: jinja2.Environment, name: str, ctx: PageContext, config: Co
         raise EditionError(f"template syntax error: {exc.message}", loc) from exc
     except jinja2.TemplateError as exc:
         tb_line = _template_line(exc)
-        loc = Location(tb_line[0], tb_line[1]) if tb_line else Location(f"templates/{name}")
+        loc = Location(_in_content(tb_line[0], config), tb_line[1]) if tb_line else Location(f"templates/{name}")
         diags.error(loc, f"template error in {name}: {exc}", "template")
         raise EditionError(f"template error in {name}: {exc}", loc) from exc
 

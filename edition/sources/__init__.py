@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, as_list, load_yaml, normalise_lang, valid_lang, yaml_line_map
+from ..config import CONFIG_NAME, Config, as_list, load_yaml, normalise_lang, valid_lang, yaml_line_map
 from ..errors import Diagnostics, Location, did_you_mean
 from ..model import TextMeta
 from .base import Reader, ReadResult, SourceFile
@@ -99,13 +99,26 @@ def discover(config: Config, diags: Diagnostics) -> list[Path]:
     ``edition.yaml``, templates and editors' temporary files are skipped."""
     root = config.content_dir
     out: list[Path] = []
+    sidecars: list[Path] = []
     for path in sorted(root.rglob("*")):
         if not path.is_file():
             continue
         rel = path.relative_to(root)
-        if is_ignored(rel, config) or rel.suffix.lower() in META_SUFFIXES:
+        if is_ignored(rel, config):
+            continue
+        if rel.suffix.lower() in META_SUFFIXES:
+            if rel != Path(CONFIG_NAME):
+                sidecars.append(rel)
             continue
         out.append(rel)
+    # a sidecar whose source is missing is most often a misspelt name: its
+    # metadata would silently go unused
+    stems = {rel.with_suffix("") for rel in out}
+    for side in sidecars:
+        if side.with_suffix("") not in stems:
+            near = did_you_mean(side.stem, sorted({s.name for s in stems if s.parent == side.with_suffix("").parent}))
+            diags.warning(Location(side), f"metadata without a source: no '{side.stem}.*' beside it, so it is not"
+                                          f" used.{near}", "meta-orphan")
     return out
 
 
