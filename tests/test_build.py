@@ -162,6 +162,7 @@ def test_values_of_the_wrong_shape_are_located_errors(tmp_path: Path) -> None:
         # YAML reads 2027-13-45 as a date and fails on it: it stays a string here, and is reported
         "x.yaml": "title: {x: 1}\nauthor: [Someone, {a: 2}]\ndate: 2027-13-45\nlang: en\nid: [a]\n",
         "y.md": "---\ntitle: Y\nlang: en\ndate: 1927-02-30\n---\nBody text.\n",
+        "z.md": "---\ntitle: Z\nlang: en\nThe body, but the front matter was never closed.\n",
     }
     code, err, _ = build(tmp_path, files)
     assert code == 1 and "Traceback" not in err, err
@@ -172,7 +173,8 @@ def test_values_of_the_wrong_shape_are_located_errors(tmp_path: Path) -> None:
     assert "x.yaml:3: error: date '2027-13-45' is not ISO 8601 (YYYY, YYYY-MM or YYYY-MM-DD)" in err
     assert "x.yaml:5: error: 'id' must be one value, not a list; it is left out" in err
     assert "y.md:4: error: date '1927-02-30' is not ISO 8601" in err
-    assert "no 'title'" not in err  # the error said what is used instead
+    assert "z.md:1: warning: front matter opened by '---' is never closed by another '---' line;" in err
+    assert "x.yaml:1: warning: no 'title'" not in err  # the error said what is used instead
 
 
 def test_bad_quotation_settings_are_located_errors(tmp_path: Path) -> None:

@@ -317,6 +317,9 @@ def load_source(config: Config, rel: Path, diags: Diagnostics) -> Loaded | None:
     lines: dict[str, int] = {}
     meta_rel = rel
     fm, body_line = split_front_matter(text)
+    if fm is None and text.split("\n", 1)[0].rstrip() == "---":
+        diags.warning(Location(rel, 1), "front matter opened by '---' is never closed by another '---' line;"
+                                        " the whole file is read as text", "front-matter")
     if fm is not None:
         parsed = load_yaml(path, fm, diags, rel, line_offset=1)
         if parsed is not None:
