@@ -241,10 +241,14 @@ def load_config(content_dir: Path, diags: Diagnostics) -> Config:
     if not path.exists():
         return Config(content_dir=content_dir, title=content_dir.name)
     rel = Path(CONFIG_NAME)
+    raw = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError("edition.yaml is not UTF-8", Location(rel)) from exc
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(f"not UTF-8: byte 0x{raw[exc.start]:02x} at column {col} (save the file as UTF-8)",
+                          Location(rel, line)) from exc
     data = load_yaml(path, text, diags, rel)
     if data is None:
         raise ConfigError("edition.yaml could not be read (see above)", Location(rel))

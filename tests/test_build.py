@@ -177,6 +177,12 @@ def test_values_of_the_wrong_shape_are_located_errors(tmp_path: Path) -> None:
     assert "x.yaml:1: warning: no 'title'" not in err  # the error said what is used instead
 
 
+def test_edition_yaml_not_utf8_names_line_and_column(tmp_path: Path) -> None:
+    code, err, _ = build(tmp_path, {**SIMPLE, "edition.yaml": b"title: T\nsubtitle: \xe9t\xe9\n"})
+    assert code == 1
+    assert "edition.yaml:2: error: not UTF-8: byte 0xe9 at column 11 (save the file as UTF-8)" in err
+
+
 def test_bad_quotation_settings_are_located_errors(tmp_path: Path) -> None:
     config = ("title: T\nquotations:\n  min_words: twelve\n  threshold: 1.5\n  enabled: \"no\"\n"
               "  min_char: 10\n  matcher: usee\n")
