@@ -40,43 +40,19 @@ def write_all(writer: SiteWriter) -> None:
 # -- links.json ---------------------------------------------------------------------------
 
 
-def links_json_data(writer: SiteWriter) -> dict[str, Any]:
-    """The ``links.json`` contract of issue 4 (version 1), built from the edition's links."""
-    edition = writer.edition
-    texts = [
-        {"id": tid, "source": tx.source.as_posix(), "title": tx.meta.title, "lang": tx.meta.lang,
-         "url": writer.plan.url(tid)}
-        for tid, tx in sorted(edition.texts.items())
-    ]
-
-    def side(p: Passage) -> dict[str, Any]:
-        return {"text": p.text, "anchor": p.anchor, "quote": p.quote, "url": writer.plan.url(p.text, p.anchor)}
-
-    links = [
-        {"id": ln.id, "kind": ln.kind, "score": ln.score, "direction": ln.direction, "a": side(ln.a), "b": side(ln.b)}
-        for ln in valid_links(writer)
-    ]
-    return {"version": 1, "texts": texts, "links": links}
-
-
 def valid_links(writer: SiteWriter) -> list[Link]:
     texts = writer.edition.texts
     return [ln for ln in writer.edition.links if ln.a.text in texts and ln.b.text in texts]
 
 
 def links_json(writer: SiteWriter) -> None:
+    """``OUT/links.json`` (the contract is :func:`.quotations.links_json`'s): each
+    passage's ``url`` opens the passage itself, highlighted, where it was marked."""
     from . import export
+    from .quotations import links_json as contract
 
-    edition = writer.edition
-    try:
-        from . import quotations
-    except ImportError:  # pragma: no cover
-        quotations = None  # type: ignore[assignment]
-    make = getattr(quotations, "links_json", None)
-    if make is not None:
-        data = make(edition, edition.links, lambda tid, anchor: writer.plan.url(tid, anchor))
-    else:  # the quotations package does not provide its writer (yet): same contract, written here
-        data = links_json_data(writer)
+    data = contract(writer.edition, valid_links(writer), lambda tid, anchor: writer.plan.url(tid, anchor),
+                    lambda p: passage_url(writer, p))
     writer.write("links.json", export.dumps(data))
 
 

@@ -126,9 +126,25 @@ def test_links_json_contract(site: Path) -> None:
     ids = {t["id"] for t in data["texts"]}
     for t in data["texts"]:
         assert set(t) >= {"id", "source", "title", "lang", "url"}
+    marked = 0
     for ln in data["links"]:
         assert ln["a"]["text"] in ids and ln["b"]["text"] in ids
         assert ln["direction"] in ("a->b", "b->a", None)
+        for side in (ln["a"], ln["b"]):
+            # the url opens the passage itself (its mark), or the element that holds it
+            page, _, frag = side["url"].partition("#")
+            el = html.parse(str(site / page)).getroot().get_element_by_id(frag)
+            # not the passage's words: a note's mark and popover, a printed page's number
+            for extra in el.xpath(".//*[contains(@class, 'note') or contains(@class, 'pb')]"):
+                if extra.getparent() is not None:
+                    extra.drop_tree()
+            shown = el.text_content()
+            if el.tag == "mark":
+                assert shown == side["quote"], (shown, side)
+                marked += 1
+            else:
+                assert frag == side["anchor"] and " ".join(side["quote"].split()[:3]) in " ".join(shown.split())
+    assert marked > len(data["links"])  # most passages are marked (the others cross markup)
 
 
 def test_sample_translation_is_linked_with_exact_ends(site: Path) -> None:

@@ -199,9 +199,12 @@ def mark(edition: Edition, links: list[Link]) -> None:
             link.set("target", f"#{target_of[kh]} {there}")
 
 
-def links_json(edition: Edition, links: list[Link], url_for: Callable[[str, str], str]) -> dict[str, Any]:
+def links_json(edition: Edition, links: list[Link], url_for: Callable[[str, str], str],
+               passage_url: Callable[[Passage], str] | None = None) -> dict[str, Any]:
     """The ``OUT/links.json`` contract (version 1). ``url_for(text_id, anchor)``
-    is the site's; it is called with ``anchor=""`` for a text's own page."""
+    is the site's; it is called with ``anchor=""`` for a text's own page.
+    ``passage_url``: the site's address of a passage itself (its mark), else
+    the passage's url is its holding element's."""
     texts = []
     for text in edition.texts.values():
         texts.append({
@@ -213,7 +216,8 @@ def links_json(edition: Edition, links: list[Link], url_for: Callable[[str, str]
         })
 
     def side(p: Passage) -> dict[str, Any]:
-        return {"text": p.text, "anchor": p.anchor, "quote": p.quote, "url": url_for(p.text, p.anchor)}
+        url = passage_url(p) if passage_url is not None else url_for(p.text, p.anchor)
+        return {"text": p.text, "anchor": p.anchor, "quote": p.quote, "url": url}
 
     return {
         "version": 1,
