@@ -243,15 +243,51 @@ def network_svg(writer: SiteWriter, pairs: list[Pair]) -> Markup:
     return Markup("".join(out))
 
 
-def _marked(writer: SiteWriter, p: Passage) -> Markup:
-    """The whole element that holds the passage, the passage itself marked."""
+def _marked(writer: SiteWriter, p: Passage, other: Passage | None = None, first: bool = True
+            ) -> tuple[Markup, int]:
+    """The whole element that holds the passage, the passage itself marked; with
+    ``other`` (the passage on the other side, in the same language), the words
+    that differ between the two are marked again inside it (how many runs: the
+    second value)."""
     found = writer.plan.element(p.text, p.anchor)
     whole = " ".join(text_content(found).split()) if found is not None else p.quote
     quote = " ".join(p.quote.split())
     at = whole.find(quote)
+    inner, n = (_differing(quote, " ".join(other.quote.split()), first) if other is not None
+                else (escape(quote), 0))
     if at < 0:
-        return Markup(f'<mark class="quotation">{escape(p.quote)}</mark>')
-    return Markup(f"{escape(whole[:at])}<mark class=\"quotation\">{escape(quote)}</mark>{escape(whole[at + len(quote):])}")
+        return Markup(f'<mark class="quotation">{inner}</mark>'), n
+    return Markup(f"{escape(whole[:at])}<mark class=\"quotation\">{inner}</mark>{escape(whole[at + len(quote):])}"), n
+
+
+def _differing(quote: str, other: str, first: bool) -> tuple[Markup, int]:
+    """``quote`` with its words that are not in ``other`` (in order, as folded
+    for detection: case, quote styles, widths, hyphenation, script) in
+    ``<span class="differs">``: what a quotation changed, or what it left out.
+    The two sides are aligned in one order (``first``: ``quote`` is the first),
+    so that what stays unmarked is the same words on both."""
+    from difflib import SequenceMatcher
+
+    from .quotations.normalize import tokenize
+
+    mine, theirs = tokenize(quote), tokenize(other)
+    a, b = ([x.form for x in mine], [x.form for x in theirs])
+    sm = SequenceMatcher(None, *((a, b) if first else (b, a)), autojunk=False)
+    spans: list[list[int]] = []
+    for op in sm.get_opcodes():
+        tag, i1, i2 = (op[0], op[1], op[2]) if first else (op[0], op[3], op[4])
+        if tag != "equal" and i2 > i1:
+            s, e = mine[i1].start, mine[i2 - 1].end
+            if spans and not quote[spans[-1][1] : s].strip():
+                spans[-1][1] = e  # one run with the words just before
+            else:
+                spans.append([s, e])
+    out, pos = [], 0
+    for s, e in spans:
+        out.append(f'{escape(quote[pos:s])}<span class="differs">{escape(quote[s:e])}</span>')
+        pos = e
+    out.append(str(escape(quote[pos:])))
+    return Markup("".join(out)), len(spans)
 
 
 def compare_page(writer: SiteWriter, link: Link) -> None:
@@ -260,17 +296,22 @@ def compare_page(writer: SiteWriter, link: Link) -> None:
 
     url = compare_url(link)
     qg, qd = quoting_side(link)
+    diff = link.kind != "translation"  # one language: the words that differ are shown
     sides = []
-    for role, p in ((("Quoting" if link.direction else "Passage A"), qg), (("Quoted" if link.direction else "Passage B"), qd)):
+    runs = 0
+    for role, p, o in ((("Quoting" if link.direction else "Passage A"), qg, qd),
+                       (("Quoted" if link.direction else "Passage B"), qd, qg)):
         tx = writer.edition.texts[p.text]
         work = work_title(writer, p)
+        marked, n = _marked(writer, p, o if diff else None, first=p is qg)
+        runs += n
         sides.append({"role": role, "title": tx.meta.title, "work": work, "lang": tx.meta.lang,
                       "authors": ", ".join(tx.meta.authors), "date": tx.meta.date,
-                      "html": _marked(writer, p), "url": relative(url, passage_url(writer, p))})
+                      "html": marked, "url": relative(url, passage_url(writer, p))})
     title = f"{writer.edition.texts[qg.text].meta.title} ↔ {writer.edition.texts[qd.text].meta.title}"
     page(writer, url, "compare.html", excerpt_of(title, 120), sides=sides,
          link={"kind": link.kind, "score": f"{link.score:.2f}", "direction": link.direction, "id": link.id},
-         links_url=relative(url, "links.html"))
+         links_url=relative(url, "links.html"), diff=runs > 0)
 
 
 # -- search, 404 ---------------------------------------------------------------------------

@@ -147,6 +147,40 @@ def test_links_json_contract(site: Path) -> None:
     assert marked > len(data["links"])  # most passages are marked (the others cross markup)
 
 
+def test_side_by_side_pages_show_both_passages_and_what_differs(site: Path) -> None:
+    from edition.quotations.normalize import ocr_equal, tokenize
+
+    data = json.loads((site / "links.json").read_text())
+    kinds = set()
+    for ln in data["links"]:
+        page = html.parse(str(site / "links" / f"{ln['id']}.html")).getroot()
+        marks = page.xpath("//main//mark[@class='quotation']")
+        assert len(marks) == 2, ln["id"]
+        shown = sorted(" ".join(m.text_content().split()) for m in marks)
+        assert shown == sorted(" ".join(side["quote"].split()) for side in (ln["a"], ln["b"])), ln["id"]
+        differs = page.xpath("//main//mark//span[@class='differs']")
+        if ln["kind"] == "translation":
+            assert not differs, ln["id"]  # two languages
+            continue
+        if ln["kind"] == "verbatim":  # the same words, but for a spelling (organisations/organizations)
+            runs = [[t.form for t in tokenize(" ".join(d.text_content() for d in m.xpath(".//span[@class='differs']")))]
+                    for m in marks]
+            assert len(runs[0]) == len(runs[1]) and all(map(ocr_equal, *runs)), (ln["id"], runs)
+            continue
+        kinds.add(ln["kind"])
+        assert differs and page.xpath("//p[@class='legend']"), ln["id"]
+        # what is not marked as differing is the same words, in the same order, on both sides
+        kept = []
+        for m in marks:
+            for d in m.xpath(".//span[@class='differs']"):
+                d.text, d.tail = " ", (d.tail or "")
+                for child in list(d):
+                    d.remove(child)
+            kept.append([t.form for t in tokenize(m.text_content())])
+        assert kept[0] == kept[1], ln["id"]
+    assert kinds == {"edited", "elided"}
+
+
 def test_sample_translation_is_linked_with_exact_ends(site: Path) -> None:
     """Issue 4's sample: seed 001's Chinese quotation of Stalin and its English
     original in seed 002, without the commentator's lead-in ("斯大林驳斥他：“")."""
