@@ -27,7 +27,7 @@ KNOWN_KEYS = {
     "description": "one paragraph about the edition",
     "license": "licence of the edition's own apparatus",
     "publisher": "who publishes the edition",
-    "quotations": "quotation detection settings (enabled, min_words, min_chars, threshold, matcher)",
+    "quotations": "quotation detection settings (enabled, min_words, min_chars, threshold, matcher, exact_pairs)",
     "exclude": "glob patterns of files in the content directory to ignore",
 }
 
@@ -44,6 +44,9 @@ class QuotationSettings:
     matcher: str = DEFAULT_MATCHER
     """Cross-lingual matcher registered in ``edition.quotations``: ``use`` (multilingual
     sentence embeddings), ``cedict`` or ``cedict-jieba`` (CC-CEDICT glosses)."""
+    exact_pairs: float | None = None
+    """Sentence pairs of two languages the ``use`` matcher compares exactly
+    before it hands them to ``cedict`` (None: its own default, 1.5e8)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +173,7 @@ QUOTATION_KEYS = {
     "min_chars": (int, "a whole number of Chinese characters, 1 or more"),
     "threshold": (float, "a number between 0 and 1"),
     "matcher": (str, "the name of a cross-lingual matcher"),
+    "exact_pairs": (complex, "a number of sentence pairs, 0 or more (e.g. 1.5e8)"),
 }
 """The keys of ``quotations`` in ``edition.yaml``: the type each value must have,
 and what to say when it has not."""
@@ -186,6 +190,12 @@ def _quotation_value(key: str, value: Any) -> Any:
     if kind is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value <= 1.0
         return float(value) if ok else None
+    if kind is complex:  # a count that may be written 1.5e8 (YAML reads that as a string)
+        try:
+            n = float(value) if not isinstance(value, bool) else -1.0
+        except (TypeError, ValueError):
+            return None
+        return n if 0 <= n < float("inf") else None
     return value if isinstance(value, str) and value.strip() else None
 
 
@@ -229,7 +239,7 @@ def quotation_settings(q: Any, lines: dict[str, int], rel: Path, diags: Diagnost
             f" using '{DEFAULT_MATCHER}'.{did_you_mean(qs.matcher, list(MATCHERS))}",
             "config-value",
         )
-        qs = QuotationSettings(qs.enabled, qs.min_words, qs.min_chars, qs.threshold)
+        qs = QuotationSettings(qs.enabled, qs.min_words, qs.min_chars, qs.threshold, exact_pairs=qs.exact_pairs)
     return qs
 
 

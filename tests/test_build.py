@@ -185,7 +185,7 @@ def test_edition_yaml_not_utf8_names_line_and_column(tmp_path: Path) -> None:
 
 def test_bad_quotation_settings_are_located_errors(tmp_path: Path) -> None:
     config = ("title: T\nquotations:\n  min_words: twelve\n  threshold: 1.5\n  enabled: \"no\"\n"
-              "  min_char: 10\n  matcher: usee\n")
+              "  min_char: 10\n  matcher: usee\n  exact_pairs: lots\n")
     code, err, _ = build(tmp_path, {**SIMPLE, "edition.yaml": config})
     assert code == 1 and "Traceback" not in err, err
     assert "edition.yaml:3: error: quotations.min_words must be a whole number of words, 1 or more, not 'twelve';" \
@@ -194,9 +194,10 @@ def test_bad_quotation_settings_are_located_errors(tmp_path: Path) -> None:
     assert "edition.yaml:5: error: quotations.enabled must be true or false, not 'no'; using true" in err
     assert "edition.yaml:6: warning: unknown key 'min_char' in 'quotations'. Did you mean 'min_chars'?" in err
     assert "edition.yaml:7: error: unknown cross-lingual matcher 'usee'" in err
+    assert "edition.yaml:8: error: quotations.exact_pairs must be a number of sentence pairs, 0 or more" in err
     assert "built 1 text(s)" not in err  # errors fail the build: nothing is replaced
     code, err, _ = build(tmp_path / "ok", {**SIMPLE, "edition.yaml": "title: T\nquotations:\n  threshold: 1\n"
-                                                                       "  min_words: 8\n  enabled: false\n"})
+                                                                       "  min_words: 8\n  enabled: false\n  exact_pairs: 1.5e9\n"})
     assert code == 0, err
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from edition.config import Config
+from edition.config import Config, QuotationSettings
 from edition.model import Edition, Text, TextMeta
 from edition.quotations import detect, fold_text, links_json, mark, seg_id
 from edition.quotations.corpus import Block, Doc
@@ -118,7 +118,7 @@ def _doc(tid: str, lang: str, date: str, divs: list[tuple[str, str | None, list[
     return Text(tid, Path(f"{tid}.txt"), TextMeta(title=tid, lang=lang, date=date), etree.ElementTree(root))
 
 
-def _edition(tmp_path: Path) -> Edition:
+def _edition(tmp_path: Path, quotations: QuotationSettings | None = None) -> Edition:
     filler = [
         "Nothing of the kind was said here about any of these matters in the long debate. ",
         "The delegates from the provinces then spoke at length on the harvest and on the railways. ",
@@ -143,7 +143,7 @@ def _edition(tmp_path: Path) -> Edition:
                     E.teiHeader(E.fileDesc(E.titleStmt(E.title("b")), E.publicationStmt(E.p("x")),
                                            E.sourceDesc(E.p("x")))),
                     E.text(E.body(_p("b1", "托派的胡说八道。"), _p("b2", STALIN_ZH))))))
-    ed = Edition(Config(content_dir=tmp_path, title="t"))
+    ed = Edition(Config(content_dir=tmp_path, title="t", quotations=quotations or QuotationSettings()))
     ed.texts = {"vol": vol, "blog": blog}
     return ed
 
@@ -577,19 +577,20 @@ def test_a_translated_passage_ends_with_the_quotation_it_opens() -> None:
         "The first sentence.", "The second, “quoted”, sentence.", "The third."]
 
 
-def test_a_search_handed_to_the_lexical_matcher_is_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from edition.quotations import get_matcher
-
+def test_a_search_handed_to_the_lexical_matcher_is_said(tmp_path: Path) -> None:
     ed = _edition(tmp_path)
     detect(ed)
     assert not [d for d in ed.diagnostics if d.code == "matcher-handed-over"]
-    monkeypatch.setattr(get_matcher("use"), "exact_budget", 10)  # as if the edition were large
-    ed = _edition(tmp_path)
+    ed = _edition(tmp_path, QuotationSettings(exact_pairs=10))  # as if the edition were large
     detect(ed)
     said = [d for d in ed.diagnostics if d.code == "matcher-handed-over"]
     assert len(said) == 1 and said[0].level.name == "INFO"
     assert str(said[0]).startswith("edition.yaml: info: quotations: 5 sentences in 'zh' and 15 in 'en' make more pairs")
-    assert "'cedict'" in said[0].message
+    assert "'cedict'" in said[0].message and "exact_pairs" in said[0].message
+    # the next build with the default budget: the matcher compares them all again
+    ed = _edition(tmp_path)
+    detect(ed)
+    assert not [d for d in ed.diagnostics if d.code == "matcher-handed-over"]
     # a later build with one language: nothing handed over, nothing said
     ed = _edition(tmp_path)
     del ed.texts["blog"]

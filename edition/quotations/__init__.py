@@ -92,6 +92,7 @@ def detect(edition: Edition) -> list[Link]:
         min_chars=qs.min_chars,
         threshold=qs.threshold,
         matcher=qs.matcher,
+        exact_pairs=qs.exact_pairs,
     )
     docs = docs_from_edition(edition)
     matcher = get_matcher(settings.matcher)
@@ -105,7 +106,8 @@ def detect(edition: Edition) -> list[Link]:
             Location(CONFIG_NAME),
             f"quotations: {over[1]:,} sentences in '{over[0]}' and {over[3]:,} in '{over[2]}' make more pairs than"
             f" the '{matcher.name}' matcher compares ({budget:.2g}); translations between them were looked for by"
-            " the lexical 'cedict' matcher, which finds far fewer (README, 'Known limits')",
+            " the lexical 'cedict' matcher, which finds far fewer; raise quotations.exact_pairs in edition.yaml to"
+            " compare them all, which takes far longer (README, 'Known limits')",
             "matcher-handed-over",
         )
     return links

@@ -47,6 +47,10 @@ class Settings:
     threshold: float = 0.5
     matcher: str = "use"
     crosslingual: bool = True
+    exact_pairs: float | None = None
+    """For a matcher with an ``exact_budget`` (``use``): sentence pairs it compares
+    exactly before handing a pair of languages to the lexical matcher (None:
+    its class's default)."""
 
 
 def _sigmoid(z: float) -> float:
@@ -252,6 +256,9 @@ def _find_hits(docs: list[Doc], settings: Settings, corpus: Corpus | None) -> li
     matcher: CrossLingualMatcher | None = None
     if settings.crosslingual:
         matcher = get_matcher(settings.matcher)
+        if hasattr(matcher, "exact_budget"):  # one registered instance serves every run: set it each time
+            budget = type(matcher).exact_budget if settings.exact_pairs is None else settings.exact_pairs
+            setattr(matcher, "exact_budget", budget)  # noqa: B010 (not part of the matcher protocol)
         langs = sorted({d.lang for d in docs})
         for i, la in enumerate(langs):
             for lb in langs[i + 1 :]:
