@@ -168,32 +168,31 @@ def load_yaml(
 
 
 QUOTATION_KEYS = {
-    "enabled": (bool, "true or false"),
-    "min_words": (int, "a whole number of words, 1 or more"),
-    "min_chars": (int, "a whole number of Chinese characters, 1 or more"),
-    "threshold": (float, "a number between 0 and 1"),
-    "matcher": (str, "the name of a cross-lingual matcher"),
-    "exact_pairs": (complex, "a number of sentence pairs, 0 or more (e.g. 1.5e8)"),
+    "enabled": ("switch", "true or false"),
+    "min_words": ("count", "a whole number of words, 1 or more"),
+    "min_chars": ("count", "a whole number of Chinese characters, 1 or more"),
+    "threshold": ("share", "a number between 0 and 1"),
+    "matcher": ("name", "the name of a cross-lingual matcher"),
+    "exact_pairs": ("amount", "a number of sentence pairs, 0 or more (e.g. 1.5e8)"),
 }
-"""The keys of ``quotations`` in ``edition.yaml``: the type each value must have,
-and what to say when it has not."""
+"""The keys of ``quotations`` in ``edition.yaml``: the kind of value each takes
+(:func:`_quotation_value`), and what to say when it is not one."""
 
 
 def _quotation_value(key: str, value: Any) -> Any:
     """``value`` as setting ``key`` takes it, or None if it cannot be."""
     kind = QUOTATION_KEYS[key][0]
-    if kind is bool:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "switch":
         return value if isinstance(value, bool) else None
-    if kind is int:
-        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
-        return value if ok else None
-    if kind is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value <= 1.0
-        return float(value) if ok else None
-    if kind is complex:  # a count that may be written 1.5e8 (YAML reads that as a string)
+    if kind == "count":
+        return value if number and isinstance(value, int) and value >= 1 else None
+    if kind == "share":
+        return float(value) if number and 0.0 <= value <= 1.0 else None
+    if kind == "amount":  # may be written 1.5e8, which YAML 1.1 reads as a string
         try:
-            n = float(value) if not isinstance(value, bool) else -1.0
-        except (TypeError, ValueError):
+            n = float(value) if number or isinstance(value, str) else -1.0
+        except ValueError:
             return None
         return n if 0 <= n < float("inf") else None
     return value if isinstance(value, str) and value.strip() else None
