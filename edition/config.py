@@ -7,6 +7,7 @@ directory's name as the edition's title.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -242,6 +243,29 @@ def quotation_settings(q: Any, lines: dict[str, int], rel: Path, diags: Diagnost
     return qs
 
 
+def drop_misshapen(data: dict[str, Any], scalars: tuple[str, ...], lists: tuple[str, ...],
+                   where: Callable[[str], Location], diags: Diagnostics, code: str,
+                   instead: dict[str, str] | None = None) -> set[str]:
+    """Report and remove (from ``data`` itself) each key of ``scalars`` whose
+    value is a mapping or a list, and each of ``lists`` that is a mapping or
+    holds one; ``instead``: what is used in place of a key's value, said in its
+    message (default: it is left out). The keys removed."""
+    dropped = set()
+    for key in scalars + lists:
+        value = data.get(key)
+        items = value if isinstance(value, list) and key in lists else [value]
+        bad = next((x for x in items if isinstance(x, (dict, list))), None)
+        if bad is None:
+            continue
+        what = "a mapping" if isinstance(bad, dict) else "a list"
+        must = "one value" if key in scalars else "one value or a list of values"
+        then = (instead or {}).get(key, "it is left out")
+        diags.error(where(key), f"'{key}' must be {must}, not {what}; {then}", code)
+        del data[key]
+        dropped.add(key)
+    return dropped
+
+
 def load_config(content_dir: Path, diags: Diagnostics) -> Config:
     content_dir = content_dir.resolve()
     if not content_dir.is_dir():
@@ -270,18 +294,9 @@ def load_config(content_dir: Path, diags: Diagnostics) -> Config:
                 "config-key",
             )
     data = dict(data)
-    for key in ("title", "subtitle", "base_url", "description", "license", "publisher"):
-        if isinstance(data.get(key), (dict, list)):
-            kind = "a mapping" if isinstance(data[key], dict) else "a list"
-            diags.error(Location(rel, lines.get(key)), f"'{key}' must be one value, not {kind}; it is left out",
-                        "config-type")
-            del data[key]
-    for key in ("editors", "languages", "exclude"):
-        value = data.get(key)
-        if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(x, (dict, list)) for x in value)):
-            diags.error(Location(rel, lines.get(key)), f"'{key}' must be one value or a list of values; it is left out",
-                        "config-type")
-            del data[key]
+    drop_misshapen(data, ("title", "subtitle", "base_url", "description", "license", "publisher"),
+                   ("editors", "languages", "exclude"), lambda key: Location(rel, lines.get(key)), diags,
+                   "config-type")
     qs = quotation_settings(data.get("quotations"), lines, rel, diags)
     langs = as_list(data.get("languages"))
     for lang in langs:

@@ -167,9 +167,9 @@ def test_values_of_the_wrong_shape_are_located_errors(tmp_path: Path) -> None:
     code, err, _ = build(tmp_path, files)
     assert code == 1 and "Traceback" not in err, err
     assert "edition.yaml:1: error: 'title' must be one value, not a list; it is left out" in err
-    assert "edition.yaml:3: error: 'editors' must be one value or a list of values; it is left out" in err
+    assert "edition.yaml:3: error: 'editors' must be one value or a list of values, not a mapping; it is left out" in err
     assert "x.yaml:1: error: 'title' must be one value, not a mapping; using the file name" in err
-    assert "x.yaml:2: error: 'author' must be a name or a list of names; it is left out" in err
+    assert "x.yaml:2: error: 'author' must be one value or a list of values, not a mapping; it is left out" in err
     assert "x.yaml:3: error: date '2027-13-45' is not ISO 8601 (YYYY, YYYY-MM or YYYY-MM-DD)" in err
     assert "x.yaml:5: error: 'id' must be one value, not a list; it is left out" in err
     assert "y.md:4: error: date '1927-02-30' is not ISO 8601" in err

@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import CONFIG_NAME, Config, as_list, load_yaml, normalise_lang, valid_lang, yaml_line_map
+from ..config import (
+    CONFIG_NAME,
+    Config,
+    as_list,
+    drop_misshapen,
+    load_yaml,
+    normalise_lang,
+    valid_lang,
+    yaml_line_map,
+)
 from ..errors import Diagnostics, Location, did_you_mean
 from ..model import TextMeta
 from .base import Reader, ReadResult, SourceFile
@@ -195,20 +204,9 @@ def build_meta(
             )
     # a value of the wrong shape is reported and dropped here, in the caller's
     # mapping too (``id`` is read from it after)
-    dropped: set[str] = set()
-    for key in ("title", "lang", "date", "source", "license", "description", "format", "id"):
-        if isinstance(data.get(key), (dict, list)):
-            kind = "a mapping" if isinstance(data[key], dict) else "a list"
-            instead = {"title": "using the file name", "lang": "assuming 'und'"}.get(key, "it is left out")
-            diags.error(loc(key), f"'{key}' must be one value, not {kind}; {instead}", "meta-invalid")
-            del data[key]
-            dropped.add(key)
-    for key in ("author", "editor", "tags", "categories"):
-        value = data.get(key)
-        items = value if isinstance(value, list) else [value]
-        if isinstance(value, dict) or any(isinstance(x, (dict, list)) for x in items):
-            diags.error(loc(key), f"'{key}' must be a name or a list of names; it is left out", "meta-invalid")
-            del data[key]
+    dropped = drop_misshapen(data, ("title", "lang", "date", "source", "license", "description", "format", "id"),
+                             ("author", "editor", "tags", "categories"), loc, diags, "meta-invalid",
+                             {"title": "using the file name", "lang": "assuming 'und'"})
     title = data.get("title")
     if not title and "title" not in dropped:
         diags.warning(
