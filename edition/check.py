@@ -5,7 +5,8 @@ What is checked (issue 5):
 * the read phase and the cross-text phase, as the build runs them: metadata
   missing or malformed, encodings, note markers without bodies and bodies
   without markers, quotation problems;
-* sidecar metadata files (``NAME.yaml``) that belong to no source;
+* sidecar metadata files (``NAME.yaml``) that belong to no source (as the build
+  does: :func:`.sources.discover`);
 * likely extraction damage: a file read as plain text that has the shape of a
   PDF-extracted book;
 * the rendered site: every page is rendered into a temporary directory (never
@@ -34,7 +35,7 @@ from .config import CONFIG_NAME
 from .errors import Diagnostic, Diagnostics, EditionError, Location
 from .export import tei_files
 from .model import Edition
-from .sources import META_SUFFIXES, is_ignored, load_source
+from .sources import load_source
 from .sources.plaintext import PlainReader
 
 LINK_ATTRS = (
@@ -53,7 +54,6 @@ LINK_ATTRS = (
 def check(content: Path, schema: bool = True) -> Diagnostics:
     edition = load(content)
     diags = edition.diagnostics  # every diagnostic of the read and cross-text phases
-    _orphan_sidecars(edition, diags)
     _book_shaped(edition, diags)
     _site_links(edition, diags)
     if schema:
@@ -73,28 +73,6 @@ def relative_location(d: Diagnostic, content: Path) -> Diagnostic:
             return d
         return replace(d, location=Location(rel, d.location.line))
     return d
-
-
-def _orphan_sidecars(edition: Edition, diags: Diagnostics) -> None:
-    """A ``NAME.yaml`` next to no ``NAME.*`` source: its metadata applies to nothing."""
-    root = edition.config.content_dir
-    stems: set[Path] = set()
-    for path in root.rglob("*"):
-        if path.is_file() and path.suffix.lower() not in META_SUFFIXES:
-            stems.add(path.relative_to(root).with_suffix(""))
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if not path.is_file() or path.suffix.lower() not in META_SUFFIXES or rel == Path(CONFIG_NAME):
-            continue
-        if is_ignored(rel, edition.config):
-            continue
-        if rel.with_suffix("") not in stems:
-            diags.warning(
-                Location(rel, 1),
-                f"metadata file without a source: no '{rel.with_suffix('').name}.*' "
-                "next to it, so this metadata applies to nothing",
-                "meta-orphan",
-            )
 
 
 def _book_shaped(edition: Edition, diags: Diagnostics) -> None:

@@ -202,13 +202,17 @@ def test_bad_quotation_settings_are_located_errors(tmp_path: Path) -> None:
 
 
 def test_metadata_without_a_source_is_a_warning(tmp_path: Path) -> None:
-    files = {**SIMPLE, "b.yaml": "title: B\nlang: en\n", "sub/ab.yaml": "title: AB\n", "sub/a.txt": "Text.\n"}
+    files = {**SIMPLE, "b.yaml": "title: B\nlang: en\n", "sub/ab.yaml": "title: AB\n", "sub/a.txt": "Text.\n",
+             # a source left out on purpose: its sidecar is no mistake
+             "edition.yaml": "title: T\nlanguages: [en]\nexclude: ['skip.txt']\n", "skip.txt": "Draft.\n",
+             "skip.yaml": "title: Draft\n"}
     code, err, _ = build(tmp_path, files)
     assert code == 0, err
-    assert "\nb.yaml: warning: metadata without a source: no 'b.*' beside it, so it is not used.\n" in "\n" + err
-    assert "sub/ab.yaml: warning: metadata without a source: no 'ab.*' beside it, so it is not used." \
-           " Did you mean 'a'?" in err
-    assert "a.yaml" not in err and "edition.yaml" not in err  # each has its source, or is the edition's
+    assert "\nb.yaml:1: warning: metadata file without a source: no 'b.*' next to it, so this metadata applies" \
+           " to nothing.\n" in "\n" + err
+    assert "sub/ab.yaml:1: warning: metadata file without a source: no 'ab.*' next to it, so this metadata" \
+           " applies to nothing. Did you mean 'a'?" in err
+    assert "a.yaml" not in err and "edition.yaml" not in err and "skip" not in err  # each has its source
     code, err, _ = build(tmp_path / "strict", files, "--strict")
     assert code == 1
 

@@ -109,25 +109,28 @@ def discover(config: Config, diags: Diagnostics) -> list[Path]:
     root = config.content_dir
     out: list[Path] = []
     sidecars: list[Path] = []
+    stems: set[Path] = set()  # of every file but metadata, excluded ones too (their sidecar is no mistake)
     for path in sorted(root.rglob("*")):
         if not path.is_file():
             continue
         rel = path.relative_to(root)
+        meta = rel.suffix.lower() in META_SUFFIXES
+        if not meta:
+            stems.add(rel.with_suffix(""))
         if is_ignored(rel, config):
             continue
-        if rel.suffix.lower() in META_SUFFIXES:
+        if meta:
             if rel != Path(CONFIG_NAME):
                 sidecars.append(rel)
             continue
         out.append(rel)
     # a sidecar whose source is missing is most often a misspelt name: its
     # metadata would silently go unused
-    stems = {rel.with_suffix("") for rel in out}
     for side in sidecars:
         if side.with_suffix("") not in stems:
-            near = did_you_mean(side.stem, sorted({s.name for s in stems if s.parent == side.with_suffix("").parent}))
-            diags.warning(Location(side), f"metadata without a source: no '{side.stem}.*' beside it, so it is not"
-                                          f" used.{near}", "meta-orphan")
+            near = did_you_mean(side.stem, sorted({s.name for s in stems if s.parent == side.parent}))
+            diags.warning(Location(side, 1), f"metadata file without a source: no '{side.stem}.*' next to it, so"
+                                             f" this metadata applies to nothing.{near}", "meta-orphan")
     return out
 
 
