@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -304,7 +305,13 @@ def load_config(content_dir: Path, diags: Diagnostics) -> Config:
             diags.warning(
                 Location(rel, lines.get("languages")), f"'{lang}' is not a BCP 47 language tag", "lang"
             )
-    base_url = str(data.get("base_url") or "")
+    base_url = str(data.get("base_url") or "").strip()
+    parts = urlsplit(base_url)
+    if base_url and (parts.scheme not in ("http", "https") or not parts.netloc):
+        diags.error(Location(rel, lines.get("base_url")),
+                    f"base_url must be an absolute http(s) address, like https://example.org/edition/, not"
+                    f" {base_url!r}; it is left out (links stay relative)", "config-value")
+        base_url = ""
     if base_url and not base_url.endswith("/"):
         base_url += "/"
     return Config(

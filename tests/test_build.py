@@ -157,7 +157,7 @@ def test_bad_metadata_values(tmp_path: Path) -> None:
 
 def test_values_of_the_wrong_shape_are_located_errors(tmp_path: Path) -> None:
     files = {
-        "edition.yaml": "title: [One, Two]\nlanguages: [en]\neditors: {name: X}\n",
+        "edition.yaml": "title: [One, Two]\nlanguages: [en]\neditors: {name: X}\nbase_url: example.org/ed\n",
         "x.txt": "Text.\n",
         # YAML reads 2027-13-45 as a date and fails on it: it stays a string here, and is reported
         "x.yaml": "title: {x: 1}\nauthor: [Someone, {a: 2}]\ndate: 2027-13-45\nlang: en\nid: [a]\n",
@@ -168,6 +168,8 @@ def test_values_of_the_wrong_shape_are_located_errors(tmp_path: Path) -> None:
     assert code == 1 and "Traceback" not in err, err
     assert "edition.yaml:1: error: 'title' must be one value, not a list; it is left out" in err
     assert "edition.yaml:3: error: 'editors' must be one value or a list of values, not a mapping; it is left out" in err
+    assert "edition.yaml:4: error: base_url must be an absolute http(s) address, like https://example.org/edition/," \
+           " not 'example.org/ed'; it is left out (links stay relative)" in err
     assert "x.yaml:1: error: 'title' must be one value, not a mapping; using the file name" in err
     assert "x.yaml:2: error: 'author' must be one value or a list of values, not a mapping; it is left out" in err
     assert "x.yaml:3: error: date '2027-13-45' is not ISO 8601 (YYYY, YYYY-MM or YYYY-MM-DD)" in err
