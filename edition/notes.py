@@ -86,6 +86,20 @@ def attach(text: Text, diags: Diagnostics) -> None:
     for key in sorted(set(markers) | set(bodies), key=lambda k: (k[0], k[1])):
         ms, bs = markers.get(key, []), bodies.get(key, [])
         for marker, body in zip(ms, bs, strict=False):
+            if any(up is body for up in marker.iterancestors()):
+                # the body ran on over its own marker (Markdown: text on the line right
+                # after a note's definition continues the note): nothing to move it to
+                unset(marker, ED_STATE)
+                unset(body, ED_STATE)
+                body.set("place", body.get("place") or "end")
+                diags.warning(
+                    Location(text.source, line_of(marker)),
+                    f"note marker {key[1]} stands inside its own note's text{_where(marker)} (in Markdown, a line"
+                    " right after a note's definition continues the note: leave a blank line); both are kept"
+                    " where they stand",
+                    "note-self",
+                )
+                continue
             _move(body, marker)
         for marker in ms[len(bs) :]:
             unset(marker, ED_STATE)

@@ -243,6 +243,7 @@ FATAL = [
     "%}",
     "{% %}",
     "[^1]\n\n[^1]: [^1]\n",
+    "[^a]: a note defined first\nText with [^a] here, which continues the note.\n",
     "[^]: x\n",
     "x\x00y\x01z\x0b\ufffe\n",
     "<!--\n",
@@ -267,6 +268,33 @@ def test_never_raises(text):
     assert len(body), "the body is never empty (TEI requires content)"
     assert not [d for d in diags if d.code == "reader-failed"], [str(d) for d in diags]
     etree.tostring(result.text)  # serialisable
+
+
+@pytest.mark.parametrize("text", FATAL, ids=[f"fatal-{i}" for i in range(len(FATAL))])
+def test_every_text_step_takes_it(text, tmp_path):
+    """The per-text steps after the reader (notes, ids) never raise either."""
+    from edition import pipeline
+    from edition.config import Config
+    from edition.errors import Diagnostics
+
+    (tmp_path / "x.md").write_text(f"---\ntitle: X\nlang: en\n---\n{text}", encoding="utf-8", errors="surrogatepass")
+    diags = Diagnostics()
+    pipeline.read_text(Config(content_dir=tmp_path, title="t"), Path("x.md"), diags)
+    assert not [d for d in diags if d.code == "reader-failed"], [str(d) for d in diags]
+
+
+def test_a_note_running_on_over_its_own_marker_is_said(tmp_path):
+    from edition import pipeline
+    from edition.config import Config
+    from edition.errors import Diagnostics
+
+    (tmp_path / "x.md").write_text("---\ntitle: X\nlang: en\n---\n[^a]: the note\nText with [^a] here.\n")
+    diags = Diagnostics()
+    text = pipeline.read_text(Config(content_dir=tmp_path, title="t"), Path("x.md"), diags)
+    assert text is not None
+    assert [str(d) for d in diags if d.code == "note-self"] == [
+        "x.md:5: warning: note marker a stands inside its own note's text (in Markdown, a line right after a"
+        " note's definition continues the note: leave a blank line); both are kept where they stand"]
 
 
 # --- validity -----------------------------------------------------------------------
