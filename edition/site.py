@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import jinja2
 from lxml import etree
@@ -156,6 +157,8 @@ class SiteWriter:
         self.plan = plan(edition)
         self.written: set[str] = set()
         self.quotes = self._quote_entries()
+        self._by_source: dict[str, str] | None = None
+        """Text id by source path (relative to the content directory), made on first use."""
 
     @functools.cached_property
     def reading_order(self) -> tuple[list[Text], dict[str, int]]:
@@ -219,6 +222,18 @@ class SiteWriter:
                 out.setdefault(here.text, {}).setdefault(block, []).append(entry)
         return out
 
+    def _source_link(self, text: Text, target: str, url_for: Callable[[str, str], str]) -> str | None:
+        """The page of the source a relative link of ``text`` names (``b.md#p3``:
+        that text's paragraph p3), or None (an address, a file that is no text)."""
+        parts = urlsplit(target)
+        if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):
+            return None
+        path = posixpath.normpath(posixpath.join(text.source.parent.as_posix(), unquote(parts.path)))
+        if self._by_source is None:
+            self._by_source = {tx.source.as_posix(): tid for tid, tx in self.edition.texts.items()}
+        tid = self._by_source.get(path)
+        return url_for(tid, parts.fragment) if tid is not None else None
+
     def _block_of(self, text_id: str, anchor: str) -> str:
         """The xml:id of the rendered block (p, item, quote) holding ``anchor``."""
         el = self.plan.element(text_id, anchor)
@@ -238,7 +253,10 @@ class SiteWriter:
         def url_for(tid: str, xid: str) -> str:
             return relative(page.url, self.plan.url(tid, xid))
 
-        ctx = RenderContext(text.id, text.meta.lang, url_for, quotes=self.quotes.get(text.id, {}),
+        def source_link(target: str) -> str | None:
+            return self._source_link(text, target, url_for)
+
+        ctx = RenderContext(text.id, text.meta.lang, url_for, quotes=self.quotes.get(text.id, {}), source_link=source_link,
                             rel=lambda u: relative(page.url, u), cite=cite_info(self.config, text, page))
         ctx.depth = 1
         ctx.page = _page_before(el)  # the printed page a work starts on

@@ -219,6 +219,30 @@ def test_metadata_without_a_source_is_a_warning(tmp_path: Path) -> None:
     assert code == 1
 
 
+def test_links_between_sources_go_to_their_pages(tmp_path: Path) -> None:
+    files = {
+        **SIMPLE,
+        "notes/readme.txt": "Not a source.\n",
+        "sub/b.md": "---\ntitle: B\nlang: en\n---\nSee [the letter](../a.txt), [its first paragraph](../a.txt#p1),"
+                    " [myself](b.md), [a missing one](nope.md), [the web](https://example.org/a.txt) and"
+                    " [a file](../notes/readme.txt).\n",
+    }
+    code, err, out = build(tmp_path, files)
+    assert code == 0, err
+    page = lxml.html.parse(str(out / "texts/sub-b.html")).getroot()  # sub/b.md: id sub-b
+    hrefs = {a.text_content(): a.get("href") for a in page.xpath("//main//p//a[not(@class)]")}
+    assert hrefs["the letter"] == "a.html"
+    assert hrefs["its first paragraph"] == "a.html#p1"
+    assert hrefs["myself"] == "sub-b.html"
+    # what names no text stays as written (edition check reports the ones that are broken)
+    assert hrefs["a missing one"] == "nope.md"
+    assert hrefs["the web"] == "https://example.org/a.txt"
+    assert hrefs["a file"] == "../notes/readme.txt"
+    # the TEI keeps the link as the source wrote it
+    tei = etree.parse(str(out / "tei/sub-b.xml"))
+    assert "../a.txt#p1" in tei.xpath("//tei:ref/@target", namespaces=NS)
+
+
 def test_failed_build_keeps_previous_site(tmp_path: Path) -> None:
     content = make_edition(tmp_path, SIMPLE)
     out = tmp_path / "site"

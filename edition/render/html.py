@@ -74,6 +74,9 @@ class RenderContext:
     """False while rendering the popover copy of a note: its ids belong to the notes list."""
     skip: list[etree._Element] = field(default_factory=list)
     """Elements not to render where they stand (a work's head shown as the page's h1)."""
+    source_link: Callable[[str], str | None] = lambda target: None
+    """A link as its source wrote it (``other.md#p3``, ``../letters/x.txt``) -> the
+    URL of that source's page from the current page, or None if it names no text."""
 
 
 NOTE_LABELS = {
@@ -260,6 +263,8 @@ def r_ref(el: etree._Element, ctx: RenderContext) -> Markup:
     href = target
     if target.startswith("#"):
         href = ctx.url_for(ctx.text_id, target[1:])
+    else:  # a link to another source of the edition goes to its page (as MkDocs does with .md links)
+        href = ctx.source_link(target) or target
     return Markup(f'<a href="{escape(href)}">{children(el, ctx)}</a>')
 
 
