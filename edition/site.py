@@ -157,8 +157,6 @@ class SiteWriter:
         self.plan = plan(edition)
         self.written: set[str] = set()
         self.quotes = self._quote_entries()
-        self._by_source: dict[str, str] | None = None
-        """Text id by source path (relative to the content directory), made on first use."""
 
     @functools.cached_property
     def reading_order(self) -> tuple[list[Text], dict[str, int]]:
@@ -222,6 +220,11 @@ class SiteWriter:
                 out.setdefault(here.text, {}).setdefault(block, []).append(entry)
         return out
 
+    @functools.cached_property
+    def _by_source(self) -> dict[str, str]:
+        """Text id by source path (relative to the content directory)."""
+        return {tx.source.as_posix(): tid for tid, tx in self.edition.texts.items()}
+
     def _source_link(self, text: Text, target: str, url_for: Callable[[str, str], str]) -> str | None:
         """The page of the source a relative link of ``text`` names (``b.md#p3``:
         that text's paragraph p3), or None (an address, a file that is no text)."""
@@ -229,8 +232,6 @@ class SiteWriter:
         if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):
             return None
         path = posixpath.normpath(posixpath.join(text.source.parent.as_posix(), unquote(parts.path)))
-        if self._by_source is None:
-            self._by_source = {tx.source.as_posix(): tid for tid, tx in self.edition.texts.items()}
         tid = self._by_source.get(path)
         return url_for(tid, parts.fragment) if tid is not None else None
 
