@@ -217,7 +217,6 @@ def build_meta(
             "no 'title': using the file name",
             "meta-missing",
         )
-        title = rel.stem
     title = title or rel.stem
     lang = str(data.get("lang") or "")
     if not lang and "lang" in dropped:
