@@ -161,7 +161,7 @@ def test_values_of_the_wrong_shape_are_located_errors(tmp_path: Path) -> None:
         "x.txt": "Text.\n",
         # YAML reads 2027-13-45 as a date and fails on it: it stays a string here, and is reported
         "x.yaml": "title: {x: 1}\nauthor: [Someone, {a: 2}]\ndate: 2027-13-45\nlang: en\nid: [a]\n",
-        "y.md": "---\ntitle: Y\nlang: en\ndate: 1927-02-30\n---\nBody text.\n",
+        "y.md": "---\ntitle: Y\nlang: en\ndate: 1927-02-30\nid: ../Y Letters\n---\nBody text.\n",
         "z.md": "---\ntitle: Z\nlang: en\nThe body, but the front matter was never closed.\n",
     }
     code, err, _ = build(tmp_path, files)
@@ -175,6 +175,8 @@ def test_values_of_the_wrong_shape_are_located_errors(tmp_path: Path) -> None:
     assert "x.yaml:3: error: date '2027-13-45' is not ISO 8601 (YYYY, YYYY-MM or YYYY-MM-DD)" in err
     assert "x.yaml:5: error: 'id' must be one value, not a list; it is left out" in err
     assert "y.md:4: error: date '1927-02-30' is not ISO 8601" in err
+    assert "y.md:5: warning: id '../Y Letters' is not an id as URLs need it (lowercase letters, digits, '-' and" \
+           " '_'); using 'y-letters'" in err
     assert "z.md:1: warning: front matter opened by '---' is never closed by another '---' line;" in err
     assert "x.yaml:1: warning: no 'title'" not in err  # the error said what is used instead
 

@@ -357,7 +357,11 @@ def load_source(config: Config, rel: Path, diags: Diagnostics) -> Loaded | None:
                 "format",
             )
         return None
-    text_id = slugify(str(data.get("id") or rel.with_suffix("").as_posix().replace("/", "-")))
+    given = data.get("id")
+    text_id = slugify(str(given or rel.with_suffix("").as_posix().replace("/", "-")))
+    if given and str(given) != text_id:
+        diags.warning(Location(meta_rel, lines.get("id")), f"id '{given}' is not an id as URLs need it (lowercase"
+                      f" letters, digits, '-' and '_'); using '{text_id}'", "meta-invalid")
     src = SourceFile(rel=rel, path=path, text=text, meta=meta, body_line=body_line)
     return Loaded(id=text_id, src=src, reader=reader, digest=h.hexdigest())
 
