@@ -820,7 +820,7 @@ def _inside_quotation(before: list[Sentence], after: list[Sentence], idx: list[i
     text = docs[first.doc].blocks[first.block].text
     closer = _CLOSER.get(text[at]) if at >= 0 else None
     if closer is None:
-        return (after[k:], idx[k:]) if k else (after, idx)
+        return after[k:], idx[k:]
     opener, depth, close = text[at], 1, None
     for x in range(at + 1, len(text)):
         if text[x] == closer:
@@ -845,7 +845,7 @@ def _inside_quotation(before: list[Sentence], after: list[Sentence], idx: list[i
         kept.append(s)
         kept_idx.append(i)
     if not kept:  # the quotation is a word or two (“No,” he said): not the passage found
-        return (after[k:], idx[k:]) if k else (after, idx)
+        return after[k:], idx[k:]
     return kept, kept_idx
 
 
