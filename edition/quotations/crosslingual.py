@@ -239,13 +239,18 @@ class CedictMatcher:
 
     # -- sentence representations ----------------------------------------
     @staticmethod
-    def english_items(text: str) -> list[str]:
+    def english_items(text: str, memo: dict[str, str | None] | None = None) -> list[str]:
+        """The keys of an English text's words (``memo``: each token met so far
+        with its key, None for a Han character or a stopword; a text repeats
+        its words, and keying one costs Unicode folding)."""
         out = []
+        memo = {} if memo is None else memo
         for m in TOKEN_RE.finditer(text):
             w = m.group()
-            if is_han(w[0]):
-                continue
-            k = en_key(fold_word(w))
+            try:
+                k = memo[w]
+            except KeyError:
+                k = memo[w] = None if is_han(w[0]) else en_key(fold_word(w))
             if k is not None:
                 out.append(k)
         return out
@@ -502,7 +507,8 @@ class CedictMatcher:
         # share one tuple per distinct gloss again (as the lexicon does)
         canon: dict[tuple[str, ...], tuple[str, ...]] = {}
         zh = [[canon.setdefault(ss, ss) for ss in words] for words in zh]
-        en = [self.english_items(s.text) for s in tgt]
+        keyed: dict[str, str | None] = {}
+        en = [self.english_items(s.text, keyed) for s in tgt]
         df: dict[str, int] = defaultdict(int)
         for items in en:
             for st in set(items):

@@ -224,8 +224,8 @@ class EmbeddingMatcher:
         # were tried: more candidates, but their margins shrink more than they gain)
         wa, va = _windows(src, sa, self.width)
         wb, vb = _windows(tgt, sb, self.width)
-        scan = _scan(va, vb, self.neighbours)
-        self._space = _Space(wa, va, wb, vb, scan.na, scan.nb, sa, sb)
+        scan = _scan(va, vb, self.neighbours, keep=len(va) * len(vb) * 4 <= _Space.memo_bytes)
+        self._space = _Space(wa, va, wb, vb, scan.na, scan.nb, sa, sb, scan.sims)
         sp = self._space
         self._lex_ready = self._lexical.supports(src_lang, tgt_lang)
         if self._lex_ready:
@@ -426,6 +426,10 @@ class _Space:
     nb: np.ndarray
     sa: np.ndarray
     sb: np.ndarray
+    sims: np.ndarray | None = None
+    """Every window of ``a`` against every window of ``b``, when kept by the
+    scan (:attr:`memo_bytes`): the rows of a sentence alone are then read
+    from it, not computed."""
     ba: np.ndarray = field(init=False)
     """First and last sentence of each window of ``a`` (``bb``, ``eb``: of ``b``)."""
     ea: np.ndarray = field(init=False)
@@ -440,10 +444,14 @@ class _Space:
 
     def rows_a(self, idx: list[int]) -> np.ndarray:
         """Summed cosines of sentences ``idx`` of ``a`` with every window of ``b``."""
+        if self.sims is not None:
+            return self.sims[self.oa[idx]].sum(axis=0)
         return self._summed(0, idx, self.sa, self.vb)
 
     def rows_b(self, idx: list[int]) -> np.ndarray:
         """Summed cosines of sentences ``idx`` of ``b`` with every window of ``a``."""
+        if self.sims is not None:
+            return self.sims[:, self.ob[idx]].sum(axis=1)
         return self._summed(1, idx, self.sb, self.va)
 
     def _summed(self, side: int, idx: list[int], sents: np.ndarray, wins: np.ndarray) -> np.ndarray:
@@ -488,18 +496,27 @@ def _windows(sents: Sequence[Sentence], vecs: np.ndarray, width: int) -> tuple[l
     """Each run of 1 to ``width`` neighbouring sentences of one block, as the
     normalised sum of their vectors (close to the run's own embedding for this
     averaging encoder, and free)."""
-    wins: list[tuple[int, int]] = []
-    for k, s in enumerate(sents):
-        for w in range(width):
-            e = k + w
-            if e >= len(sents) or sents[e].doc != s.doc or sents[e].block != s.block:
-                break
-            wins.append((k, e))
-    if not wins:
-        return wins, vecs[:0]
+    if not sents:
+        return [], vecs[:0]
+    # the block of each sentence, numbered along the pool; a window ends w
+    # sentences after its start when the sentence there is in the same block
+    block = np.fromiter((s.block for s in sents), dtype=np.int64, count=len(sents))
+    doc = np.fromiter((s.doc for s in sents), dtype=np.int64, count=len(sents))
+    run = np.concatenate([[0], np.cumsum((block[1:] != block[:-1]) | (doc[1:] != doc[:-1]))])
+    n = len(sents)
+    starts_w, ends_w = [], []
+    for w in range(width):
+        k = np.arange(n - w)
+        ok = k[run[k + w] == run[k]]
+        starts_w.append(ok)
+        ends_w.append(ok + w)
+    # in the pool's order: by start, then by end
+    starts = np.concatenate(starts_w)
+    ends = np.concatenate(ends_w)
+    order = np.lexsort((ends, starts))
+    starts, ends = starts[order], ends[order]
+    wins = list(zip(starts.tolist(), ends.tolist(), strict=True))
     csum = np.vstack([np.zeros((1, vecs.shape[1]), dtype=np.float64), np.cumsum(vecs, axis=0, dtype=np.float64)])
-    starts = np.fromiter((i for i, _e in wins), dtype=np.int64, count=len(wins))
-    ends = np.fromiter((e for _i, e in wins), dtype=np.int64, count=len(wins))
     v = (csum[ends + 1] - csum[starts]).astype(np.float32)
     v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
     return wins, v
@@ -525,12 +542,22 @@ class _Scan:
     """Index of each row of ``a``'s nearest row of ``b`` (``cos_b`` its cosine); ``best_a`` the converse."""
     cos_b: np.ndarray
     best_a: np.ndarray
+    sims: np.ndarray | None = None
+    """The whole product, when the scan was asked to keep it."""
 
 
-def _scan(a: np.ndarray, b: np.ndarray, k: int, rows: int = 512) -> _Scan:
+def _scan(a: np.ndarray, b: np.ndarray, k: int, rows: int = 512, keep: bool = False) -> _Scan:
     """Nearest neighbours both ways in one pass over ``a @ b.T``, by blocks of
-    ``rows`` (memory stays at ``rows * len(b)`` floats)."""
+    ``rows`` (memory stays at ``rows * len(b)`` floats); with ``keep``, over
+    the whole product at once, which the result then holds."""
     ka, kb = max(1, min(k, len(b))), max(1, min(k, len(a)))
+    if keep:
+        sims = a @ b.T
+        rng_a = np.arange(len(a))
+        best_b, best_a = sims.argmax(axis=1), sims.argmax(axis=0)
+        return _Scan(np.partition(sims, len(b) - ka, axis=1)[:, len(b) - ka :].mean(axis=1),
+                     np.partition(sims, len(a) - kb, axis=0)[len(a) - kb :].mean(axis=0),
+                     best_b, sims[rng_a, best_b], best_a, sims)
     na = np.empty(len(a), dtype=np.float32)
     best_b = np.empty(len(a), dtype=np.int64)
     cos_b = np.empty(len(a), dtype=np.float32)
@@ -550,7 +577,7 @@ def _scan(a: np.ndarray, b: np.ndarray, k: int, rows: int = 512) -> _Scan:
         col_best[better] = cmax[better]
         both = np.vstack([col_top, sims])
         col_top = np.partition(both, len(both) - kb, axis=0)[len(both) - kb :]
-    return _Scan(na, col_top.mean(axis=0), best_b, cos_b, best_a)
+    return _Scan(na, col_top.mean(axis=0), best_b, cos_b, best_a, None)
 
 
 register_matcher(EmbeddingMatcher())
