@@ -270,20 +270,22 @@ class EmbeddingMatcher:
         translations are found with 10 false links, against 62 and 12."""
         sp = self._space
         assert sp is not None
-        sum_a, sum_b = sp.sa[src_idx].sum(axis=0), sp.sb[tgt_idx].sum(axis=0)
-        norm_a, norm_b = max(float(np.linalg.norm(sum_a)), 1e-9), max(float(np.linalg.norm(sum_b)), 1e-9)
-        pa, pb = sum_a / norm_a, sum_b / norm_b
+        rows_a, rows_b = sp.sa[src_idx], sp.sb[tgt_idx]
+        sum_a, sum_b = rows_a.sum(axis=0), rows_b.sum(axis=0)
+        norm_a, norm_b = max(math.sqrt(float(sum_a @ sum_a)), 1e-9), max(math.sqrt(float(sum_b @ sum_b)), 1e-9)
         # each passage against every window of the other side, as the sum of its
         # sentences' rows (memoised: resizing asks about the same sentences again)
-        ha = _knn_outside(sp.rows_a(src_idx) / norm_a, sp.eb, sp.bb, tgt_idx[0], tgt_idx[-1], self.neighbours)
-        hb = _knn_outside(sp.rows_b(tgt_idx) / norm_b, sp.ea, sp.ba, src_idx[0], src_idx[-1], self.neighbours)
+        ha = _knn_outside(sp.rows_a(src_idx) / norm_a, sp.eb, sp.bb, tgt_idx[0], tgt_idx[-1], self.neighbours,
+                          sp.reach)
+        hb = _knn_outside(sp.rows_b(tgt_idx) / norm_b, sp.ea, sp.ba, src_idx[0], src_idx[-1], self.neighbours,
+                          sp.reach)
         if not self._lex_ready:
             lex = self.lexical_floor  # no lexicon for this pair of languages: neutral
         elif self._zh_first:
             lex = self._lexical.passage_similarity(src, src_idx, tgt, tgt_idx)
         else:
             lex = self._lexical.passage_similarity(tgt, tgt_idx, src, src_idx)
-        cross = sp.sa[src_idx] @ sp.sb[tgt_idx].T
+        cross = rows_a @ rows_b.T
         # each sentence's best partner less the two sentences' nearest-neighbour
         # cosines: the margin of bitext mining, sentence by sentence
         margin = cross - 0.5 * (sp.na[sp.oa[src_idx]][:, None] + sp.nb[sp.ob[tgt_idx]][None, :])
@@ -291,9 +293,9 @@ class EmbeddingMatcher:
         # characters of one side per character of the other
         ratio = math.log(max(1, sum(len(src[i].text) for i in src_idx))
                          / max(1, sum(len(tgt[j].text) for j in tgt_idx)))
-        return [1.0, float(pa @ pb), ha, hb, lex, min(lex, self.lexical_floor),
-                float(cross.max(axis=1).mean()), float(cross.max(axis=0).mean()),
-                float(ma.sum()), float(mb.sum()), float(min(ma.min(), mb.min())), ratio, ratio * ratio]
+        return [1.0, float(sum_a @ sum_b) / (norm_a * norm_b), ha, hb, lex, min(lex, self.lexical_floor),
+                float(cross.max(axis=1).sum()) / len(src_idx), float(cross.max(axis=0).sum()) / len(tgt_idx),
+                float(ma.sum()), float(mb.sum()), min(float(ma.min()), float(mb.min())), ratio, ratio * ratio]
 
     extend_cosine = 0.35
     """Cosine the next sentence on each side must reach with each other for
@@ -438,6 +440,8 @@ class _Space:
     oa: np.ndarray = field(init=False)
     """The window of each sentence of ``a`` alone (``ob``: of ``b``)."""
     ob: np.ndarray = field(init=False)
+    reach: int = field(init=False)
+    """Sentences of the widest window, less one."""
     memo_bytes = 64 << 20
     """Memory the rows of :meth:`rows_a` and :meth:`rows_b` may take."""
     _rows: dict[tuple[int, int], np.ndarray] = field(init=False)
@@ -472,15 +476,25 @@ class _Space:
         self.ea = np.array([w[1] for w in self.wa], dtype=np.int64)
         self.bb = np.array([w[0] for w in self.wb], dtype=np.int64)
         self.eb = np.array([w[1] for w in self.wb], dtype=np.int64)
+        self.reach = int(max((self.ea - self.ba).max(initial=0), (self.eb - self.bb).max(initial=0)))
 
 
-def _knn_outside(sims: np.ndarray, ends: np.ndarray, begins: np.ndarray, lo: int, hi: int, k: int) -> float:
-    """Mean of the ``k`` highest ``sims`` of windows not overlapping sentences ``lo..hi``."""
-    rest = sims[(ends < lo) | (begins > hi)]
-    if len(rest) == 0:
+def _knn_outside(sims: np.ndarray, ends: np.ndarray, begins: np.ndarray, lo: int, hi: int, k: int,
+                 reach: int) -> float:
+    """Mean of the ``k`` highest ``sims`` of windows not overlapping sentences
+    ``lo..hi`` (``sims`` is overwritten). The windows are in order of their
+    first sentence, so the overlapping ones lie among those that begin from
+    ``lo - reach`` (``reach``: the widest window's sentences less one) to ``hi``."""
+    n = len(sims)
+    s0 = int(np.searchsorted(begins, lo - reach, side="left"))
+    s1 = int(np.searchsorted(begins, hi, side="right"))
+    near = ends[s0:s1] >= lo
+    left = n - int(near.sum())
+    if left <= 0:
         return 0.0
-    k = min(k, len(rest))
-    return float(np.partition(rest, len(rest) - k)[len(rest) - k :].mean())
+    sims[s0:s1][near] = -np.inf
+    k = min(k, left)
+    return float(np.partition(sims, n - k)[n - k :].sum()) / k
 
 
 def _cos(a: np.ndarray, b: np.ndarray) -> float:
