@@ -38,8 +38,8 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 import numpy as np
 
 from .corpus import Doc
-from .lexicon import KEYS, ZH_STOP, en_key, load_lexicon, load_reverse_lexicon
-from .normalize import TOKEN_RE, fold_han, fold_word, is_han
+from .lexicon import KEYS, RENDERING_CHARS, ZH_STOP, en_key, load_lexicon, load_reverse_lexicon
+from .normalize import HAN, TOKEN_RE, fold_han, fold_word, is_han
 
 T = TypeVar("T")
 
@@ -245,8 +245,7 @@ class CedictMatcher:
         its words, and keying one costs Unicode folding)."""
         out = []
         memo = {} if memo is None else memo
-        for m in TOKEN_RE.finditer(text):
-            w = m.group()
+        for w in TOKEN_RE.findall(text):
             try:
                 k = memo[w]
             except KeyError:
@@ -274,7 +273,7 @@ class CedictMatcher:
         simp = "".join(fold_han(ch) for ch in text)
         out: list[tuple[str, ...]] = []
         for w in self.segment(simp):
-            if not any(is_han(ch) for ch in w):
+            if not _HAN_ANY.search(w):
                 key = en_key(fold_word(w.strip()))
                 if key is not None:
                     out.append((key,))
@@ -518,7 +517,7 @@ class CedictMatcher:
         self._zh_items, self._en_items = zh, en
         KEYS.save()
         self._memo_w: dict[int, list[float]] = {}
-        self._memo_simp: dict[int, str] = {}
+        self._memo_pieces: dict[int, frozenset[str]] = {}
         self._memo_rendered: dict[tuple[int, str], bool] = {}
 
     _zh_items: list[list[tuple[str, ...]]] = []
@@ -542,15 +541,18 @@ class CedictMatcher:
         key = (i, stem)
         got = self._memo_rendered.get(key)
         if got is None:
-            simp = self._simp(i, src)
-            got = _remember(self._memo_rendered, key, any(h in simp for h in _reverse_lexicon().get(stem, ())),
-                            self.memo_size)
+            got = _remember(self._memo_rendered, key, not self._pieces(i, src).isdisjoint(
+                _reverse_lexicon().get(stem, ())), self.memo_size)
         return got
 
-    def _simp(self, i: int, src: Sequence[Sentence]) -> str:
-        got = self._memo_simp.get(i)
+    def _pieces(self, i: int, src: Sequence[Sentence]) -> frozenset[str]:
+        """Every substring of Chinese sentence ``i`` (simplified) as long as a
+        rendering may be (:data:`.lexicon.RENDERING_CHARS`)."""
+        got = self._memo_pieces.get(i)
         if got is None:
-            got = _remember(self._memo_simp, i, "".join(fold_han(ch) for ch in src[i].text), self.memo_size)
+            simp = "".join(fold_han(ch) for ch in src[i].text)
+            pieces = frozenset(simp[a : a + n] for n in range(1, RENDERING_CHARS + 1) for a in range(len(simp) - n + 1))
+            got = _remember(self._memo_pieces, i, pieces, self.memo_size)
         return got
 
     def passage_similarity(self, src: Sequence[Sentence], src_idx: list[int], tgt: Sequence[Sentence],
@@ -648,21 +650,24 @@ def _max_match(text: str, longest: int = 6) -> list[str]:
     lex = load_lexicon()
     first = _first_char_longest()
     out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        if not is_han(text[i]):
-            j = i + 1
-            while j < n and not is_han(text[j]):
-                j += 1
-            out.extend(text[i:j].split())
-            i = j
+    for m in _HAN_RUNS.finditer(text):
+        run = m.group()
+        if not is_han(run):
+            out.extend(run.split())
             continue
-        for k in range(min(longest, n - i, first.get(text[i], 1)), 0, -1):
-            if k == 1 or text[i : i + k] in lex:
-                out.append(text[i : i + k])
-                i += k
-                break
+        i, n = 0, len(run)
+        while i < n:
+            k = min(longest, n - i, first.get(run[i], 1))
+            while k > 1 and run[i : i + k] not in lex:
+                k -= 1
+            out.append(run[i : i + k])
+            i += k
     return out
+
+
+_HAN_RUNS = re.compile(f"[{HAN}]+|[^{HAN}]+")
+_HAN_ANY = re.compile(f"[{HAN}]")
+"""A run of Han characters, or of others."""
 
 
 register_matcher(CedictMatcher())

@@ -17,6 +17,9 @@ from pathlib import Path
 
 LEXICON_VERSION = 8
 
+RENDERING_CHARS = 4
+"""The longest Chinese rendering of an English stem :func:`load_reverse_lexicon` holds."""
+
 STOPWORDS = frozenset(
     """a an the of to in on at by for from with without into onto upon as is are was were be been being am
     and or but nor not no yes so if then than that this these those there here it its it's he she they them
@@ -270,7 +273,7 @@ def load_lexicon() -> dict[str, tuple[str, ...]]:
 def _build_reverse(lex: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
     rev: dict[str, list[tuple[int, str]]] = {}
     for head, stems in lex.items():
-        if not (1 <= len(head) <= 4) or head in ZH_STOP:
+        if not (1 <= len(head) <= RENDERING_CHARS) or head in ZH_STOP:
             continue
         if len(head) == 1 and len(stems) > 3:
             continue
