@@ -243,16 +243,11 @@ class CedictMatcher:
         """The keys of an English text's words (``memo``: each token met so far
         with its key, None for a Han character or a stopword; a text repeats
         its words, and keying one costs Unicode folding)."""
-        out = []
         memo = {} if memo is None else memo
-        for w in TOKEN_RE.findall(text):
-            try:
-                k = memo[w]
-            except KeyError:
-                k = memo[w] = None if is_han(w[0]) else en_key(fold_word(w))
-            if k is not None:
-                out.append(k)
-        return out
+        words = TOKEN_RE.findall(text)
+        for w in set(words).difference(memo):
+            memo[w] = None if is_han(w[0]) else en_key(fold_word(w))
+        return [k for k in map(memo.__getitem__, words) if k is not None]
 
     def __init__(self, segmenter: str = "cedict") -> None:
         self.segmenter = segmenter
