@@ -51,9 +51,17 @@ def t(tag: str) -> str:
 def local(el: etree._Element) -> str:
     """Local name of an element ('' for comments and processing instructions)."""
     tag = el.tag
-    if not isinstance(tag, str):
-        return ""
-    return tag.rsplit("}", 1)[-1]
+    try:
+        return _LOCAL[tag]
+    except KeyError:
+        name = tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+        if len(_LOCAL) < 4096:
+            _LOCAL[tag] = name
+        return name
+
+
+_LOCAL: dict[object, str] = {}
+"""Each tag met so far with its local name (the stages ask about every element again and again)."""
 
 
 def set_line(el: etree._Element, line: int | None) -> etree._Element:

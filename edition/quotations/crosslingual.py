@@ -29,16 +29,24 @@ import os
 import re
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import combinations
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
 from .corpus import Doc
-from .lexicon import KEYS, RENDERING_CHARS, ZH_STOP, en_key, load_lexicon, load_reverse_lexicon
+from .lexicon import (
+    KEYS,
+    RENDERING_CHARS,
+    ZH_STOP,
+    en_key,
+    load_lexicon,
+    load_longest_from,
+    load_reverse_lexicon,
+)
 from .normalize import HAN, TOKEN_RE, fold_han, fold_word, is_han
 
 T = TypeVar("T")
@@ -186,6 +194,20 @@ def in_background(fn: Callable[[], T]) -> Callable[[], T]:
         return value if ok else fn()
 
     return result
+
+
+@contextmanager
+def core_for_worker(busy: bool) -> Iterator[None]:
+    """While a forked worker is busy (``busy``; see :func:`in_background`),
+    this process's matrix products run on one core fewer than the machine has
+    (at least one): BLAS threads that wait for a busy core spin."""
+    if not busy:
+        yield
+        return
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    with threadpool_limits(limits=max(1, _jobs() - 1), user_api="blas"):
+        yield
 
 
 def in_parallel(fn: Callable[[int, int], list[T]], n: int) -> list[T]:
@@ -629,21 +651,11 @@ def _reverse_lexicon() -> dict[str, tuple[str, ...]]:
     return load_reverse_lexicon()
 
 
-@lru_cache(maxsize=1)
-def _first_char_longest() -> dict[str, int]:
-    """The longest CEDICT headword beginning with each character."""
-    got: dict[str, int] = {}
-    for w in load_lexicon():
-        if w and len(w) > got.get(w[0], 0):
-            got[w[0]] = len(w)
-    return got
-
-
 def _max_match(text: str, longest: int = 6) -> list[str]:
     """Forward longest-match segmentation on the CEDICT headwords; runs of
     non-Han characters stay whole."""
     lex = load_lexicon()
-    first = _first_char_longest()
+    first = load_longest_from()
     out: list[str] = []
     for m in _HAN_RUNS.finditer(text):
         run = m.group()

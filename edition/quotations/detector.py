@@ -14,6 +14,7 @@ from .crosslingual import (
     CrossLingualMatcher,
     Sentence,
     Translation,
+    core_for_worker,
     detect_translations,
     get_matcher,
     in_background,
@@ -270,7 +271,10 @@ def _find_hits(docs: list[Doc], settings: Settings, corpus: Corpus | None) -> li
 
     size = sum(len(b.text) for d in docs for b in d.blocks)
     mono_hits = in_background(mono) if pairs and corpus is None and size <= BACKGROUND_MAX_CHARS else mono
-    cross_hits = translation_hits(docs, matcher, pairs, settings) if matcher is not None else []
+    # while a worker finds the one-language quotations, this process's matrix
+    # products leave it its core (sample edition: 2.0 s -> 1.9 s on two cores)
+    with core_for_worker(mono_hits is not mono):
+        cross_hits = translation_hits(docs, matcher, pairs, settings) if matcher is not None else []
     hits = mono_hits() + cross_hits
     titles = [{t for b in d.blocks if b.kind == "head" for t in [fold_text(b.text)] if len(t) >= 12} for d in docs]
     hits = dedupe([h for h in hits if not _not_a_quotation(docs, h, titles)])

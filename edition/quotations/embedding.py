@@ -449,13 +449,15 @@ class _Space:
     def rows_a(self, idx: list[int]) -> np.ndarray:
         """Summed cosines of sentences ``idx`` of ``a`` with every window of ``b``."""
         if self.sims is not None:
-            return self.sims[self.oa[idx]].sum(axis=0)
+            summed: np.ndarray = self.sims[self.oa[idx]].sum(axis=0)
+            return summed
         return self._summed(0, idx, self.sa, self.vb)
 
     def rows_b(self, idx: list[int]) -> np.ndarray:
         """Summed cosines of sentences ``idx`` of ``b`` with every window of ``a``."""
         if self.sims is not None:
-            return self.sims[:, self.ob[idx]].sum(axis=1)
+            summed: np.ndarray = self.sims[:, self.ob[idx]].sum(axis=1)
+            return summed
         return self._summed(1, idx, self.sb, self.va)
 
     def _summed(self, side: int, idx: list[int], sents: np.ndarray, wins: np.ndarray) -> np.ndarray:
@@ -530,8 +532,10 @@ def _windows(sents: Sequence[Sentence], vecs: np.ndarray, width: int) -> tuple[l
     order = np.lexsort((ends, starts))
     starts, ends = starts[order], ends[order]
     wins = list(zip(starts.tolist(), ends.tolist(), strict=True))
-    csum = np.vstack([np.zeros((1, vecs.shape[1]), dtype=np.float64), np.cumsum(vecs, axis=0, dtype=np.float64)])
-    v = (csum[ends + 1] - csum[starts]).astype(np.float32)
+    v = vecs[starts].astype(np.float32, copy=False)
+    for d in range(1, width):
+        more = ends >= starts + d
+        v[more] += vecs[starts[more] + d]
     v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
     return wins, v
 

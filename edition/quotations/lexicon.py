@@ -14,8 +14,11 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 LEXICON_VERSION = 8
+
+T = TypeVar("T")
 
 RENDERING_CHARS = 4
 """The longest Chinese rendering of an English stem :func:`load_reverse_lexicon` holds."""
@@ -223,7 +226,7 @@ def _parse_lines(lines: list[str]) -> dict[str, tuple[str, ...]]:
     return {k: tuple(sorted(v)) for k, v in lex.items() if v}
 
 
-def _pickled(name: str, build: Callable[[Path], dict[str, tuple[str, ...]]]) -> dict[str, tuple[str, ...]]:
+def _pickled(name: str, build: Callable[[Path], dict[str, T]]) -> dict[str, T]:
     """``build(source)`` once per CEDICT file: the result is pickled in the user cache,
     keyed by the lexicon version and the source file's size and mtime."""
     src = _cedict_source()
@@ -233,7 +236,7 @@ def _pickled(name: str, build: Callable[[Path], dict[str, tuple[str, ...]]]) -> 
     cache = _cache_dir() / f"{name}-{LEXICON_VERSION}-{st.st_size}-{int(st.st_mtime)}.pickle"
     try:
         with cache.open("rb") as fh:
-            data: dict[str, tuple[str, ...]] = pickle.load(fh)
+            data: dict[str, T] = pickle.load(fh)
             return data
     except (OSError, pickle.UnpicklingError, EOFError):
         pass
@@ -288,3 +291,18 @@ def load_reverse_lexicon() -> dict[str, tuple[str, ...]]:
     single character with few senses), at most 40, fewest senses first.
     Pickled next to the lexicon."""
     return _pickled("cedict-rev", lambda _src: _build_reverse(load_lexicon()))
+
+
+@lru_cache(maxsize=1)
+def load_longest_from() -> dict[str, int]:
+    """The length of the longest CEDICT headword beginning with each character
+    (pickled next to the lexicon: building it reads every headword)."""
+
+    def build(_src: Path) -> dict[str, int]:
+        got: dict[str, int] = {}
+        for w in load_lexicon():
+            if w and len(w) > got.get(w[0], 0):
+                got[w[0]] = len(w)
+        return got
+
+    return _pickled("cedict-longest", build)
