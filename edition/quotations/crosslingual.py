@@ -210,13 +210,14 @@ def core_for_worker(busy: bool) -> Iterator[None]:
         yield
 
 
-def in_parallel(fn: Callable[[int, int], list[T]], n: int) -> list[T]:
+def in_parallel(fn: Callable[[int, int], list[T]], n: int, least: int = PARALLEL_MIN) -> list[T]:
     """``fn(0, n)``, computed by chunks in forked worker processes (one per core)
-    when ``n`` is large: the workers inherit every index already built, and
-    only their results travel back. ``EDITION_JOBS=1`` keeps one process."""
+    when ``n`` is at least ``least``: the workers inherit every index already
+    built, and only their results travel back. ``EDITION_JOBS=1`` keeps one
+    process."""
     global _WORK
     jobs = _jobs()
-    if jobs < 2 or n < PARALLEL_MIN or "fork" not in mp.get_all_start_methods():
+    if jobs < 2 or n < least or "fork" not in mp.get_all_start_methods():
         return fn(0, n)
     step = -(-n // (jobs * 4))
     chunks = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
@@ -748,6 +749,7 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
     resize_floor = getattr(matcher, "resize_floor", float("-inf"))
     used: set[int] = set()
     out: list[Translation] = []
+    chains: list[tuple[list[int], list[int], list[float]]] = []
     for k in sorted(range(len(nodes)), key=lambda k: -score[k]):
         if k in used:
             continue
@@ -768,10 +770,16 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
             i, j, s = nodes[chain[0]]
             if s < single_floor or top_of_i[i][1] != j or top_of_j[j][1] != i:
                 continue  # one sentence pair alone must be strong, and each sentence's best partner
+        chains.append((si, sj, sims))
+    if psim is None:
+        return out
 
+    def resized(si: list[int], sj: list[int]) -> tuple[list[int], list[int], float, bool]:
+        """The chain's passages grown or shrunk to their best value, that
+        passage's similarity, and whether it was too far below the bar to try."""
         seen: dict[tuple[tuple[int, ...], tuple[int, ...]], float] = {}  # this chain's passages so far
 
-        def sim_of(ii: list[int], jj: list[int], psim: Any = psim, seen: dict[Any, float] = seen) -> float:
+        def sim_of(ii: list[int], jj: list[int]) -> float:
             key = (tuple(ii), tuple(jj))
             got = seen.get(key)
             if got is None:
@@ -798,7 +806,13 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
             if best_ext is None:
                 break
             cur, si, sj = best_ext
-        sim = sim_of(si, sj)
+        return si, sj, sim_of(si, sj), hopeless
+
+    # each chain on its own, on every core when there are many (the workers
+    # compute similarities only: what may embed new text stays here)
+    done = in_parallel(lambda lo, hi: [resized(si, sj) for si, sj, _s in chains[lo:hi]], len(chains),
+                       least=CHAINS_PARALLEL_MIN)
+    for (si, sj, sim, hopeless), (_si, _sj, sims) in zip(done, chains, strict=True):
         # a matcher may then take in neighbouring sentences on local evidence;
         # the score stays the one of the passage it extends
         if extend is not None and not hopeless:
@@ -808,6 +822,11 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
         (ps, si), (pt, sj) = _inside_quotation(ps, ts, si, docs), _inside_quotation(pt, tt, sj, docs)
         out.append(Translation(ps, pt, sims, sim, si, sj))
     return out
+
+
+CHAINS_PARALLEL_MIN = 64
+"""From this many chains on, they are resized on every core (the sample
+edition has about 190; forking two workers costs a few hundredths of a second)."""
 
 
 _CLOSER = {"“": "”", "「": "」", "『": "』", '"': '"'}
