@@ -19,6 +19,7 @@ from .config import normalise_lang
 from .errors import Diagnostics
 from .extras import cite_info, compare_url
 from .model import Edition, Passage, Text
+from .quotations.teiio import seg_id
 from .render.html import QuoteEntry, RenderContext, children, note_label, render
 from .render.templates import NavItem, NoteView, PageContext, TocEntry, make_env, render_page
 from .tei import XML_ID, elements, local, t, text_content
@@ -48,18 +49,27 @@ class SitePlan:
     """text id -> xml:id -> page url."""
     elements: dict[str, dict[str, etree._Element]] = field(default_factory=dict)
     """text id -> xml:id -> element (an XPath search per look-up costs ms on a volume)."""
+    passage_anchors: dict[str, dict[str, tuple[str, bool]]] = field(default_factory=dict)
+    """text id -> the anchors of the quotation passages marked across other markup
+    (``standOff/spanGrp[@type='quotation']/span``): anchor id -> (passage id, whether it opens)."""
 
     def element(self, text_id: str, xml_id: str) -> etree._Element | None:
         return self.elements.get(text_id, {}).get(xml_id)
 
     def seg_for(self, passage: Passage) -> str | None:
-        """The xml:id of the seg that marks a passage, if quotations.mark made one."""
+        """The xml:id that marks a passage, if quotations.mark marked it: its seg's,
+        or the span's that names its two anchors (the site shows it from the first)."""
         el = self.element(passage.text, passage.anchor)
         if el is None:
             return None
         for seg in el.iter(t("seg")):
             if seg.get("type") == "quotation" and text_content(seg) == passage.quote:
                 return seg.get(XML_ID)
+        marks = self.passage_anchors.get(passage.text, {})
+        for an in el.iter(t("anchor")):
+            pid, opens = marks.get(an.get(XML_ID) or "", ("", False))
+            if opens and pid == seg_id(passage):
+                return pid
         return None
 
     def url(self, text_id: str, xml_id: str | None = None) -> str:
@@ -126,9 +136,20 @@ def plan(edition: Edition) -> SitePlan:
                 index[xid] = el
                 if xid not in anchors:
                     anchors[xid] = main.url
+        # a passage marked by two anchors is shown from the first: on its page
+        marks: dict[str, tuple[str, bool]] = {}
+        for grp in text.root.iter(t("spanGrp")):
+            if grp.get("type") != "quotation":
+                continue
+            for span in grp.iter(t("span")):
+                pid, first, last = span.get(XML_ID), (span.get("from") or "")[1:], (span.get("to") or "")[1:]
+                if pid and first in index and last in index:
+                    marks[first], marks[last] = (pid, True), (pid, False)
+                    anchors[pid] = anchors[first]
         sp.elements[tid] = index
         sp.pages[tid] = pages
         sp.anchor_page[tid] = anchors
+        sp.passage_anchors[tid] = marks
     return sp
 
 
@@ -258,7 +279,8 @@ class SiteWriter:
             return self._source_link(text, target, url_for)
 
         ctx = RenderContext(text.id, text.meta.lang, url_for, quotes=self.quotes.get(text.id, {}), source_link=source_link,
-                            rel=lambda u: relative(page.url, u), cite=cite_info(self.config, text, page))
+                            rel=lambda u: relative(page.url, u), cite=cite_info(self.config, text, page),
+                            passages=self.plan.passage_anchors.get(text.id, {}))
         ctx.depth = 1
         ctx.page = _page_before(el)  # the printed page a work starts on
         head = el.find(t("head")) if title is not None else None

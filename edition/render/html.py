@@ -77,6 +77,15 @@ class RenderContext:
     source_link: Callable[[str], str | None] = lambda target: None
     """A link as its source wrote it (``other.md#p3``, ``../letters/x.txt``) -> the
     URL of that source's page from the current page, or None if it names no text."""
+    passages: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    """The anchors that open or close a quotation passage marked across other
+    markup (``standOff/spanGrp[@type='quotation']/span``): anchor id -> (the
+    passage's id, whether it opens)."""
+    open_passages: list[str] = field(default_factory=list)
+    """Such passages open where the renderer is: its text is highlighted piece
+    by piece, each piece a ``mark``, the first one with the passage's id."""
+    shown: set[str] = field(default_factory=set)
+    """Passages whose first piece was rendered."""
 
 
 NOTE_LABELS = {
@@ -110,12 +119,40 @@ def attrs(el: etree._Element, ctx: RenderContext, cls: str = "", **extra: str | 
 
 def children(el: etree._Element, ctx: RenderContext) -> Markup:
     """Render ``el``'s text, children and their tails."""
-    parts: list[str] = [escape(el.text or "")]
+    parts: list[str] = [text_piece(el.text, ctx)]
     for c in el:
         if isinstance(c.tag, str) and not any(c is s for s in ctx.skip):
             parts.append(render(c, ctx))
-        parts.append(escape(c.tail or ""))
+        parts.append(text_piece(c.tail, ctx))
     return Markup("".join(parts))
+
+
+def text_piece(s: str | None, ctx: RenderContext) -> str:
+    """A string of the text, escaped; inside a passage marked by anchors
+    (:attr:`RenderContext.open_passages`), highlighted as a ``seg`` passage is."""
+    out = str(escape(s or ""))
+    if not out or not ctx.open_passages:
+        return out
+    for pid in reversed(ctx.open_passages):
+        first = ctx.ids and pid not in ctx.shown
+        if first:
+            ctx.shown.add(pid)
+        ident = f' id="{escape(pid)}"' if first else ""
+        out = f'<mark class="quotation"{ident} data-passage="{escape(pid)}">{out}</mark>'
+    return out
+
+
+def r_anchor(el: etree._Element, ctx: RenderContext) -> Markup:
+    """A point in the text; the start or end of a passage marked by anchors opens
+    or closes its highlighting (:func:`text_piece`)."""
+    hit = ctx.passages.get(el.get(XML_ID) or "")
+    if hit is not None:
+        pid, opens = hit
+        if opens:
+            ctx.open_passages.append(pid)
+        elif pid in ctx.open_passages:
+            ctx.open_passages.remove(pid)
+    return Markup(f'<span{attrs(el, ctx, "anchor")}></span>')
 
 
 def render(el: etree._Element, ctx: RenderContext) -> Markup:
@@ -218,17 +255,22 @@ def r_note(el: etree._Element, ctx: RenderContext) -> Markup:
     xid = el.get(XML_ID) or f"note{len(ctx.notes) + 1}"
     kind = el.get("type") or "note"
     mark = el.get("n") or str(len(ctx.notes) + 1)
-    body = children(el, ctx)
-    label = note_label(kind, ctx.lang)
-    ctx.notes.append(NoteEntry(xid, mark, kind, body))
-    # the popover shows the same note again: a copy without ids (they stay in the notes list)
-    keep, ids = len(ctx.notes), ctx.ids
-    ctx.ids = False
+    # a note is not part of a passage around its marker (not reading text)
+    around, ctx.open_passages = ctx.open_passages, []
     try:
-        pop_body = children(el, ctx)
+        body = children(el, ctx)
+        label = note_label(kind, ctx.lang)
+        ctx.notes.append(NoteEntry(xid, mark, kind, body))
+        # the popover shows the same note again: a copy without ids (they stay in the notes list)
+        keep, ids = len(ctx.notes), ctx.ids
+        ctx.ids = False
+        try:
+            pop_body = children(el, ctx)
+        finally:
+            ctx.ids = ids
+            del ctx.notes[keep:]
     finally:
-        ctx.ids = ids
-        del ctx.notes[keep:]
+        ctx.open_passages = around
     if el.get("place") == "inline":
         return Markup(f'<span class="note-inline note-{escape(kind)}" id="{escape(xid)}">{body}</span>')
     parent = el.getparent()
@@ -454,7 +496,7 @@ RULES: dict[str, Rule] = {
     "lg": container("div", "lg"),
     "l": container("span", "l"),
     "floatingText": container("div", "floating"),
-    "anchor": lambda el, ctx: Markup(f'<span{attrs(el, ctx, "anchor")}></span>'),
+    "anchor": r_anchor,
 }
 
 
