@@ -161,6 +161,33 @@ def test_follow_a_quotation_to_the_highlighted_passage(browser: Any, base: str, 
     page.context.close()
 
 
+def test_a_passage_across_markup_is_highlighted_and_opened(browser: Any, base: str, site: Path) -> None:
+    """A passage that crosses other markup (a correction, a note's marker) is
+    highlighted piece by piece; its links.json url scrolls to its first piece."""
+    data = json.loads((site / "links.json").read_text(encoding="utf-8"))
+    sides = [s for ln in data["links"] for s in (ln["a"], ln["b"])]
+    across = [s for s in sides
+              if f'data-passage="{s["url"].split("#")[1]}"' in (site / s["url"].split("#")[0]).read_text("utf-8")]
+    assert across, "the sample edition has passages across markup"
+    side = across[0]
+    page = new_page(browser, 1280, java_script_enabled=False)
+    page.goto(base + side["url"])
+    page.wait_for_load_state()
+    target = side["url"].split("#", 1)[1]
+    assert page.evaluate("location.hash") == "#" + target
+    shown = page.evaluate(
+        """(id) => { const first = document.getElementById(id);
+             if (!first.matches('mark.quotation:target')) return null;
+             const pieces = [...document.querySelectorAll(`mark[data-passage="${id}"]`)];
+             // a piece's note marker and popover are not the passage's words
+             return pieces.map(m => { const c = m.cloneNode(true);
+               c.querySelectorAll('[class*=note]').forEach(n => n.remove()); return c.textContent; }).join(''); }""",
+        target)
+    assert shown == side["quote"], (shown, side["quote"])
+    assert page.evaluate("(id) => document.getElementById(id).getBoundingClientRect().top", target) < 860
+    page.context.close()
+
+
 def search(page: Any, base: str, q: str) -> list[str]:
     page.goto(base + "search.html")
     page.wait_for_function("document.documentElement.dataset.searchReady === 'true'", timeout=30000)
