@@ -9,6 +9,7 @@ plain strings, so the same code is measured and shipped.
 
 from __future__ import annotations
 
+import re
 from array import array
 from dataclasses import dataclass, field
 
@@ -78,6 +79,10 @@ class Corpus:
         return int(np.searchsorted(self.doc_off, pos, side="right") - 1)
 
 
+_ELISION_GAP = re.compile(r"\.\.\.|…|⋯|\. \.")
+"""An elision mark between two tokens: ``...``, ``…``, ``⋯``, ``. .`` (and so ``. . .``)."""
+
+
 def build_corpus(docs: list[Doc]) -> Corpus:
     vocab: list[str] = []
     form_id: dict[str, int] = {}
@@ -95,35 +100,35 @@ def build_corpus(docs: list[Doc]) -> Corpus:
         for bi, block in enumerate(doc.blocks):
             g = groups.setdefault((di, block.group), len(groups))
             text = block.text
-            prev = 0
-            for m in TOKEN_RE.finditer(text):
-                s, e = m.span()
-                raw = m.group()
-                known = raw_id.get(raw)
-                if known is None:
-                    is_h = len(raw) == 1 and _is_han_char(raw)
-                    form = fold_han(raw) if is_h else fold_word(raw)
-                    tid = form_id.get(form)
-                    if tid is None:
-                        tid = len(vocab)
-                        form_id[form] = tid
-                        vocab.append(form)
-                    known = raw_id[raw] = (tid, is_h)
-                if s - prev == 1:  # the common gap: one space, or none between Han characters
-                    el = text[prev] in "…⋯"
-                elif s > prev:
-                    gap = text[prev:s]
-                    el = ("..." in gap or "…" in gap or ". . ." in gap or "⋯" in gap or ". ." in gap)
-                else:
-                    el = False
-                ids.append(known[0])
-                blk.append(bi)
-                cs.append(s)
-                ce.append(e)
-                ell.append(el)
-                han.append(known[1])
-                grp.append(g)
-                prev = e
+            found = list(TOKEN_RE.finditer(text))
+            if not found:
+                continue
+            raws = [m.group() for m in found]
+            for raw in dict.fromkeys(raws):  # new forms numbered in order of first use
+                if raw in raw_id:
+                    continue
+                is_h = len(raw) == 1 and _is_han_char(raw)
+                form = fold_han(raw) if is_h else fold_word(raw)
+                tid = form_id.get(form)
+                if tid is None:
+                    tid = len(vocab)
+                    form_id[form] = tid
+                    vocab.append(form)
+                raw_id[raw] = (tid, is_h)
+            known = [raw_id[raw] for raw in raws]
+            starts = [m.start() for m in found]
+            ends = [m.end() for m in found]
+            n = len(found)
+            ids.extend([k[0] for k in known])
+            han.extend([k[1] for k in known])
+            cs.extend(starts)
+            ce.extend(ends)
+            blk.extend([bi] * n)
+            grp.extend([g] * n)
+            # an elision mark in the gap before a token (the common gap: one
+            # space, or none between Han characters)
+            ell.extend([s > p and (text[p] in "…⋯" if s - p == 1 else _ELISION_GAP.search(text, p, s) is not None)
+                        for p, s in zip([0, *ends[:-1]], starts, strict=True)])
         doc_off.append(len(ids))
     ids_np = np.frombuffer(ids, dtype=np.int64).copy() if len(ids) else np.zeros(0, np.int64)
     freq = np.bincount(ids_np, minlength=len(vocab)).astype(np.int64)
