@@ -678,8 +678,9 @@ def _max_match(text: str, longest: int = 6) -> list[str]:
 
 
 _HAN_RUNS = re.compile(f"[{HAN}]+|[^{HAN}]+")
-_HAN_ANY = re.compile(f"[{HAN}]")
 """A run of Han characters, or of others."""
+_HAN_ANY = re.compile(f"[{HAN}]")
+"""A Han character anywhere in a string."""
 
 
 register_matcher(CedictMatcher())

@@ -443,7 +443,9 @@ class _Space:
     reach: int = field(init=False)
     """Sentences of the widest window, less one."""
     memo_bytes = 64 << 20
-    """Memory the rows of :meth:`rows_a` and :meth:`rows_b` may take."""
+    """Memory the rows of :meth:`rows_a` and :meth:`rows_b` may take: the
+    window-pair cosines of the whole scan when they fit (:attr:`sims`), else
+    the rows computed so far."""
     _rows: dict[tuple[int, int], np.ndarray] = field(init=False)
 
     def rows_a(self, idx: list[int]) -> np.ndarray:
