@@ -568,16 +568,12 @@ class _Scan:
 
 def _scan(a: np.ndarray, b: np.ndarray, k: int, rows: int = 512, keep: bool = False) -> _Scan:
     """Nearest neighbours both ways in one pass over ``a @ b.T``, by blocks of
-    ``rows`` (memory stays at ``rows * len(b)`` floats); with ``keep``, over
-    the whole product at once, which the result then holds."""
+    ``rows`` (memory stays at ``rows * len(b)`` floats); with ``keep``, in one
+    block, the whole product, which the result then holds."""
     ka, kb = max(1, min(k, len(b))), max(1, min(k, len(a)))
     if keep:
-        sims = a @ b.T
-        rng_a = np.arange(len(a))
-        best_b, best_a = sims.argmax(axis=1), sims.argmax(axis=0)
-        return _Scan(np.partition(sims, len(b) - ka, axis=1)[:, len(b) - ka :].mean(axis=1),
-                     np.partition(sims, len(a) - kb, axis=0)[len(a) - kb :].mean(axis=0),
-                     best_b, sims[rng_a, best_b], best_a, sims)
+        rows = max(1, len(a))
+    kept = None
     na = np.empty(len(a), dtype=np.float32)
     best_b = np.empty(len(a), dtype=np.int64)
     cos_b = np.empty(len(a), dtype=np.float32)
@@ -586,6 +582,8 @@ def _scan(a: np.ndarray, b: np.ndarray, k: int, rows: int = 512, keep: bool = Fa
     col_best = np.full(len(b), -2.0, dtype=np.float32)
     for i0 in range(0, len(a), rows):
         sims = a[i0 : i0 + rows] @ b.T
+        if keep:
+            kept = sims
         na[i0 : i0 + len(sims)] = np.partition(sims, len(b) - ka, axis=1)[:, len(b) - ka :].mean(axis=1)
         arg = sims.argmax(axis=1)
         best_b[i0 : i0 + len(sims)] = arg
@@ -597,7 +595,7 @@ def _scan(a: np.ndarray, b: np.ndarray, k: int, rows: int = 512, keep: bool = Fa
         col_best[better] = cmax[better]
         both = np.vstack([col_top, sims])
         col_top = np.partition(both, len(both) - kb, axis=0)[len(both) - kb :]
-    return _Scan(na, col_top.mean(axis=0), best_b, cos_b, best_a, None)
+    return _Scan(na, col_top.mean(axis=0), best_b, cos_b, best_a, kept)
 
 
 register_matcher(EmbeddingMatcher())
