@@ -3,6 +3,7 @@ fixed-seed slice of the benchmark with floors per kind."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -266,8 +267,8 @@ def test_benchmark_floors() -> None:
         n, tp, fp = per_kind[kind]
         assert tp / n >= r_min, (kind, tp, n)
         assert tp / max(1, tp + fp) >= p_min, (kind, tp, fp)
-    # translations (KJV <-> CUV, default matcher ``use``): on this 0.4 MB slice 9 of 12
-    # are found, with 3 links of wrong boundaries; the floors catch a regression to
+    # translations (KJV <-> CUV, default matcher ``use``): on this 0.4 MB slice 11 of 12
+    # are found, with 1 link of wrong boundaries; the floors catch a regression to
     # noise or to the lexical matcher's recall (``cedict``: 0 of 12 here)
     n = sum(per_kind[k][0] for k in ("translation", "translation-elided"))
     tp = sum(per_kind[k][1] for k in ("translation", "translation-elided"))
@@ -575,6 +576,65 @@ def test_a_translated_passage_ends_with_the_quotation_it_opens() -> None:
     assert cut("“No” was all he said then. And more.", "en", 0) == ["No” was all he said then.", "And more."]
     assert cut("The first sentence. The second, “quoted”, sentence. The third.", "en", 0) == [
         "The first sentence.", "The second, “quoted”, sentence.", "The third."]
+
+
+def test_a_passage_in_quotation_marks_is_told() -> None:
+    from edition.quotations.crosslingual import in_quotation_marks, split_sentences
+
+    def quoted(text: str, lang: str, first: int, last: int, trimmed: bool = False) -> bool:
+        doc = Doc(lang, lang, [Block("b", text)])
+        sents = split_sentences([doc], [0])[first : last + 1]
+        if trimmed:
+            sents = [sents[0].without_lead(), *sents[1:]]
+        return in_quotation_marks(sents, [doc])
+
+    text = "Before it. “The first sentence. The second one.” Then the writer goes on."
+    assert quoted(text, "en", 1, 2)
+    assert quoted(text, "en", 1, 1)  # the first part of a quotation is in it
+    assert not quoted(text, "en", 0, 1)  # starts before the mark
+    assert not quoted(text, "en", 2, 3)  # ends after the closing mark
+    assert not quoted("Open “with no end. At all.", "en", 1, 1)
+    # the lead-in left out: the passage opens right after the mark
+    zh = "斯大林驳斥他：“第一句话在这里。第二句话在这里。”评论的话在这里。"
+    assert quoted(zh, "zh", 0, 1, trimmed=True)
+    assert not quoted(zh, "zh", 0, 1)
+    # a term in marks inside the passage does not make the passage a quotation
+    assert not quoted("他们不能否认“一国建成社会主义论”的错误。但是成就是巨大的。", "zh", 0, 1)
+    # nested marks of one kind: the outer pair closes the quotation
+    assert quoted("他说：「甲说：「乙」，丙。第二句。」然后。", "zh", 0, 1, trimmed=True)
+
+
+def test_quotation_marks_raise_a_translations_score() -> None:
+    """Real model: the same translated passage, bare and in quotation marks
+    (the mark is evidence of a quotation, :data:`.detector.QUOTED_LOGODDS`)."""
+    from edition.quotations.detector import QUOTED_LOGODDS
+
+    en = ("For what is implied by making the building of socialism in our country dependent on direct state "
+          "support from the European proletariat? What if the European proletariat does not succeed in "
+          "capturing power in the next few years?")
+    zh = "使我国社会主义建设依赖欧洲无产阶级直接的国家援助是什么意思呢？如果欧洲无产阶级在最近几年内不能夺取政权，那怎么办呢？"
+    other_en = "The congress adopted a resolution on the tasks of the trade unions in the new period."
+    other_zh = "代表大会通过了关于工会在新时期的任务的决议。党的报纸详细报道了会议的经过。"
+
+    def hit(zh_text: str) -> tuple[float, float]:
+        docs = [Doc("vol", "en", [Block("p0", other_en), Block("p1", en)], "1926-12-01"),
+                Doc("blog", "zh", [Block("b0", other_zh), Block("b1", zh_text)], "2022-01-01")]
+        hits = [h for h in find_hits(docs) if h.kind == "translation"]
+        assert len(hits) == 1, hits
+        return hits[0].score, hits[0].features["quoted"]
+
+    bare, bare_q = hit(zh)
+    marked, marked_q = hit("斯大林驳斥他说：“" + zh + "”")
+    assert (bare_q, marked_q) == (0.0, 1.0)
+    assert marked >= bare
+    # below certainty, the marks add their log-odds to the passage's
+    from edition.quotations.crosslingual import Sentence, Translation
+    from edition.quotations.detector import translation_score
+
+    s, e = Sentence(0, 0, 0, 10, "使我国社会主义建设依赖"), Sentence(1, 0, 0, 10, "For what is implied")
+    z = [math.log(p / (1 - p)) for p in (translation_score(Translation([s], [e], [0.1, 0.1], -1.0, quoted=q), 1.0,
+                                                           (0.0, 1.0)) for q in (False, True))]
+    assert QUOTED_LOGODDS > 0 and z[1] - z[0] == pytest.approx(QUOTED_LOGODDS)
 
 
 def test_a_search_handed_to_the_lexical_matcher_is_said(tmp_path: Path) -> None:

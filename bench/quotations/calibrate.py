@@ -19,6 +19,11 @@ length terms as a fixed offset prints the weights to paste into
 false candidates kept at score >= 0.5 on the seed left out) to judge them by.
 Weights are fitted on the detector's current passages, which depend on the
 current weights (resizing): run it again after pasting until the weights settle.
+
+Then, with the matcher's weights as they are, it fits the one number the
+detector adds for a passage in quotation marks (``QUOTED_LOGODDS`` in
+``edition/quotations/detector.py``): that evidence is known only once a
+passage's ends are set, so it takes no part in resizing.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ class Row:
     offset: float
     label: bool | None
     """None: overlaps a planted translation only in part (left out)."""
+    quoted: bool = False
+    """One of the passages stands in quotation marks (``Translation.quoted``)."""
 
 
 def rows_for(docs, label_of, source: str) -> list[Row]:
@@ -63,7 +70,8 @@ def rows_for(docs, label_of, source: str) -> list[Row]:
     for t, units in scored_translations(docs, m, "zh", "en", settings):
         if m._space is None:
             continue  # handed to the lexical matcher: not this matcher's score
-        out.append(Row(source, m.features(src, t.src_idx, tgt, t.tgt_idx), length_terms(t, units), label_of(t)))
+        out.append(Row(source, m.features(src, t.src_idx, tgt, t.tgt_idx), length_terms(t, units), label_of(t),
+                       t.quoted))
     return out
 
 
@@ -119,12 +127,31 @@ def fit(rows: list[Row], sample_weight: float = SAMPLE_WEIGHT, l2: float = 1e-2)
     return w
 
 
-def kept(w: np.ndarray, rows: list[Row]) -> tuple[int, int, int]:
-    """(true kept, true, false kept) at score >= 0.5."""
+def fit_quoted(w: np.ndarray, rows: list[Row], sample_weight: float = SAMPLE_WEIGHT) -> float:
+    """The log-odds that quotation marks add, the weights ``w`` fixed (a
+    logistic regression on one variable, by Newton's method)."""
+    rows = [r for r in rows if r.label is not None]
+    z0 = np.array([float(np.dot(w, r.features)) + r.offset for r in rows])
+    q = np.array([float(r.quoted) for r in rows])
+    y = np.array([bool(r.label) for r in rows], dtype=float)
+    sw = np.array([sample_weight if r.source == "sample" else 1.0 for r in rows])
+    b = 0.0
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-(z0 + b * q)))
+        grad, hess = float(np.sum(sw * (p - y) * q)), float(np.sum(sw * p * (1 - p) * q)) + 1e-9
+        b -= grad / hess
+        if abs(grad / hess) < 1e-9:
+            break
+    return b
+
+
+def kept(w: np.ndarray, rows: list[Row], quoted: float = 0.0) -> tuple[int, int, int]:
+    """(true kept, true, false kept) at score >= 0.5 (``quoted``: log-odds
+    added for quotation marks)."""
     rows = [r for r in rows if r.label is not None]
     tp = n = fp = 0
     for r in rows:
-        z = float(np.dot(w, r.features)) + r.offset
+        z = float(np.dot(w, r.features)) + r.offset + quoted * r.quoted
         n += bool(r.label)
         if z >= 0:
             tp += bool(r.label)
@@ -164,6 +191,22 @@ def main(argv: list[str] | None = None) -> int:
             tp, n, fp = kept(w, v)
             print(f"  {k}: {tp}/{n} translations kept, {fp} false")
         print(f"weights = ({', '.join(f'{x:.2f}' for x in w)})")
+        now = np.array(EmbeddingMatcher.weights)
+        print("\nquotation marks, with the weights as they are:")
+        if len(by) > 2:
+            for k in by:
+                if k == "sample":
+                    continue
+                b = fit_quoted(now, [r for kk, v in by.items() if kk != k for r in v], sw)
+                tp, n, fp = kept(now, by[k], b)
+                tp0, _n, fp0 = kept(now, by[k])
+                print(f"  {k} left out: {b:.2f}; on {k} {tp}/{n} translations kept, {fp} false "
+                      f"(without: {tp0}, {fp0} false)")
+        b = fit_quoted(now, [r for v in by.values() for r in v], sw)
+        for k, v in by.items():
+            tp, n, fp = kept(now, v, b)
+            print(f"  {k}: {tp}/{n} translations kept, {fp} false")
+        print(f"QUOTED_LOGODDS = {b:.2f}")
     return 0
 
 

@@ -13,7 +13,10 @@ n-gram is shared by accident. Into it we plant, each between two documents
 - negatives: stock phrases (below the minimum length, everywhere),
   same-topic pairs (neighbouring verses of one chapter, in one language or
   across) and same-topic prose across languages (a run of verses in Chinese,
-  the run that follows it in English), which must *not* be linked.
+  the run that follows it in English), which must *not* be linked. As many
+  of these stand in quotation marks as of the planted quotes (a quotation of
+  a text the edition lacks): quotation marks are evidence of a quotation,
+  not proof of one.
 """
 
 from __future__ import annotations
@@ -272,12 +275,16 @@ def generate(kjv: list[Verse], cuv: list[Verse], size_bytes: int, seed: int = 1,
         direction = "b->a" if b.dates[d2] > b.dates[d1] else "a->b"
         return d1, f"w{rnd.randrange(5)}", d2, f"w{rnd.randrange(5)}", direction
 
-    def put(doc: int, group: str, payload: str, quoted: bool) -> Place:
+    # the negatives' quotation marks are drawn from a stream of their own, so
+    # that the rest of the benchmark is the same with or without them
+    marks_rnd = random.Random(seed * 7919 + 1)
+
+    def put(doc: int, group: str, payload: str, quoted: bool, marks: random.Random = rnd) -> Place:
         lang = langs[doc]
         pre = fill(lang, rnd.randint(0, 3))
         suf = fill(lang, rnd.randint(0, 3))
         if quoted:
-            o, c = rnd.choice([("“", "”"), ('"', '"')]) if lang == "en" else rnd.choice([("“", "”"), ("「", "」")])
+            o, c = marks.choice([("“", "”"), ('"', '"')]) if lang == "en" else marks.choice([("“", "”"), ("「", "」")])
             return b.add(doc, group, pre + o, payload, c + " " + suf)
         return b.add(doc, group, pre, payload, " " + suf if lang == "en" else suf)
 
@@ -348,6 +355,9 @@ def generate(kjv: list[Verse], cuv: list[Verse], size_bytes: int, seed: int = 1,
         plants.append(Plant(pair, cat, a, q, direction))
     # negatives: same-topic neighbours (one language and across)
     # (never a planted verse: its text twice would be a real repetition)
+    def quoted_negative() -> bool:
+        return marks_rnd.random() < 0.6  # as often as a planted quote
+
     def fresh(keys: list[tuple[int, int, int]]) -> bool:
         if any(k in used for k in keys):
             return False
@@ -359,14 +369,16 @@ def generate(kjv: list[Verse], cuv: list[Verse], size_bytes: int, seed: int = 1,
         if en_docs and len(en_docs) >= 2 and fresh([kjv[i][:3], kjv[i + 1][:3]]):
             d1, d2 = rnd.sample(en_docs, 2)
             put(d1, "w0", kjv[i][3], False)
-            put(d2, "w0", kjv[i + 1][3], False)
+            put(d2, "w0", kjv[i + 1][3], quoted_negative(), marks_rnd)
         j = rnd.randrange(len(kjv) - 5)
         if en_docs and zh_docs:
             kk = (kjv[j][0], kjv[j][1], kjv[j][2] + 2)
             if kk in aligned and aligned[kk] + 1 < len(cuv) and fresh(
                     [kjv[j][:3], kjv[j + 1][:3], kk, cuv[aligned[kk] + 1][:3]]):
-                put(rnd.choice(zh_docs), "w1", cuv[aligned[kk]][3] + cuv[aligned[kk] + 1][3], False)
-                put(rnd.choice(en_docs), "w1", kjv[j][3] + " " + kjv[j + 1][3], False)
+                zq = quoted_negative()
+                put(rnd.choice(zh_docs), "w1", cuv[aligned[kk]][3] + cuv[aligned[kk] + 1][3], zq, marks_rnd)
+                put(rnd.choice(en_docs), "w1", kjv[j][3] + " " + kjv[j + 1][3], not zq and quoted_negative(),
+                    marks_rnd)
     # negatives: same-topic prose across languages, as long as a quotation: a run of
     # real (unshuffled) verses in Chinese and the run that follows it in English, in
     # one chapter: the same names, subject and vocabulary, but no translation
@@ -380,8 +392,11 @@ def generate(kjv: list[Verse], cuv: list[Verse], size_bytes: int, seed: int = 1,
             keys = [(v[0], v[1], v[2]) for v in kjv[i:mid]]
             if not all(kk in aligned for kk in keys):
                 continue
-            put(rnd.choice(zh_docs), f"w{rnd.randrange(5)}", "".join(cuv[aligned[kk]][3] for kk in keys), False)
-            put(rnd.choice(en_docs), f"w{rnd.randrange(5)}", " ".join(v[3] for v in kjv[mid:j]), False)
+            zd, zg = rnd.choice(zh_docs), f"w{rnd.randrange(5)}"
+            zq = quoted_negative()
+            put(zd, zg, "".join(cuv[aligned[kk]][3] for kk in keys), zq, marks_rnd)
+            ed, eg = rnd.choice(en_docs), f"w{rnd.randrange(5)}"
+            put(ed, eg, " ".join(v[3] for v in kjv[mid:j]), not zq and quoted_negative(), marks_rnd)
     # background, with stock phrases sprinkled in
     for d in range(n_docs):
         lang = langs[d]

@@ -701,6 +701,8 @@ class Translation:
     """Indices of ``src`` and ``tgt`` among the sentences the matcher saw
     (:func:`split_sentences` of the docs of each language)."""
     tgt_idx: list[int] = field(default_factory=list)
+    quoted: bool = False
+    """One of the two passages stands in quotation marks (:func:`in_quotation_marks`)."""
 
 
 def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_a: str, lang_b: str,
@@ -825,7 +827,8 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
         ps, pt = [src[i] for i in si], [tgt[j] for j in sj]
         ts, tt = trim(ps, pt) if trim is not None else (ps, pt)
         (ps, si), (pt, sj) = _inside_quotation(ps, ts, si, docs), _inside_quotation(pt, tt, sj, docs)
-        out.append(Translation(ps, pt, sims, sim, si, sj))
+        quoted = in_quotation_marks(ps, docs) or in_quotation_marks(pt, docs)
+        out.append(Translation(ps, pt, sims, sim, si, sj, quoted))
     return out
 
 
@@ -859,19 +862,7 @@ def _inside_quotation(before: list[Sentence], after: list[Sentence], idx: list[i
     else:
         k, first = 0, after[0]
         at = first.start - 1
-    text = docs[first.doc].blocks[first.block].text
-    closer = _CLOSER.get(text[at]) if at >= 0 else None
-    if closer is None:
-        return after[k:], idx[k:]
-    opener, depth, close = text[at], 1, None
-    for x in range(at + 1, len(text)):
-        if text[x] == closer:
-            depth -= 1
-            if depth == 0:
-                close = x
-                break
-        elif text[x] == opener:
-            depth += 1
+    close = _quotation_from(docs[first.doc].blocks[first.block].text, at)
     if close is None:
         return after[k:], idx[k:]
     kept: list[Sentence] = []
@@ -889,6 +880,40 @@ def _inside_quotation(before: list[Sentence], after: list[Sentence], idx: list[i
     if not kept:  # the quotation is a word or two (“No,” he said): not the passage found
         return after[k:], idx[k:]
     return kept, kept_idx
+
+
+def _quotation_from(text: str, at: int) -> int | None:
+    """Where the quotation that ``text[at]`` opens closes (its matching closing
+    mark, nested marks of the same kind skipped), or None when ``text[at]``
+    opens none, or no mark closes it in ``text``."""
+    closer = _CLOSER.get(text[at]) if 0 <= at < len(text) else None
+    if closer is None:
+        return None
+    opener, depth = text[at], 1
+    for x in range(at + 1, len(text)):
+        if text[x] == closer:
+            depth -= 1
+            if depth == 0:
+                return x
+        elif text[x] == opener:
+            depth += 1
+    return None
+
+
+def in_quotation_marks(sents: list[Sentence], docs: Sequence[Doc]) -> bool:
+    """Whether a passage stands between quotation marks: an opening mark right
+    before its first sentence (spaces aside) and the matching closing mark
+    after its last, in one block. Evidence that the passage quotes something,
+    not proof: texts also quote what an edition lacks."""
+    first, last = sents[0], sents[-1]
+    if first.block != last.block:
+        return False
+    text = docs[first.doc].blocks[first.block].text
+    at = first.start - 1
+    while at >= 0 and text[at].isspace():
+        at -= 1
+    close = _quotation_from(text, at)
+    return close is not None and close >= last.end
 
 
 CHAIN_STEPS = ((1, 1), (1, 2), (2, 1), (1, 0), (0, 1))

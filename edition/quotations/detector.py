@@ -72,7 +72,12 @@ def translation_score(t: Translation, units: float, calibration: tuple[float, fl
     is already log-odds, fitted by ``python -m bench.quotations.calibrate`` with
     these length terms as an offset)."""
     centre, slope = calibration
-    return _sigmoid(slope * (t.sim - centre) + length_terms(t, units))
+    return _sigmoid(slope * (t.sim - centre) + length_terms(t, units) + (QUOTED_LOGODDS if t.quoted else 0.0))
+
+
+QUOTED_LOGODDS = 3.4
+"""Log-odds :func:`translation_score` adds when one of the two passages stands
+in quotation marks (:func:`.crosslingual.in_quotation_marks`)."""
 
 
 def length_terms(t: Translation, units: float) -> float:
@@ -227,7 +232,7 @@ def translation_hits(docs: list[Doc], matcher: CrossLingualMatcher, pairs: list[
             b = _sentence_span(t.tgt)
             hits.append(Hit(a, b, "translation", score, _direction(docs, a, b),
                             {"sim": t.sim, "mean_sim": sum(t.sims) / len(t.sims), "pairs": len(t.sims),
-                             "units": units}))
+                             "units": units, "quoted": float(t.quoted)}))
     return hits
 
 
