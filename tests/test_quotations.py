@@ -594,6 +594,9 @@ def test_a_passage_in_quotation_marks_is_told() -> None:
     assert not quoted(text, "en", 0, 1)  # starts before the mark
     assert not quoted(text, "en", 2, 3)  # ends after the closing mark
     assert not quoted("Open “with no end. At all.", "en", 1, 1)
+    # a straight mark after a word closes a quotation, it opens none
+    assert quoted('He wrote: "One sentence here. Another one." Then more.', "en", 0, 1, trimmed=True)
+    assert not quoted('He said "No." Then the passage goes on. And on. "Yes," he said.', "en", 1, 2)
     # the lead-in left out: the passage opens right after the mark
     zh = "斯大林驳斥他：“第一句话在这里。第二句话在这里。”评论的话在这里。"
     assert quoted(zh, "zh", 0, 1, trimmed=True)
@@ -606,8 +609,8 @@ def test_a_passage_in_quotation_marks_is_told() -> None:
 
 def test_quotation_marks_raise_a_translations_score() -> None:
     """Real model: the same translated passage, bare and in quotation marks
-    (the mark is evidence of a quotation, :data:`.detector.QUOTED_LOGODDS`)."""
-    from edition.quotations.detector import QUOTED_LOGODDS
+    (the mark is evidence of a quotation: ``EmbeddingMatcher.own_quoted_logodds``)."""
+    from edition.quotations.embedding import EmbeddingMatcher
 
     en = ("For what is implied by making the building of socialism in our country dependent on direct state "
           "support from the European proletariat? What if the European proletariat does not succeed in "
@@ -632,9 +635,37 @@ def test_quotation_marks_raise_a_translations_score() -> None:
     from edition.quotations.detector import translation_score
 
     s, e = Sentence(0, 0, 0, 10, "使我国社会主义建设依赖"), Sentence(1, 0, 0, 10, "For what is implied")
+    w = EmbeddingMatcher.own_quoted_logodds
     z = [math.log(p / (1 - p)) for p in (translation_score(Translation([s], [e], [0.1, 0.1], -1.0, quoted=q), 1.0,
-                                                           (0.0, 1.0)) for q in (False, True))]
-    assert QUOTED_LOGODDS > 0 and z[1] - z[0] == pytest.approx(QUOTED_LOGODDS)
+                                                           (0.0, 1.0), w) for q in (False, True))]
+    assert w > 0 and z[1] - z[0] == pytest.approx(w)
+
+
+def test_a_sentence_that_opens_a_quotation_finds_its_nearest_partner_mutual_or_not() -> None:
+    """Real model: a quoted paraphrase whose nearest English sentence has a
+    closer Chinese partner elsewhere is a candidate all the same (the matcher's
+    ``quoted_margin``); unquoted, only mutual nearest windows are."""
+    from edition.quotations.crosslingual import get_matcher, split_sentences
+
+    en = ["The orchestra played a long symphony in the old hall last night.",
+          "The river rose in the spring and flooded the lower town.",
+          "Stock prices rose sharply on Tuesday morning after the report.",
+          "The children went to school early because of the exam."]
+    zh = ["昨晚乐队在老礼堂演奏了一首很长的交响曲。", "春天河水上涨，淹没了下城。", "孩子们因为考试很早就去上学了。",
+          "他说：“春天河水上涨，淹没了城镇的低处。”"]
+    docs = [Doc("zh", "zh", [Block(f"z{i}", x) for i, x in enumerate(zh)]),
+            Doc("en", "en", [Block(f"e{i}", x) for i, x in enumerate(en)])]
+    src, tgt = split_sentences(docs, [0]), split_sentences(docs, [1])
+    assert [x.opens for x in src] == [False, False, False, True]
+    m = get_matcher("use")
+    pairs = {(i, j) for i, j, _m in m.pairs(src, "zh", tgt, "en")}
+    assert {(1, 1), (3, 1)} <= pairs
+    try:
+        m.quoted_margin = float("inf")  # type: ignore[attr-defined]
+        strict = {(i, j) for i, j, _m in m.pairs(src, "zh", tgt, "en")}
+    finally:
+        del m.quoted_margin  # type: ignore[attr-defined]
+    assert (1, 1) in strict and (3, 1) not in strict
 
 
 def test_a_search_handed_to_the_lexical_matcher_is_said(tmp_path: Path) -> None:

@@ -21,8 +21,8 @@ Weights are fitted on the detector's current passages, which depend on the
 current weights (resizing): run it again after pasting until the weights settle.
 
 Then, with the matcher's weights as they are, it fits the one number the
-detector adds for a passage in quotation marks (``QUOTED_LOGODDS`` in
-``edition/quotations/detector.py``): that evidence is known only once a
+detector adds for a passage in quotation marks (``own_quoted_logodds`` in
+``edition/quotations/embedding.py``): that evidence is known only once a
 passage's ends are set, so it takes no part in resizing.
 """
 
@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         for k, v in by.items():
             tp, n, fp = kept(now, v, b)
             print(f"  {k}: {tp}/{n} translations kept, {fp} false")
-        print(f"QUOTED_LOGODDS = {b:.2f}")
+        print(f"own_quoted_logodds = {b:.2f}")
     return 0
 
 

@@ -79,13 +79,16 @@ class Sentence:
     """Characters of a lead-in that opens the sentence (``斯大林驳斥他：“``,
     ``He replied: "``): the words that introduce a quotation, which a
     translated quotation may leave out (:meth:`without_lead`)."""
+    opens: bool = False
+    """The sentence, after its lead-in, starts a quotation in marks that goes
+    on at least to its end: the first sentence of what its text quotes."""
 
     def without_lead(self) -> Sentence:
         """The sentence after its lead-in (itself if it has none)."""
         if not self.lead:
             return self
         return Sentence(self.doc, self.block, self.start + self.lead, self.end, self.text[self.lead :],
-                        self.elided_before)
+                        self.elided_before, 0, self.opens)
 
 
 @runtime_checkable
@@ -140,8 +143,13 @@ def _add(out: list[Sentence], di: int, bi: int, text: str, s: int, e: int, prev:
     if e - s < 4:
         return prev
     elided = prev > 0 and _ELISION.search(text, max(0, prev - 5), s + 2) is not None
-    lead = _LEAD_IN.search(text, s, e)
-    out.append(Sentence(di, bi, s, e, text[s:e], elided, lead.end() - s if lead and lead.end() < e - 1 else 0))
+    found = _LEAD_IN.search(text, s, e)
+    lead = found.end() - s if found and found.end() < e - 1 else 0
+    at = s + lead - 1
+    while at >= 0 and text[at].isspace():
+        at -= 1
+    close = _quotation_from(text, at) if at >= 0 and text[at] in _CLOSER else None
+    out.append(Sentence(di, bi, s, e, text[s:e], elided, lead, close is not None and close >= e))
     return e
 
 
@@ -874,7 +882,7 @@ def _inside_quotation(before: list[Sentence], after: list[Sentence], idx: list[i
             body = s.text[: close - s.start].rstrip()
             if len(body) < 4:
                 break
-            s = Sentence(s.doc, s.block, s.start, s.start + len(body), body, s.elided_before, s.lead)
+            s = Sentence(s.doc, s.block, s.start, s.start + len(body), body, s.elided_before, s.lead, s.opens)
         kept.append(s)
         kept_idx.append(i)
     if not kept:  # the quotation is a word or two (“No,” he said): not the passage found
@@ -885,9 +893,11 @@ def _inside_quotation(before: list[Sentence], after: list[Sentence], idx: list[i
 def _quotation_from(text: str, at: int) -> int | None:
     """Where the quotation that ``text[at]`` opens closes (its matching closing
     mark, nested marks of the same kind skipped), or None when ``text[at]``
-    opens none, or no mark closes it in ``text``."""
+    opens none, or no mark closes it in ``text``. A straight ``"`` opens a
+    quotation only at the start of the text or after a space, a bracket, a
+    dash or a colon; after a word or a full stop it closes one (``"No." Then``)."""
     closer = _CLOSER.get(text[at]) if 0 <= at < len(text) else None
-    if closer is None:
+    if closer is None or (closer == text[at] and at > 0 and not (text[at - 1].isspace() or text[at - 1] in "([{:—–-")):
         return None
     opener, depth = text[at], 1
     for x in range(at + 1, len(text)):

@@ -66,25 +66,16 @@ def mono_score(m: Match) -> float:
     return _sigmoid(z)
 
 
-def translation_score(t: Translation, units: float, calibration: tuple[float, float] = (0.48, 14.0)) -> float:
+def translation_score(t: Translation, units: float, calibration: tuple[float, float] = (0.48, 14.0),
+                      quoted: float = 0.0) -> float:
     """``calibration``: the matcher's (centre, slope) for its similarity; the
     default is the lexical ``cedict`` matcher's (the ``use`` matcher's similarity
     is already log-odds, fitted by ``python -m bench.quotations.calibrate`` with
-    these length terms as an offset)."""
+    these length terms as an offset). ``quoted``: the log-odds the matcher
+    gives a passage in quotation marks on one side (``Translation.quoted``;
+    ``quoted_logodds`` of a matcher that has it)."""
     centre, slope = calibration
-    return _sigmoid(slope * (t.sim - centre) + length_terms(t, units) + (QUOTED_LOGODDS if t.quoted else 0.0))
-
-
-QUOTED_LOGODDS = 3.1
-"""Log-odds :func:`translation_score` adds when one of the two passages stands
-in quotation marks (:func:`.crosslingual.in_quotation_marks`): a translation
-that a text quotes is marked as a quotation more often than commentary on the
-same subject is. Fitted by ``python -m bench.quotations.calibrate`` (benchmark
-seeds 1-3, whose negatives stand in quotation marks as often as its quotes, and
-the sample edition; 2.5-3.1 with one seed left out). Benchmark translations
-found, seeds 1 and 4 (2 MB): 88 -> 94 of 132, false links 3 -> 4; the sample
-edition's quoted candidates other than its one translation score below 0.01
-without it, below 0.2 with it."""
+    return _sigmoid(slope * (t.sim - centre) + length_terms(t, units) + (quoted if t.quoted else 0.0))
 
 
 def length_terms(t: Translation, units: float) -> float:
@@ -231,8 +222,9 @@ def translation_hits(docs: list[Doc], matcher: CrossLingualMatcher, pairs: list[
     for src_lang, tgt_lang in pairs:
         found = scored_translations(docs, matcher, src_lang, tgt_lang, settings)
         calibration = getattr(matcher, "calibration", (0.48, 14.0))  # known once the matcher ran
+        quoted = getattr(matcher, "quoted_logodds", 0.0)
         for t, units in found:
-            score = translation_score(t, units, calibration)
+            score = translation_score(t, units, calibration, quoted)
             if score < settings.threshold:
                 continue
             a = _sentence_span(t.src)
