@@ -576,6 +576,16 @@ def test_a_translated_passage_ends_with_the_quotation_it_opens() -> None:
     assert cut("“No” was all he said then. And more.", "en", 0) == ["No” was all he said then.", "And more."]
     assert cut("The first sentence. The second, “quoted”, sentence. The third.", "en", 0) == [
         "The first sentence.", "The second, “quoted”, sentence.", "The third."]
+    # starting inside a quotation opened before it (after an elision): ends at its closing mark
+    assert cut("He wrote: “The law is this. . . . Then the priest shall command it,” And the writer goes on. More.",
+               "en", 1) == ["Then the priest shall command it,"]
+    assert cut('He wrote: "The law is this. . . . Then the priest shall command it," And on. More.', "en", 1) == [
+        "Then the priest shall command it,"]
+    # inside a quotation, but not right after an elision (the speech of a narrative): nothing cut
+    assert cut("众民说：「耶和华是神！耶和华是神！」以利亚对他们说话。", "zh", 1) == ["耶和华是神！", "以利亚对他们说话。"]
+    # a quotation closed before the passage starts: nothing cut
+    assert cut("He said “No.” Then the passage goes on, “quoted” here, past. More.", "en", 1) == [
+        "Then the passage goes on, “quoted” here, past.", "More."]
 
 
 def test_a_passage_in_quotation_marks_is_told() -> None:

@@ -860,9 +860,14 @@ def _inside_quotation(before: list[Sentence], after: list[Sentence], idx: list[i
     right after an opening mark (``“And Jesus went with him``). What stands
     before the lead-in, and after the matching closing mark (``”对自力更生缺乏信心。``;
     ``grew worse,” Cubits these``, where no sentence ends), is the quoting
-    text's own, however close its subject. Nothing is cut when no lead-in was
-    left out and the passage starts on a word (``神说：「要有光」`` translates
-    ``And God said, Let there be light``, and goes on past the mark)."""
+    text's own, however close its subject. A passage that starts right after
+    an elision mark inside a quotation opened before it (``“This shall be the
+    law of the leper . . . Then shall the priest command …:" And``) ends at
+    that quotation's closing mark too; not one that starts inside a quotation
+    elsewhere, as the speech of a narrative is marked too (``说：「耶和华是神！
+    耶和华是神！」``). Nothing is cut when no lead-in was left out and the
+    passage starts on a word outside any quotation (``神说：「要有光」``
+    translates ``And God said, Let there be light``, and goes on past the mark)."""
     k = next((k for k, (b, a) in enumerate(zip(before, after, strict=True)) if b.lead and not a.lead), None)
     if k is not None:
         first = before[k]
@@ -870,7 +875,11 @@ def _inside_quotation(before: list[Sentence], after: list[Sentence], idx: list[i
     else:
         k, first = 0, after[0]
         at = first.start - 1
-    close = _quotation_from(docs[first.doc].blocks[first.block].text, at)
+    text = docs[first.doc].blocks[first.block].text
+    close = _quotation_from(text, at)
+    if close is None and first.elided_before:
+        opened = _open_quotation_at(text, first.start)
+        close = _quotation_from(text, opened) if opened is not None else None
     if close is None:
         return after[k:], idx[k:]
     kept: list[Sentence] = []
@@ -893,13 +902,10 @@ def _inside_quotation(before: list[Sentence], after: list[Sentence], idx: list[i
 def _quotation_from(text: str, at: int) -> int | None:
     """Where the quotation that ``text[at]`` opens closes (its matching closing
     mark, nested marks of the same kind skipped), or None when ``text[at]``
-    opens none, or no mark closes it in ``text``. A straight ``"`` opens a
-    quotation only at the start of the text or after a space, a bracket, a
-    dash or a colon; after a word or a full stop it closes one (``"No." Then``)."""
-    closer = _CLOSER.get(text[at]) if 0 <= at < len(text) else None
-    if closer is None or (closer == text[at] and at > 0 and not (text[at - 1].isspace() or text[at - 1] in "([{:—–-")):
+    opens none (:func:`_may_open`), or no mark closes it in ``text``."""
+    if not (0 <= at < len(text) and _may_open(text, at)):
         return None
-    opener, depth = text[at], 1
+    opener, closer, depth = text[at], _CLOSER[text[at]], 1
     for x in range(at + 1, len(text)):
         if text[x] == closer:
             depth -= 1
@@ -908,6 +914,31 @@ def _quotation_from(text: str, at: int) -> int | None:
         elif text[x] == opener:
             depth += 1
     return None
+
+
+def _open_quotation_at(text: str, pos: int) -> int | None:
+    """The opening mark of the innermost quotation still open at ``pos`` in
+    ``text`` (marks read from the start, a straight ``"`` opening only where
+    :func:`_quotation_from` lets it), or None."""
+    stack: list[int] = []
+    for x in range(pos):
+        c = text[x]
+        if stack and c == _CLOSER[text[stack[-1]]]:
+            stack.pop()
+        elif _may_open(text, x):
+            stack.append(x)
+    return stack[-1] if stack else None
+
+
+def _may_open(text: str, at: int) -> bool:
+    """Whether ``text[at]`` is a mark that opens a quotation there: a straight
+    ``"`` only at the start or after a space, a bracket, a dash or a colon;
+    after a word or a full stop it closes one (``"No." Then``)."""
+    c = text[at]
+    closer = _CLOSER.get(c)
+    if closer is None:
+        return False
+    return closer != c or at == 0 or text[at - 1].isspace() or text[at - 1] in "([{:—–-"
 
 
 def in_quotation_marks(sents: list[Sentence], docs: Sequence[Doc]) -> bool:
