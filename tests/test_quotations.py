@@ -268,7 +268,7 @@ def test_benchmark_floors() -> None:
         assert tp / n >= r_min, (kind, tp, n)
         assert tp / max(1, tp + fp) >= p_min, (kind, tp, fp)
     # translations (KJV <-> CUV, default matcher ``use``): on this 0.4 MB slice 11 of 12
-    # are found, with 1 link of wrong boundaries; the floors catch a regression to
+    # are found, with 2 links the benchmark counts false; the floors catch a regression to
     # noise or to the lexical matcher's recall (``cedict``: 0 of 12 here)
     n = sum(per_kind[k][0] for k in ("translation", "translation-elided"))
     tp = sum(per_kind[k][1] for k in ("translation", "translation-elided"))
