@@ -145,10 +145,7 @@ def _add(out: list[Sentence], di: int, bi: int, text: str, s: int, e: int, prev:
     elided = prev > 0 and _ELISION.search(text, max(0, prev - 5), s + 2) is not None
     found = _LEAD_IN.search(text, s, e)
     lead = found.end() - s if found and found.end() < e - 1 else 0
-    at = s + lead - 1
-    while at >= 0 and text[at].isspace():
-        at -= 1
-    close = _quotation_from(text, at) if at >= 0 and text[at] in _CLOSER else None
+    close = _quotation_opened_before(text, s + lead)
     out.append(Sentence(di, bi, s, e, text[s:e], elided, lead, close is not None and close >= e))
     return e
 
@@ -949,12 +946,17 @@ def in_quotation_marks(sents: list[Sentence], docs: Sequence[Doc]) -> bool:
     first, last = sents[0], sents[-1]
     if first.block != last.block:
         return False
-    text = docs[first.doc].blocks[first.block].text
-    at = first.start - 1
+    close = _quotation_opened_before(docs[first.doc].blocks[first.block].text, first.start)
+    return close is not None and close >= last.end
+
+
+def _quotation_opened_before(text: str, pos: int) -> int | None:
+    """Where the quotation closes that a mark right before ``pos`` (spaces
+    aside) opens, or None (:func:`_quotation_from`)."""
+    at = pos - 1
     while at >= 0 and text[at].isspace():
         at -= 1
-    close = _quotation_from(text, at)
-    return close is not None and close >= last.end
+    return _quotation_from(text, at)
 
 
 CHAIN_STEPS = ((1, 1), (1, 2), (2, 1), (1, 0), (0, 1))
