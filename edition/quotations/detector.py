@@ -67,15 +67,15 @@ def mono_score(m: Match) -> float:
 
 
 def translation_score(t: Translation, units: float, calibration: tuple[float, float] = (0.48, 14.0),
-                      quoted: float = 0.0) -> float:
+                      quoted_logodds: float = 0.0) -> float:
     """``calibration``: the matcher's (centre, slope) for its similarity; the
     default is the lexical ``cedict`` matcher's (the ``use`` matcher's similarity
     is already log-odds, fitted by ``python -m bench.quotations.calibrate`` with
-    these length terms as an offset). ``quoted``: the log-odds the matcher
-    gives a passage in quotation marks on one side (``Translation.quoted``;
-    ``quoted_logodds`` of a matcher that has it)."""
+    these length terms as an offset). ``quoted_logodds``: what the matcher
+    adds for a passage in quotation marks on one side (``Translation.quoted``;
+    the matcher's own ``quoted_logodds``, if it has one)."""
     centre, slope = calibration
-    return _sigmoid(slope * (t.sim - centre) + length_terms(t, units) + (quoted if t.quoted else 0.0))
+    return _sigmoid(slope * (t.sim - centre) + length_terms(t, units) + (quoted_logodds if t.quoted else 0.0))
 
 
 def length_terms(t: Translation, units: float) -> float:
@@ -222,9 +222,9 @@ def translation_hits(docs: list[Doc], matcher: CrossLingualMatcher, pairs: list[
     for src_lang, tgt_lang in pairs:
         found = scored_translations(docs, matcher, src_lang, tgt_lang, settings)
         calibration = getattr(matcher, "calibration", (0.48, 14.0))  # known once the matcher ran
-        quoted = getattr(matcher, "quoted_logodds", 0.0)
+        quoted_logodds = getattr(matcher, "quoted_logodds", 0.0)
         for t, units in found:
-            score = translation_score(t, units, calibration, quoted)
+            score = translation_score(t, units, calibration, quoted_logodds)
             if score < settings.threshold:
                 continue
             a = _sentence_span(t.src)
