@@ -1,0 +1,199 @@
+"""Windows of neighbouring sentences and their nearest neighbours across languages.
+
+The search space of :class:`.embedding.EmbeddingMatcher`: each run of one or
+two neighbouring sentences of a block is a window (the normalised sum of its
+sentence vectors); :func:`_scan` finds each window's nearest windows on the
+other side exactly (blocked matrix products), and :class:`_Space` keeps what a
+passage's score needs afterwards. :mod:`.ann` finds the same approximately.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .cedict import _remember
+from .sentences import Sentence
+
+if TYPE_CHECKING:
+    pass
+
+
+@dataclass(slots=True)
+class _Space:
+    """The windows of the last :meth:`EmbeddingMatcher.pairs` run."""
+
+    wa: list[tuple[int, int]]
+    va: np.ndarray
+    wb: list[tuple[int, int]]
+    vb: np.ndarray
+    na: np.ndarray
+    nb: np.ndarray
+    sa: np.ndarray
+    sb: np.ndarray
+    sims: np.ndarray | None = None
+    """Every window of ``a`` against every window of ``b``, when kept by the
+    scan (:attr:`memo_bytes`): the rows of a sentence alone are then read
+    from it, not computed."""
+    ba: np.ndarray = field(init=False)
+    """First and last sentence of each window of ``a`` (``bb``, ``eb``: of ``b``)."""
+    ea: np.ndarray = field(init=False)
+    bb: np.ndarray = field(init=False)
+    eb: np.ndarray = field(init=False)
+    oa: np.ndarray = field(init=False)
+    """The window of each sentence of ``a`` alone (``ob``: of ``b``)."""
+    ob: np.ndarray = field(init=False)
+    reach: int = field(init=False)
+    """Sentences of the widest window, less one."""
+    memo_bytes = 64 << 20
+    """Memory the rows of :meth:`rows_a` and :meth:`rows_b` may take: the
+    window-pair cosines of the whole scan when they fit (:attr:`sims`), else
+    the rows computed so far."""
+    _rows: dict[tuple[int, int], np.ndarray] = field(init=False)
+
+    def rows_a(self, idx: list[int]) -> np.ndarray:
+        """Summed cosines of sentences ``idx`` of ``a`` with every window of ``b``."""
+        if self.sims is not None:
+            summed: np.ndarray = self.sims[self.oa[idx]].sum(axis=0)
+            return summed
+        return self._summed(0, idx, self.sa, self.vb)
+
+    def rows_b(self, idx: list[int]) -> np.ndarray:
+        """Summed cosines of sentences ``idx`` of ``b`` with every window of ``a``."""
+        if self.sims is not None:
+            summed: np.ndarray = self.sims[:, self.ob[idx]].sum(axis=1)
+            return summed
+        return self._summed(1, idx, self.sb, self.va)
+
+    def _summed(self, side: int, idx: list[int], sents: np.ndarray, wins: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(wins), dtype=np.float32)
+        size = max(1, self.memo_bytes // (4 * max(len(self.va), len(self.vb), 1)))
+        for i in idx:
+            row = self._rows.get((side, i))
+            if row is None:
+                row = _remember(self._rows, (side, i), wins @ sents[i], size)
+            out += row
+        return out
+
+    def __post_init__(self) -> None:
+        self._rows = {}
+        self.oa = np.array([k for k, w in enumerate(self.wa) if w[0] == w[1]], dtype=np.int64)
+        self.ob = np.array([k for k, w in enumerate(self.wb) if w[0] == w[1]], dtype=np.int64)
+        self.ba = np.array([w[0] for w in self.wa], dtype=np.int64)
+        self.ea = np.array([w[1] for w in self.wa], dtype=np.int64)
+        self.bb = np.array([w[0] for w in self.wb], dtype=np.int64)
+        self.eb = np.array([w[1] for w in self.wb], dtype=np.int64)
+        self.reach = int(max((self.ea - self.ba).max(initial=0), (self.eb - self.bb).max(initial=0)))
+
+
+def _knn_outside(sims: np.ndarray, ends: np.ndarray, begins: np.ndarray, lo: int, hi: int, k: int,
+                 reach: int) -> float:
+    """Mean of the ``k`` highest ``sims`` of windows not overlapping sentences
+    ``lo..hi`` (``sims`` is overwritten). The windows are in order of their
+    first sentence, so the overlapping ones lie among those that begin from
+    ``lo - reach`` (``reach``: the widest window's sentences less one) to ``hi``."""
+    n = len(sims)
+    s0 = int(np.searchsorted(begins, lo - reach, side="left"))
+    s1 = int(np.searchsorted(begins, hi, side="right"))
+    near = ends[s0:s1] >= lo
+    left = n - int(near.sum())
+    if left <= 0:
+        return 0.0
+    sims[s0:s1][near] = -np.inf
+    k = min(k, left)
+    return float(np.partition(sims, n - k)[n - k :].sum()) / k
+
+
+def _cos(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12)
+
+
+def _windows(sents: Sequence[Sentence], vecs: np.ndarray, width: int) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Each run of 1 to ``width`` neighbouring sentences of one block, as the
+    normalised sum of their vectors (close to the run's own embedding for this
+    averaging encoder, and free)."""
+    if not sents:
+        return [], vecs[:0]
+    # the block of each sentence, numbered along the pool; a window ends w
+    # sentences after its start when the sentence there is in the same block
+    block = np.fromiter((s.block for s in sents), dtype=np.int64, count=len(sents))
+    doc = np.fromiter((s.doc for s in sents), dtype=np.int64, count=len(sents))
+    run = np.concatenate([[0], np.cumsum((block[1:] != block[:-1]) | (doc[1:] != doc[:-1]))])
+    n = len(sents)
+    starts_w, ends_w = [], []
+    for w in range(width):
+        k = np.arange(n - w)
+        ok = k[run[k + w] == run[k]]
+        starts_w.append(ok)
+        ends_w.append(ok + w)
+    # in the pool's order: by start, then by end
+    starts = np.concatenate(starts_w)
+    ends = np.concatenate(ends_w)
+    order = np.lexsort((ends, starts))
+    starts, ends = starts[order], ends[order]
+    wins = list(zip(starts.tolist(), ends.tolist(), strict=True))
+    v = vecs[starts].astype(np.float32, copy=False)
+    for d in range(1, width):
+        more = ends >= starts + d
+        v[more] += vecs[starts[more] + d]
+    v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+    return wins, v
+
+
+def _path(i0: int, i1: int, j0: int, j1: int) -> set[tuple[int, int]]:
+    """Sentence pairs along the diagonal of a window pair (every sentence of
+    both windows, in order), for the detector's chains."""
+    out = set()
+    for i in range(i0, i1 + 1):
+        out.add((i, j0 + round((i - i0) * (j1 - j0) / max(1, i1 - i0))))
+    for j in range(j0, j1 + 1):
+        out.add((i0 + round((j - j0) * (i1 - i0) / max(1, j1 - j0)), j))
+    return out
+
+
+@dataclass(slots=True)
+class _Scan:
+    na: np.ndarray
+    """Mean cosine of each row of ``a``'s k nearest rows of ``b``; ``nb`` the converse."""
+    nb: np.ndarray
+    best_b: np.ndarray
+    """Index of each row of ``a``'s nearest row of ``b`` (``cos_b`` its cosine); ``best_a`` the converse."""
+    cos_b: np.ndarray
+    best_a: np.ndarray
+    sims: np.ndarray | None = None
+    """The whole product, when the scan was asked to keep it."""
+
+
+def _scan(a: np.ndarray, b: np.ndarray, k: int, rows: int = 512, keep: bool = False) -> _Scan:
+    """Nearest neighbours both ways in one pass over ``a @ b.T``, by blocks of
+    ``rows`` (memory stays at ``rows * len(b)`` floats); with ``keep``, in one
+    block, the whole product, which the result then holds."""
+    ka, kb = max(1, min(k, len(b))), max(1, min(k, len(a)))
+    if keep:
+        rows = max(1, len(a))
+    kept = None
+    na = np.empty(len(a), dtype=np.float32)
+    best_b = np.empty(len(a), dtype=np.int64)
+    cos_b = np.empty(len(a), dtype=np.float32)
+    col_top = np.full((kb, len(b)), -2.0, dtype=np.float32)  # the kb best cosines of each column so far
+    best_a = np.zeros(len(b), dtype=np.int64)
+    col_best = np.full(len(b), -2.0, dtype=np.float32)
+    for i0 in range(0, len(a), rows):
+        sims = a[i0 : i0 + rows] @ b.T
+        if keep:
+            kept = sims
+        na[i0 : i0 + len(sims)] = np.partition(sims, len(b) - ka, axis=1)[:, len(b) - ka :].mean(axis=1)
+        arg = sims.argmax(axis=1)
+        best_b[i0 : i0 + len(sims)] = arg
+        cos_b[i0 : i0 + len(sims)] = sims[np.arange(len(sims)), arg]
+        carg = sims.argmax(axis=0)
+        cmax = sims[carg, np.arange(len(b))]
+        better = cmax > col_best
+        best_a[better] = carg[better] + i0
+        col_best[better] = cmax[better]
+        both = np.vstack([col_top, sims])
+        col_top = np.partition(both, len(both) - kb, axis=0)[len(both) - kb :]
+    return _Scan(na, col_top.mean(axis=0), best_b, cos_b, best_a, kept)
