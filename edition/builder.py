@@ -109,13 +109,17 @@ def _render_chunk(ids: list[str]) -> tuple[set[str], list[Diagnostic]]:
 
 
 def build(content: Path, out: Path, *, strict: bool = False, search: bool = True,
-          progress: Progress | None = None) -> BuildResult:
-    """Build the site into ``out``; the old ``out`` is replaced only on success."""
+          progress: Progress | None = None, scheduler: str | None = None) -> BuildResult:
+    """Build the site into ``out``; the old ``out`` is replaced only on success.
+    ``scheduler``: a Dask cluster to read and search on (:mod:`.distributed`)."""
     content = Path(content)
     out = Path(out)
     check_out_dir(content, out)
     t0 = time.perf_counter()
-    edition = load(content, progress=progress)
+    from .distributed import connect
+
+    with connect(scheduler):
+        edition = load(content, progress=progress)
     timings = {"read+resolve": time.perf_counter() - t0}
     diags = edition.diagnostics
     if diags.failed(strict):

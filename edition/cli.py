@@ -56,6 +56,8 @@ def make_parser() -> argparse.ArgumentParser:
     _common(b)
     b.add_argument("-o", "--out", type=Path, default=Path("_site"), help="output directory (default: _site/)")
     b.add_argument("--no-search", action="store_true", help="skip building the search index")
+    b.add_argument("--scheduler", metavar="local|local:N|tcp://HOST:PORT",
+                   help="read and search on a Dask cluster (pip install 'edition[dask]'; README, 'Scale-out')")
 
     c = sub.add_parser(
         "check",
@@ -118,7 +120,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     if prog:
         prog.start()
     try:
-        result = build(args.content, args.out, strict=args.strict, search=not args.no_search, progress=update)
+        result = build(args.content, args.out, strict=args.strict, search=not args.no_search, progress=update,
+                       scheduler=args.scheduler)
     finally:
         if prog:
             prog.stop()

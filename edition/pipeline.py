@@ -134,7 +134,18 @@ def read_all(
     rels = discover(config, diags) if sources is None else sources
     texts: list[Text] = []
     jobs = jobs or os.cpu_count() or 1
-    if jobs > 1 and len(rels) >= PARALLEL_MIN:
+    from .quotations.parallel import executor
+
+    ex = executor()
+    if ex is not None and len(rels) > 1:  # edition build --scheduler (edition/distributed.py)
+        for i, (_rel, xml, text, items) in enumerate(ex.map(_read_worker, [(config, r) for r in rels])):
+            diags.extend(items)
+            if text is not None and xml is not None:
+                text.tree = etree.ElementTree(etree.fromstring(xml))
+                texts.append(text)
+            if progress:
+                progress(i + 1, len(rels))
+    elif jobs > 1 and len(rels) >= PARALLEL_MIN:
         import multiprocessing as mp
 
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from .ann import WindowIndex, ann_scan, knn_outside, probes_for
 from .cedict import CedictMatcher
 from .matchers import register_matcher
 from .sentences import Sentence, next_sentence
@@ -55,6 +56,14 @@ class EmbeddingMatcher:
     exact_budget = 1.5e8
     """Sentence pairs searched exactly (about four times as many window pairs:
     some 20 s of matrix products on two cores at the budget)."""
+    ann_sentences = 300_000
+    """Above :attr:`exact_budget`, the windows are searched approximately
+    (:mod:`.ann`) up to this many sentences in the two languages together
+    (about 30 MB of text); above it, the pair of languages is handed to the
+    lexical matcher: every sentence must be embedded, some 3-7 ms each on two
+    cores, so 300,000 sentences take 15-35 minutes on a first build."""
+    ann_share = 0.03
+    """Share of the clusters of the approximate index that a window is compared with."""
     neighbours = 4
     width = 2
     """Windows of up to this many neighbouring sentences are compared."""
@@ -191,7 +200,8 @@ class EmbeddingMatcher:
         self.handed_over = None
         if not src or not tgt:
             return
-        if len(src) * len(tgt) > self.exact_budget and self._lexical.supports(src_lang, tgt_lang):
+        exact = len(src) * len(tgt) <= self.exact_budget
+        if not exact and len(src) + len(tgt) > self.ann_sentences and self._lexical.supports(src_lang, tgt_lang):
             self._delegate = self._fallback
             self.handed_over = (src_lang, len(src), tgt_lang, len(tgt))
             yield from self._fallback.pairs(src, src_lang, tgt, tgt_lang)
@@ -203,8 +213,14 @@ class EmbeddingMatcher:
         # were tried: more candidates, but their margins shrink more than they gain)
         wa, va = _windows(src, sa, self.width)
         wb, vb = _windows(tgt, sb, self.width)
-        scan = _scan(va, vb, self.neighbours, keep=len(va) * len(vb) * 4 <= _Space.memo_bytes)
-        self._space = _Space(wa, va, wb, vb, scan.na, scan.nb, sa, sb, scan.sims)
+        if exact:
+            scan = _scan(va, vb, self.neighbours, keep=len(va) * len(vb) * 4 <= _Space.memo_bytes)
+            self._space = _Space(wa, va, wb, vb, scan.na, scan.nb, sa, sb, scan.sims)
+        else:  # issue 22: an approximate search, not the lexical matcher's ~0.1 recall
+            ia = WindowIndex.build(va, probes_for(len(va), share=self.ann_share))
+            ib = WindowIndex.build(vb, probes_for(len(vb), share=self.ann_share))
+            scan = ann_scan(va, vb, ia, ib, self.neighbours)
+            self._space = _Space(wa, va, wb, vb, scan.na, scan.nb, sa, sb, None, ia, ib)
         sp = self._space
         self._lex_ready = self._lexical.supports(src_lang, tgt_lang)
         if self._lex_ready:
@@ -268,10 +284,16 @@ class EmbeddingMatcher:
         norm_a, norm_b = max(math.sqrt(float(sum_a @ sum_a)), 1e-9), max(math.sqrt(float(sum_b @ sum_b)), 1e-9)
         # each passage against every window of the other side, as the sum of its
         # sentences' rows (memoised: resizing asks about the same sentences again)
-        ha = _knn_outside(sp.rows_a(src_idx) / norm_a, sp.eb, sp.bb, tgt_idx[0], tgt_idx[-1], self.neighbours,
-                          sp.reach)
-        hb = _knn_outside(sp.rows_b(tgt_idx) / norm_b, sp.ea, sp.ba, src_idx[0], src_idx[-1], self.neighbours,
-                          sp.reach)
+        if sp.ann_a is not None and sp.ann_b is not None:
+            ha = knn_outside(sp.ann_b, sum_a / norm_a, sp.eb, sp.bb, tgt_idx[0], tgt_idx[-1], self.neighbours,
+                             sp.reach)
+            hb = knn_outside(sp.ann_a, sum_b / norm_b, sp.ea, sp.ba, src_idx[0], src_idx[-1], self.neighbours,
+                             sp.reach)
+        else:
+            ha = _knn_outside(sp.rows_a(src_idx) / norm_a, sp.eb, sp.bb, tgt_idx[0], tgt_idx[-1], self.neighbours,
+                              sp.reach)
+            hb = _knn_outside(sp.rows_b(tgt_idx) / norm_b, sp.ea, sp.ba, src_idx[0], src_idx[-1], self.neighbours,
+                              sp.reach)
         if not self._lex_ready:
             lex = self.lexical_floor  # no lexicon for this pair of languages: neutral
         elif self._zh_first:

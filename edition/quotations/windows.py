@@ -9,17 +9,18 @@ passage's score needs afterwards. :mod:`.ann` finds the same approximately.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .cedict import _remember
+from .parallel import executor
 from .sentences import Sentence
 
 if TYPE_CHECKING:
-    pass
+    from .ann import WindowIndex
 
 
 @dataclass(slots=True)
@@ -38,6 +39,11 @@ class _Space:
     """Every window of ``a`` against every window of ``b``, when kept by the
     scan (:attr:`memo_bytes`): the rows of a sentence alone are then read
     from it, not computed."""
+    ann_a: WindowIndex | None = None
+    """The approximate index of ``a``'s windows (``ann_b``: of ``b``), when the
+    search was approximate (:mod:`.ann`): a passage's nearest windows are then
+    looked up in it, not scanned."""
+    ann_b: WindowIndex | None = None
     ba: np.ndarray = field(init=False)
     """First and last sentence of each window of ``a`` (``bb``, ``eb``: of ``b``)."""
     ea: np.ndarray = field(init=False)
@@ -170,30 +176,61 @@ class _Scan:
 def _scan(a: np.ndarray, b: np.ndarray, k: int, rows: int = 512, keep: bool = False) -> _Scan:
     """Nearest neighbours both ways in one pass over ``a @ b.T``, by blocks of
     ``rows`` (memory stays at ``rows * len(b)`` floats); with ``keep``, in one
-    block, the whole product, which the result then holds."""
+    block, the whole product, which the result then holds.
+
+    Under ``edition build --scheduler`` (:func:`.parallel.executor`) the blocks
+    are computed on the cluster's workers, ``b`` sent once to each, and merged
+    here in the order of the blocks, as one process merges them: the same
+    blocks of the same product give the same neighbours, to the last bit."""
     ka, kb = max(1, min(k, len(b))), max(1, min(k, len(a)))
     if keep:
         rows = max(1, len(a))
-    kept = None
+    starts = list(range(0, len(a), rows))
+    ex = executor()
+    if ex is not None and ex.workers > 0 and len(starts) > 1:
+        blocks: Iterable[_Block] = ex.map(_scan_block, [a[i0 : i0 + rows] for i0 in starts], b, ka, kb, keep)
+    else:
+        blocks = (_scan_block(a[i0 : i0 + rows], b, ka, kb, keep) for i0 in starts)
     na = np.empty(len(a), dtype=np.float32)
     best_b = np.empty(len(a), dtype=np.int64)
     cos_b = np.empty(len(a), dtype=np.float32)
     col_top = np.full((kb, len(b)), -2.0, dtype=np.float32)  # the kb best cosines of each column so far
     best_a = np.zeros(len(b), dtype=np.int64)
     col_best = np.full(len(b), -2.0, dtype=np.float32)
-    for i0 in range(0, len(a), rows):
-        sims = a[i0 : i0 + rows] @ b.T
-        if keep:
-            kept = sims
-        na[i0 : i0 + len(sims)] = np.partition(sims, len(b) - ka, axis=1)[:, len(b) - ka :].mean(axis=1)
-        arg = sims.argmax(axis=1)
-        best_b[i0 : i0 + len(sims)] = arg
-        cos_b[i0 : i0 + len(sims)] = sims[np.arange(len(sims)), arg]
-        carg = sims.argmax(axis=0)
-        cmax = sims[carg, np.arange(len(b))]
-        better = cmax > col_best
-        best_a[better] = carg[better] + i0
-        col_best[better] = cmax[better]
-        both = np.vstack([col_top, sims])
+    kept = None
+    for i0, blk in zip(starts, blocks, strict=True):
+        n = len(blk.na)
+        na[i0 : i0 + n], best_b[i0 : i0 + n], cos_b[i0 : i0 + n] = blk.na, blk.best_b, blk.cos_b
+        better = blk.col_max > col_best  # an earlier block keeps a tie, as its rows come first
+        best_a[better] = blk.col_arg[better] + i0
+        col_best[better] = blk.col_max[better]
+        both = np.vstack([col_top, blk.col_top])
         col_top = np.partition(both, len(both) - kb, axis=0)[len(both) - kb :]
-    return _Scan(na, col_top.mean(axis=0), best_b, cos_b, best_a, kept)
+        kept = blk.sims
+    # sorted first, so that the mean does not depend on how the blocks fell
+    return _Scan(na, np.sort(col_top, axis=0).mean(axis=0), best_b, cos_b, best_a, kept)
+
+
+@dataclass(slots=True)
+class _Block:
+    """What :func:`_scan` keeps of one block of rows of ``a @ b.T``."""
+
+    na: np.ndarray
+    best_b: np.ndarray
+    cos_b: np.ndarray
+    col_arg: np.ndarray
+    """Each column's best row in the block (``col_max``: its cosine)."""
+    col_max: np.ndarray
+    col_top: np.ndarray
+    """Each column's ``kb`` best cosines in the block (all of them in a block of fewer rows)."""
+    sims: np.ndarray | None
+
+
+def _scan_block(a: np.ndarray, b: np.ndarray, ka: int, kb: int, keep: bool) -> _Block:
+    sims = a @ b.T
+    cols = np.arange(len(b))
+    arg = sims.argmax(axis=1)
+    carg = sims.argmax(axis=0)
+    top = sims if len(sims) <= kb else np.partition(sims, len(sims) - kb, axis=0)[len(sims) - kb :]
+    return _Block(np.partition(sims, len(b) - ka, axis=1)[:, len(b) - ka :].mean(axis=1), arg,
+                  sims[np.arange(len(sims)), arg], carg, sims[carg, cols], np.array(top), sims if keep else None)

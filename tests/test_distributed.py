@@ -1,0 +1,126 @@
+"""Issue 22: the approximate window search, and builds on a Dask cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from edition.errors import ConfigError
+from edition.quotations import parallel
+from edition.quotations.windows import _scan, _Space
+from tests.conftest import missing_tool
+
+
+class InProcess:
+    """An executor that runs its tasks here, one after the other (and counts them)."""
+
+    workers = 2
+
+    def __init__(self) -> None:
+        self.tasks = 0
+
+    def map(self, fn: Callable[..., Any], items: Sequence[Any], *shared: Any) -> list[Any]:
+        self.tasks += len(items)
+        return [fn(x, *shared) for x in items]
+
+
+def test_the_scan_merges_blocks_computed_elsewhere_as_it_merges_its_own() -> None:
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((1300, 32)).astype(np.float32)
+    b = rng.standard_normal((700, 32)).astype(np.float32)
+    a /= np.linalg.norm(a, axis=1, keepdims=True)
+    b /= np.linalg.norm(b, axis=1, keepdims=True)
+    alone = _scan(a, b, 4)
+    ex = InProcess()
+    with parallel.using(ex):
+        spread = _scan(a, b, 4)
+    assert ex.tasks == 3  # blocks of 512 rows
+    for name in ("na", "nb", "best_b", "cos_b", "best_a"):
+        assert np.array_equal(getattr(alone, name), getattr(spread, name)), name
+    # and the blocks change nothing against one block holding the whole product
+    whole = _scan(a, b, 4, keep=True)
+    assert np.array_equal(alone.best_b, whole.best_b) and np.array_equal(alone.best_a, whole.best_a)
+    np.testing.assert_allclose(alone.nb, whole.nb, rtol=1e-6)
+
+
+def test_the_approximate_index_finds_the_exact_nearest_windows() -> None:
+    from edition.quotations.ann import WindowIndex, ann_scan, knn_outside
+
+    rng = np.random.default_rng(5)
+    centres = rng.standard_normal((40, 64))
+    a = (centres[rng.integers(0, 40, 3000)] + 0.5 * rng.standard_normal((3000, 64))).astype(np.float32)
+    b = (centres[rng.integers(0, 40, 2000)] + 0.5 * rng.standard_normal((2000, 64))).astype(np.float32)
+    a /= np.linalg.norm(a, axis=1, keepdims=True)
+    b /= np.linalg.norm(b, axis=1, keepdims=True)
+    ia, ib = WindowIndex.build(a, nprobe=8), WindowIndex.build(b, nprobe=8)
+    got, exact = ann_scan(a, b, ia, ib, 4), _scan(a, b, 4)
+    assert (got.best_b == exact.best_b).mean() > 0.95
+    assert (got.best_a == exact.best_a).mean() > 0.95
+    assert np.abs(got.na - exact.na).max() < 0.05
+    again = ann_scan(a, b, WindowIndex.build(a, nprobe=8), WindowIndex.build(b, nprobe=8), 4)
+    assert np.array_equal(got.best_b, again.best_b) and np.array_equal(got.na, again.na)  # no run-to-run chance
+    # one query in numpy (what forked workers use) sees what FAISS sees
+    d, i = ib.search(a[:50], 6)
+    for q in range(50):
+        sims, ids = ib.nearest(a[q], 6)
+        assert ids[0] == i[q, 0]
+        np.testing.assert_allclose(sims, d[q], rtol=1e-5)
+    # the k nearest windows outside a passage: windows overlapping it are skipped
+    ends = begins = np.arange(len(b))
+    j = int(i[0, 0])
+    outside = knn_outside(ib, a[0], ends, begins, j, j, 4, 0)
+    assert outside == pytest.approx(float(np.sort(np.delete(b @ a[0], j))[-4:].mean()), abs=0.02)
+
+
+def test_a_scheduler_is_named_as_the_help_says() -> None:
+    from edition.distributed import parse_scheduler
+
+    assert parse_scheduler("local") == ("local", None)
+    assert parse_scheduler("local:3") == ("local", 3)
+    assert parse_scheduler("tcp://10.0.0.5:8786") == ("tcp", None)
+    for bad in ("lokal", "local:0", "local:x", "tcp://host", "8786"):
+        with pytest.raises(ConfigError, match="expected 'local'"):
+            parse_scheduler(bad)
+
+
+def test_a_build_on_a_local_cluster_writes_the_links_of_a_single_process_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        missing_tool("Dask (dask[distributed], in the test extra)")
+    try:
+        from bench.distributed import write_edition
+        from bench.quotations.corpora import cuv, kjv
+        from bench.quotations.generate import generate
+    except ImportError as exc:  # pragma: no cover - the bench extras are test dependencies
+        missing_tool(f"the benchmark's packages ({exc})")
+    if not kjv() or not cuv():
+        missing_tool("the benchmark corpora (KJV, CUV)")
+    from edition.builder import build
+    from edition.distributed import DaskExecutor
+
+    docs, _plants = generate(kjv(), cuv(), 160_000, seed=11)
+    content = write_edition(docs, tmp_path)
+    # the scan in blocks, as for a large edition (a small one keeps the whole product in one block)
+    monkeypatch.setattr(_Space, "memo_bytes", 0)
+    alone = build(content, tmp_path / "alone", search=False)
+    assert alone.out is not None and alone.edition.links
+    tasks: list[str] = []
+    real_map = DaskExecutor.map
+
+    def counted(self: DaskExecutor, fn: Callable[..., Any], items: Sequence[Any], *shared: Any) -> list[Any]:
+        tasks.extend(fn.__name__ for _ in items)
+        return real_map(self, fn, items, *shared)
+
+    monkeypatch.setattr(DaskExecutor, "map", counted)
+    spread = build(content, tmp_path / "spread", search=False, scheduler="local:2")
+    assert spread.out is not None
+    assert tasks.count("_read_worker") == len(docs)
+    assert tasks.count("_scan_block") >= 4  # both directions' blocks went to the workers
+    assert (tmp_path / "spread" / "links.json").read_bytes() == (tmp_path / "alone" / "links.json").read_bytes()
+    assert [e.message for e in spread.diagnostics.items] == [e.message for e in alone.diagnostics.items]
