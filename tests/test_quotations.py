@@ -678,25 +678,37 @@ def test_a_sentence_that_opens_a_quotation_finds_its_nearest_partner_mutual_or_n
     assert (1, 1) in strict and (3, 1) not in strict
 
 
-def test_a_search_handed_to_the_lexical_matcher_is_said(tmp_path: Path) -> None:
+def test_a_search_approximate_or_handed_to_the_lexical_matcher_is_said(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from edition.quotations.embedding import EmbeddingMatcher
+
     ed = _edition(tmp_path)
     detect(ed)
-    assert not [d for d in ed.diagnostics if d.code == "matcher-handed-over"]
+    assert not [d for d in ed.diagnostics if d.code in ("matcher-handed-over", "matcher-approximate")]
     ed = _edition(tmp_path, QuotationSettings(exact_pairs=10))  # as if the edition were large
+    detect(ed)
+    said = [d for d in ed.diagnostics if d.code == "matcher-approximate"]
+    assert len(said) == 1 and said[0].level.name == "INFO"
+    assert str(said[0]).startswith("edition.yaml: info: quotations: 5 sentences in 'zh' and 15 in 'en' make more pairs")
+    assert "approximate index" in said[0].message and "exact_pairs" in said[0].message
+    assert not [d for d in ed.diagnostics if d.code == "matcher-handed-over"]
+    monkeypatch.setattr(EmbeddingMatcher, "ann_sentences", 0)  # as if it were larger still
+    ed = _edition(tmp_path, QuotationSettings(exact_pairs=10))
     detect(ed)
     said = [d for d in ed.diagnostics if d.code == "matcher-handed-over"]
     assert len(said) == 1 and said[0].level.name == "INFO"
-    assert str(said[0]).startswith("edition.yaml: info: quotations: 5 sentences in 'zh' and 15 in 'en' make more pairs")
-    assert "'cedict'" in said[0].message and "exact_pairs" in said[0].message
+    assert str(said[0]).startswith("edition.yaml: info: quotations: 5 sentences in 'zh' and 15 in 'en' are more")
+    assert "'cedict'" in said[0].message
+    monkeypatch.undo()
     # the next build with the default budget: the matcher compares them all again
     ed = _edition(tmp_path)
     detect(ed)
-    assert not [d for d in ed.diagnostics if d.code == "matcher-handed-over"]
+    assert not [d for d in ed.diagnostics if d.code in ("matcher-handed-over", "matcher-approximate")]
     # a later build with one language: nothing handed over, nothing said
     ed = _edition(tmp_path)
     del ed.texts["blog"]
     detect(ed)
-    assert not [d for d in ed.diagnostics if d.code == "matcher-handed-over"]
+    assert not [d for d in ed.diagnostics if d.code in ("matcher-handed-over", "matcher-approximate")]
 
 
 # --- the lexical matcher's candidate search ------------------------------------

@@ -96,19 +96,28 @@ def detect(edition: Edition) -> list[Link]:
     )
     docs = docs_from_edition(edition)
     matcher = get_matcher(settings.matcher)
-    if hasattr(matcher, "handed_over"):
-        matcher.handed_over = None  # one registered instance serves every build: forget the last one's
+    for attr in ("handed_over", "approximate"):
+        if hasattr(matcher, attr):
+            setattr(matcher, attr, None)  # one registered instance serves every build: forget the last one's
     links = links_from_hits(docs, find_hits(docs, settings))
+    budget = getattr(matcher, "exact_budget", 0)
     over = getattr(matcher, "handed_over", None)
     if over:
-        budget = getattr(matcher, "exact_budget", 0)
         edition.diagnostics.info(
             Location(CONFIG_NAME),
-            f"quotations: {over[1]:,} sentences in '{over[0]}' and {over[3]:,} in '{over[2]}' make more pairs than"
-            f" the '{matcher.name}' matcher compares ({budget:.2g}); translations between them were looked for by"
-            " the lexical 'cedict' matcher, which finds far fewer; raise quotations.exact_pairs in edition.yaml to"
-            " compare them all, which takes far longer (README, 'Known limits')",
+            f"quotations: {over[1]:,} sentences in '{over[0]}' and {over[3]:,} in '{over[2]}' are more than the"
+            f" '{matcher.name}' matcher embeds ({getattr(matcher, 'ann_sentences', 0):,}); translations between"
+            " them were looked for by the lexical 'cedict' matcher, which finds far fewer (README, 'Known limits')",
             "matcher-handed-over",
+        )
+    near = getattr(matcher, "approximate", None)
+    if near:
+        edition.diagnostics.info(
+            Location(CONFIG_NAME),
+            f"quotations: {near[1]:,} sentences in '{near[0]}' and {near[3]:,} in '{near[2]}' make more pairs than"
+            f" the '{matcher.name}' matcher compares exactly ({budget:.2g}, quotations.exact_pairs); their nearest"
+            " sentences were searched in an approximate index, which may miss a few translations",
+            "matcher-approximate",
         )
     return links
 

@@ -154,6 +154,9 @@ class EmbeddingMatcher:
         self.handed_over: tuple[str, int, str, int] | None = None
         """The two languages and their numbers of sentences when the last search
         was handed to the lexical matcher (above :attr:`exact_budget`), else None."""
+        self.approximate: tuple[str, int, str, int] | None = None
+        """The same when the last search was approximate (above :attr:`exact_budget`,
+        up to :attr:`ann_sentences`), else None."""
 
     def supports(self, lang_a: str, lang_b: str) -> bool:
         return lang_a != lang_b and lang_a in USE_LANGS and lang_b in USE_LANGS
@@ -198,6 +201,7 @@ class EmbeddingMatcher:
         self._space = None
         self._delegate = None
         self.handed_over = None
+        self.approximate = None
         if not src or not tgt:
             return
         exact = len(src) * len(tgt) <= self.exact_budget
@@ -217,6 +221,7 @@ class EmbeddingMatcher:
             scan = _scan(va, vb, self.neighbours, keep=len(va) * len(vb) * 4 <= _Space.memo_bytes)
             self._space = _Space(wa, va, wb, vb, scan.na, scan.nb, sa, sb, scan.sims)
         else:  # issue 22: an approximate search, not the lexical matcher's ~0.1 recall
+            self.approximate = (src_lang, len(src), tgt_lang, len(tgt))
             ia = WindowIndex.build(va, probes_for(len(va), share=self.ann_share))
             ib = WindowIndex.build(vb, probes_for(len(vb), share=self.ann_share))
             scan = ann_scan(va, vb, ia, ib, self.neighbours)
