@@ -57,22 +57,29 @@ def test_the_approximate_index_finds_the_exact_nearest_windows() -> None:
     a /= np.linalg.norm(a, axis=1, keepdims=True)
     b /= np.linalg.norm(b, axis=1, keepdims=True)
     ia, ib = WindowIndex.build(a, nprobe=8), WindowIndex.build(b, nprobe=8)
-    got, exact = ann_scan(a, b, ia, ib, 4), _scan(a, b, 4)
+    found, exact = ann_scan(a, b, ia, ib, 4), _scan(a, b, 4)
+    got = found.scan
     assert (got.best_b == exact.best_b).mean() > 0.95
     assert (got.best_a == exact.best_a).mean() > 0.95
     assert np.abs(got.na - exact.na).max() < 0.05
     again = ann_scan(a, b, WindowIndex.build(a, nprobe=8), WindowIndex.build(b, nprobe=8), 4)
-    assert np.array_equal(got.best_b, again.best_b) and np.array_equal(got.na, again.na)  # no run-to-run chance
-    # one query in numpy (what forked workers use) sees what FAISS sees
-    d, i = ib.search(a[:50], 6)
-    for q in range(50):
-        sims, ids = ib.nearest(a[q], 6)
-        assert ids[0] == i[q, 0]
-        np.testing.assert_allclose(sims, d[q], rtol=1e-5)
-    # the k nearest windows outside a passage: windows overlapping it are skipped
+    assert np.array_equal(found.near_b, again.near_b) and np.array_equal(got.na, again.scan.na)  # no run-to-run chance
+    # every cluster probed: the exact neighbours, best first
+    d, i = WindowIndex.build(b, nprobe=10_000).search(a[:50], 6)
+    sims = a[:50] @ b.T
+    assert np.array_equal(i[:, 0], sims.argmax(axis=1))
+    np.testing.assert_allclose(d, -np.sort(-sims, axis=1)[:, :6], rtol=1e-5)
+    # blocks of queries computed elsewhere give the same
+    ex = InProcess()
+    with parallel.using(ex):
+        d2, i2 = ib.search(a, 16, chunk=1000)
+    assert ex.tasks == 3
+    d1, i1 = ib.search(a, 16, chunk=1000)  # the same blocks (a product's last bits depend on its shape)
+    assert np.array_equal(i1, i2) and np.array_equal(d1, d2)
+    # the k nearest windows outside a passage, among its parts' neighbours: windows overlapping it are skipped
     ends = begins = np.arange(len(b))
-    j = int(i[0, 0])
-    outside = knn_outside(ib, a[0], ends, begins, j, j, 4, 0)
+    j = int(exact.best_b[0])
+    outside = knn_outside(a[0], b, found.near_b[:1], ends, begins, j, j, 4)
     assert outside == pytest.approx(float(np.sort(np.delete(b @ a[0], j))[-4:].mean()), abs=0.02)
 
 

@@ -1,31 +1,29 @@
-"""Approximate nearest windows, for editions too large to compare every pair.
+"""Approximate nearest windows, for editions too large to compare every pair (issue 22).
 
-An inverted-file index (FAISS ``IndexIVFFlat``, inner product on unit
-vectors): the windows of one side are clustered by k-means, and a query is
-compared exactly with the windows of its :attr:`WindowIndex.nprobe` nearest
-clusters only. Nothing is random from run to run: FAISS seeds its k-means
-(and its sample of training points), and the search within the clusters
-probed is exact, so a build gives the same links every time.
+An inverted file: the windows of one side are clustered by FAISS's k-means
+(seeded, trained on a seeded sample), and a query is compared exactly with
+the windows of its :attr:`WindowIndex.nprobe` nearest clusters only. Nothing
+is left to chance from run to run, so a build gives the same links every time.
 
-The whole side is searched at once through FAISS (:func:`ann_scan`, in the
-process that builds the index). A single passage is searched in numpy
-(:meth:`WindowIndex.nearest`) from the same clusters: passages are scored in
-forked workers (:func:`.crosslingual.in_parallel`), and an OpenMP runtime
-already started in the parent process is not safe to use after a fork.
+The comparison is grouped by cluster: the queries that probe a cluster are
+compared with its windows in one matrix product. FAISS's own search of an
+inverted file compares one query at a time, and took four to five times as
+long here for the same pairs. The index is plain numpy arrays, so blocks of
+queries can be searched on a Dask cluster (:func:`.parallel.executor`) or in
+forked workers.
 
-Issue 22: above :attr:`.embedding.EmbeddingMatcher.exact_budget` the search
-used to be handed to the lexical matcher, whose translation recall is about
-0.1 at 10 MB.
+Above :attr:`.embedding.EmbeddingMatcher.exact_budget` the search used to be
+handed to the lexical matcher, whose translation recall is about 0.1 at 10 MB.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from .parallel import executor
 from .windows import _Scan
 
 
@@ -33,10 +31,8 @@ from .windows import _Scan
 class WindowIndex:
     """The windows of one side, grouped by cluster."""
 
-    index: Any
-    """The FAISS index (used in the process that built it only)."""
     centroids: np.ndarray
-    """One unit-ish vector per cluster (k-means centroids)."""
+    """One vector per cluster (k-means centroids)."""
     sorted_vecs: np.ndarray
     """The windows' vectors, cluster after cluster."""
     sorted_ids: np.ndarray
@@ -47,56 +43,109 @@ class WindowIndex:
     """Clusters a query is compared with."""
 
     @classmethod
-    def build(cls, vecs: np.ndarray, nprobe: int, per_list: int = 64) -> WindowIndex:
-        """Cluster ``vecs`` (unit rows) into about ``len(vecs) / per_list`` lists."""
+    def build(cls, vecs: np.ndarray, nprobe: int) -> WindowIndex:
+        """Cluster ``vecs`` (unit rows) into about ``4 * sqrt(len(vecs))`` lists
+        (the usual rule for an inverted file), trained on at most 40 points per list."""
         import faiss
 
         x = np.ascontiguousarray(vecs, dtype=np.float32)
         n, d = x.shape
-        nlist = max(1, min(n // 39, round(n / per_list)))  # FAISS wants 39 training points per cluster
-        quantizer = faiss.IndexFlatIP(d)
-        index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
-        index.train(x)
-        index.add(x)
-        index.nprobe = min(nprobe, nlist)
-        centroids = quantizer.reconstruct_n(0, nlist)
-        assign = quantizer.search(x, 1)[1][:, 0]
+        nlist = max(1, min(n // 39, round(4 * math.sqrt(n))))  # FAISS wants 39 training points per cluster
+        km = faiss.Kmeans(d, nlist, niter=10, seed=1234, spherical=True, max_points_per_centroid=40,
+                          verbose=False)
+        km.train(x)
+        centroids = np.ascontiguousarray(km.centroids, dtype=np.float32)
+        assign = (x @ centroids.T).argmax(axis=1) if n * nlist <= 1 << 26 else km.index.search(x, 1)[1][:, 0]
         order = np.argsort(assign, kind="stable")
         offsets = np.searchsorted(assign[order], np.arange(nlist + 1))
-        return cls(index, centroids, np.ascontiguousarray(x[order]), order.astype(np.int64), offsets,
-                   index.nprobe)
+        return cls(centroids, np.ascontiguousarray(x[order]), order.astype(np.int64), offsets, min(nprobe, nlist))
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Cosines and windows of each query's ``k`` nearest windows (best
-        first; window -1 where fewer were found)."""
-        d, i = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
-        return d, i
-
-    def nearest(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Cosines and windows of the ``k`` nearest windows to one query, best
-        first, in numpy (fork-safe; same clusters as :meth:`search`)."""
-        scores = self.centroids @ q
-        probe = np.argpartition(-scores, min(self.nprobe, len(scores)) - 1)[: self.nprobe]
-        probe.sort()
-        parts = [(int(self.offsets[c]), int(self.offsets[c + 1])) for c in probe.tolist()]
-        rows = np.concatenate([np.arange(a, b) for a, b in parts]) if parts else np.zeros(0, np.int64)
-        sims = self.sorted_vecs[rows] @ q
-        k = min(k, len(sims))
-        if k <= 0:
-            return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        top = np.argpartition(-sims, k - 1)[:k]
-        top = top[np.lexsort((self.sorted_ids[rows[top]], -sims[top]))]
-        return sims[top], self.sorted_ids[rows[top]]
+    def search(self, queries: np.ndarray, k: int, chunk: int = 16384) -> tuple[np.ndarray, np.ndarray]:
+        """Cosines and windows of each query's ``k`` nearest windows, best
+        first (ties: the lower window first; window -1 and cosine -inf where
+        fewer were found), by blocks of ``chunk`` queries; on the cluster's
+        workers under ``edition build --scheduler``."""
+        q = np.ascontiguousarray(queries, dtype=np.float32)
+        parts = [q[c0 : c0 + chunk] for c0 in range(0, len(q), chunk)]
+        ex = executor()
+        if ex is not None and ex.workers > 0 and len(parts) > 1:
+            done = ex.map(_search_block, parts, self, k)
+        else:
+            done = [_search_block(p, self, k) for p in parts]
+        if not done:
+            return np.zeros((0, k), np.float32), np.zeros((0, k), np.int64)
+        return np.vstack([d for d, _i in done]), np.vstack([i for _d, i in done])
 
 
-def ann_scan(a: np.ndarray, b: np.ndarray, ia: WindowIndex, ib: WindowIndex, k: int) -> _Scan:
+def _search_block(part: np.ndarray, ix: WindowIndex, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`WindowIndex.search` of one block of queries: each cluster's ``k``
+    best windows for the queries that probe it, then the best ``k`` of those."""
+    n, nlist = len(part), len(ix.centroids)
+    nprobe = min(ix.nprobe, nlist)
+    scores = part @ ix.centroids.T
+    if nprobe < nlist:
+        probes = np.argpartition(-scores, nprobe - 1, axis=1)[:, :nprobe]
+    else:
+        probes = np.broadcast_to(np.arange(nlist), (n, nlist))
+    flat = probes.ravel()
+    order = np.argsort(flat, kind="stable")
+    bounds = np.searchsorted(flat[order], np.arange(nlist + 1))
+    cand_d = np.full((n, nprobe * k), -np.inf, dtype=np.float32)
+    cand_i = np.full((n, nprobe * k), -1, dtype=np.int64)
+    for c in range(nlist):
+        lo, hi = int(ix.offsets[c]), int(ix.offsets[c + 1])
+        at = order[bounds[c] : bounds[c + 1]]
+        if hi == lo or not len(at):
+            continue
+        rows, slot = at // nprobe, at % nprobe
+        sims = part[rows] @ ix.sorted_vecs[lo:hi].T
+        kk = min(k, hi - lo)
+        if kk < hi - lo:
+            top = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
+        else:
+            top = np.broadcast_to(np.arange(kk), (len(rows), kk))
+        cols = slot[:, None] * k + np.arange(kk)[None, :]
+        cand_d[rows[:, None], cols] = np.take_along_axis(sims, top, axis=1)
+        cand_i[rows[:, None], cols] = ix.sorted_ids[lo + top]
+    width = cand_d.shape[1]
+    best = np.argpartition(-cand_d, k - 1, axis=1)[:, :k] if k < width else np.broadcast_to(np.arange(width), (n, width))
+    bd, bi = np.take_along_axis(cand_d, best, axis=1), np.take_along_axis(cand_i, best, axis=1)
+    rank = _rank(bd, bi)
+    d_out = np.full((n, k), -np.inf, dtype=np.float32)
+    i_out = np.full((n, k), -1, dtype=np.int64)
+    d_out[:, : bd.shape[1]] = np.take_along_axis(bd, rank, axis=1)
+    i_out[:, : bi.shape[1]] = np.take_along_axis(bi, rank, axis=1)
+    return d_out, i_out
+
+
+def _rank(d: np.ndarray, i: np.ndarray) -> np.ndarray:
+    """Per row, the order of ``d`` descending, ties by ``i`` ascending (-1 last)."""
+    by_i = np.argsort(np.where(i < 0, np.iinfo(np.int64).max, i), axis=1, kind="stable")
+    by_d = np.argsort(-np.take_along_axis(d, by_i, axis=1), axis=1, kind="stable")
+    out: np.ndarray = np.take_along_axis(by_i, by_d, axis=1)
+    return out
+
+
+@dataclass(slots=True)
+class AnnScan:
+    """What :func:`ann_scan` found: :class:`.windows._Scan`'s fields, and each
+    window's :attr:`kept` nearest windows on the other side."""
+
+    scan: _Scan
+    near_b: np.ndarray
+    """Each window of ``a``'s nearest windows of ``b`` (-1: none), best first; ``near_a`` the converse."""
+    near_a: np.ndarray
+
+
+def ann_scan(a: np.ndarray, b: np.ndarray, ia: WindowIndex, ib: WindowIndex, k: int, kept: int = 16) -> AnnScan:
     """What :func:`.windows._scan` finds (each window's nearest window on the
     other side, with its cosine, and the mean cosine of its ``k`` nearest),
-    from the indexes of both sides."""
-    da, ja = ib.search(a, k)
-    db, jb = ia.search(b, k)
-    return _Scan(_mean_found(da, ja), _mean_found(db, jb), np.maximum(ja[:, 0], 0), da[:, 0].copy(),
-                 np.maximum(jb[:, 0], 0))
+    from the indexes of both sides; and each window's ``kept`` nearest."""
+    da, ja = ib.search(a, max(k, kept))
+    db, jb = ia.search(b, max(k, kept))
+    scan = _Scan(_mean_found(da[:, :k], ja[:, :k]), _mean_found(db[:, :k], jb[:, :k]), np.maximum(ja[:, 0], 0),
+                 np.where(ja[:, 0] >= 0, da[:, 0], -1.0).astype(np.float32), np.maximum(jb[:, 0], 0))
+    return AnnScan(scan, ja, jb)
 
 
 def _mean_found(d: np.ndarray, i: np.ndarray) -> np.ndarray:
@@ -106,18 +155,17 @@ def _mean_found(d: np.ndarray, i: np.ndarray) -> np.ndarray:
     return out
 
 
-def knn_outside(index: WindowIndex, q: np.ndarray, ends: np.ndarray, begins: np.ndarray, lo: int, hi: int,
-                k: int, reach: int) -> float:
-    """Mean cosine of unit vector ``q`` with its ``k`` nearest windows that do
-    not overlap sentences ``lo..hi`` (the ANN counterpart of
-    :func:`.windows._knn_outside`)."""
-    overlapping = (hi - lo + 1 + reach) * (reach + 1)
-    sims, ids = index.nearest(q, k + overlapping)
-    keep = (ends[ids] < lo) | (begins[ids] > hi)
-    got = sims[keep][:k]
-    return float(got.sum()) / len(got) if len(got) else 0.0
-
-
-def probes_for(n: int, per_list: int = 64, share: float = 0.03) -> int:
-    """Clusters to probe: about ``share`` of them (at least 8)."""
-    return max(8, math.ceil(share * max(1, n // per_list)))
+def knn_outside(q: np.ndarray, vecs: np.ndarray, near: np.ndarray, ends: np.ndarray, begins: np.ndarray,
+                lo: int, hi: int, k: int) -> float:
+    """Mean cosine of ``q`` (a passage's unit vector) with its ``k`` nearest
+    windows that do not overlap sentences ``lo..hi`` of the other side,
+    looked for among ``near`` (the nearest windows of the passage's own
+    windows: the neighbours of a sum of vectors are mostly among its parts'),
+    the ANN counterpart of :func:`.windows._knn_outside`."""
+    cand = np.unique(near[near >= 0])
+    cand = cand[(ends[cand] < lo) | (begins[cand] > hi)]
+    if not len(cand):
+        return 0.0
+    sims = vecs[cand] @ q
+    k = min(k, len(sims))
+    return float(np.partition(sims, len(sims) - k)[len(sims) - k :].sum()) / k

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .cedict import _remember
 from .parallel import executor
 from .sentences import Sentence
-
-if TYPE_CHECKING:
-    from .ann import WindowIndex
 
 
 @dataclass(slots=True)
@@ -39,11 +35,11 @@ class _Space:
     """Every window of ``a`` against every window of ``b``, when kept by the
     scan (:attr:`memo_bytes`): the rows of a sentence alone are then read
     from it, not computed."""
-    ann_a: WindowIndex | None = None
-    """The approximate index of ``a``'s windows (``ann_b``: of ``b``), when the
-    search was approximate (:mod:`.ann`): a passage's nearest windows are then
-    looked up in it, not scanned."""
-    ann_b: WindowIndex | None = None
+    near_b: np.ndarray | None = None
+    """When the search was approximate (:mod:`.ann`): each window of ``a``'s
+    nearest windows of ``b`` (``near_a``: the converse), among which a
+    passage's nearest windows are looked for, not in every window."""
+    near_a: np.ndarray | None = None
     ba: np.ndarray = field(init=False)
     """First and last sentence of each window of ``a`` (``bb``, ``eb``: of ``b``)."""
     ea: np.ndarray = field(init=False)
