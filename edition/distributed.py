@@ -3,23 +3,26 @@
 An edition that outgrows one machine's cores builds on a Dask cluster: the
 sources are read on the workers, one task per text (a text's TEI tree travels
 back as XML bytes: lxml trees do not pickle), and the cross-lingual candidate
-search (:func:`.quotations.windows._scan`, the exact window-similarity scan)
-is split in blocks of rows, the other side's windows sent once to each
-worker. Everything else runs in the process that called ``edition build``,
-which merges the workers' results in a fixed order, so that ``links.json`` is
-byte for byte the one a single-process build writes.
+search is split in blocks: the blocks of rows of the exact window-similarity
+scan (:func:`.quotations.windows._scan`), or the blocks of queries of the
+approximate one (:meth:`.quotations.ann.WindowIndex.search`), what every
+block needs sent once to each worker. Everything else runs in the process
+that called ``edition build``, which merges the workers' results in the
+order of the blocks, so that ``links.json`` is byte for byte the one a
+single-process build writes (the blocks are the same, and so is each
+block's matrix product, to the last bit).
 
 ``local`` starts a ``LocalCluster`` on this machine with one single-threaded
 worker process per core (``local:N``: N workers); ``tcp://HOST:PORT`` joins a
 running scheduler, whose workers must have this package (and its version)
 installed. Dask is an optional dependency: ``pip install 'edition[dask]'``.
 
-What is not distributed (yet): the one-language detection, the embedding of
-sentences, the approximate search (:mod:`.quotations.ann`) and the scoring of
-passages; the site is written by this process (in forked workers on a large
-edition, as without a scheduler). Steps that a plugin adds to
-:data:`.pipeline.PER_TEXT` run on the workers only if the plugin is imported
-there too.
+What is not distributed (yet): embedding the sentences (the largest cost of
+a first build: a few milliseconds a sentence), the one-language detection,
+the clustering of the approximate index and the scoring of passages; the site
+is written by this process (in forked workers on a large edition, as without
+a scheduler). Steps that a plugin adds to :data:`.pipeline.PER_TEXT` run on
+the workers only if the plugin is imported there too.
 """
 
 from __future__ import annotations

@@ -16,10 +16,12 @@ How it finds pairs:
   out from both windows' nearest neighbours (margin scoring, after Artetxe
   and Schwenk's bitext mining): a list of names or word salad is close to
   everything and stands out from nothing;
-- the search is exact (blocked matrix products), so it is quadratic: above
-  :attr:`EmbeddingMatcher.exact_budget` sentence pairs the matcher hands the
-  pair of languages to the lexical one (CC-CEDICT,
-  :class:`.crosslingual.CedictMatcher`), which stays linear;
+- the search is exact (blocked matrix products: :mod:`.windows`) up to
+  :attr:`EmbeddingMatcher.exact_budget` sentence pairs; above it, each
+  window's nearest windows are found in an approximate index (:mod:`.ann`,
+  issue 22), up to :attr:`EmbeddingMatcher.ann_sentences` sentences; above
+  that, the pair of languages is handed to the lexical matcher (CC-CEDICT,
+  :class:`.cedict.CedictMatcher`), which needs no vectors;
 - :meth:`EmbeddingMatcher.passage_similarity` scores a whole passage pair as
   log-odds of a translation: a logistic regression (:attr:`EmbeddingMatcher.weights`,
   fitted by ``python -m bench.quotations.calibrate``) on its cosine, its
