@@ -57,12 +57,12 @@ def test_the_approximate_index_finds_the_exact_nearest_windows() -> None:
     a /= np.linalg.norm(a, axis=1, keepdims=True)
     b /= np.linalg.norm(b, axis=1, keepdims=True)
     ia, ib = WindowIndex.build(a, nprobe=8), WindowIndex.build(b, nprobe=8)
-    found, exact = ann_scan(a, b, ia, ib, 4, 4), _scan(a, b, 4)
+    found, exact = ann_scan(a, b, ia, ib, 4), _scan(a, b, 4)
     got = found.scan
     assert (got.best_b == exact.best_b).mean() > 0.95
     assert (got.best_a == exact.best_a).mean() > 0.95
     assert np.abs(got.na - exact.na).max() < 0.05
-    again = ann_scan(a, b, WindowIndex.build(a, nprobe=8), WindowIndex.build(b, nprobe=8), 4, 4)
+    again = ann_scan(a, b, WindowIndex.build(a, nprobe=8), WindowIndex.build(b, nprobe=8), 4)
     assert np.array_equal(found.near_b, again.near_b) and np.array_equal(got.na, again.scan.na)  # no run-to-run chance
     # every cluster probed: the exact neighbours, best first
     d, i = WindowIndex.build(b, nprobe=10_000).search(a[:50], 6)

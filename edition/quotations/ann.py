@@ -137,15 +137,13 @@ class AnnScan:
     near_a: np.ndarray
 
 
-def ann_scan(a: np.ndarray, b: np.ndarray, ia: WindowIndex, ib: WindowIndex, ka: int, kb: int,
-             kept: int = 16) -> AnnScan:
+def ann_scan(a: np.ndarray, b: np.ndarray, ia: WindowIndex, ib: WindowIndex, k: int, kept: int = 16) -> AnnScan:
     """What :func:`.windows._scan` finds (each window's nearest window on the
-    other side, with its cosine, and the mean cosine of its nearest: ``ka``
-    for a window of ``a``, ``kb`` for one of ``b``), from the indexes of both
-    sides; and each window's ``kept`` nearest (at least)."""
-    da, ja = ib.search(a, max(ka, kept))
-    db, jb = ia.search(b, max(kb, kept))
-    scan = _Scan(_mean_found(da[:, :ka], ja[:, :ka]), _mean_found(db[:, :kb], jb[:, :kb]), np.maximum(ja[:, 0], 0),
+    other side, with its cosine, and the mean cosine of its ``k`` nearest),
+    from the indexes of both sides; and each window's ``kept`` nearest."""
+    da, ja = ib.search(a, max(k, kept))
+    db, jb = ia.search(b, max(k, kept))
+    scan = _Scan(_mean_found(da[:, :k], ja[:, :k]), _mean_found(db[:, :k], jb[:, :k]), np.maximum(ja[:, 0], 0),
                  np.where(ja[:, 0] >= 0, da[:, 0], -1.0).astype(np.float32), np.maximum(jb[:, 0], 0))
     return AnnScan(scan, ja, jb)
 

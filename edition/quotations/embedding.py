@@ -69,20 +69,6 @@ class EmbeddingMatcher:
     that a window is compared with: at 2 MB (500 clusters a side), 16 found
     the exact nearest window of 71-75 % of the windows, 64 of 94-95 %."""
     neighbours = 4
-    """Nearest windows whose mean cosine a window's margin is measured from."""
-    neighbours_pool: float = 16_000
-    """Windows of the other side for which :attr:`neighbours` holds, on the
-    approximate path (above :attr:`exact_budget`): a larger pool has that
-    many neighbours closer by, so it counts :attr:`neighbours` times its size
-    over this one (at most 64). The margins and neighbour features then keep
-    the scale on which :attr:`weights` were fitted (the benchmark's 2 MB:
-    15,000-19,000 windows a side). 0: always :attr:`neighbours`."""
-
-    def _scaled_neighbours(self, pool: int) -> int:
-        if not self.neighbours_pool:
-            return self.neighbours
-        return max(self.neighbours, min(64, round(self.neighbours * pool / self.neighbours_pool)))
-
     width = 2
     """Windows of up to this many neighbouring sentences are compared."""
     min_margin = 0.02
@@ -162,8 +148,6 @@ class EmbeddingMatcher:
         self._memo: dict[str, np.ndarray] = {}
         self._cache: VectorCache | None = None
         self._space: _Space | None = None
-        self._k = (self.neighbours, self.neighbours)
-        """Neighbours of a window of each side in the last search (:meth:`_scaled_neighbours`)."""
         self._lex_ready = False
         self._zh_first = True
         self._lexical = CedictMatcher()
@@ -238,14 +222,12 @@ class EmbeddingMatcher:
         wa, va = _windows(src, sa, self.width)
         wb, vb = _windows(tgt, sb, self.width)
         if exact:
-            self._k = (self.neighbours, self.neighbours)
             scan = _scan(va, vb, self.neighbours, keep=len(va) * len(vb) * 4 <= _Space.memo_bytes)
             self._space = _Space(wa, va, wb, vb, scan.na, scan.nb, sa, sb, scan.sims)
         else:  # issue 22: an approximate search, not the lexical matcher's ~0.1 recall
             self.approximate = (src_lang, len(src), tgt_lang, len(tgt))
-            self._k = (self._scaled_neighbours(len(vb)), self._scaled_neighbours(len(va)))
             found = ann_scan(va, vb, WindowIndex.build(va, self.ann_probes), WindowIndex.build(vb, self.ann_probes),
-                             *self._k)
+                             self.neighbours)
             scan = found.scan
             self._space = _Space(wa, va, wb, vb, scan.na, scan.nb, sa, sb, None, found.near_b, found.near_a)
         sp = self._space
@@ -313,9 +295,9 @@ class EmbeddingMatcher:
         # sentences' rows (memoised: resizing asks about the same sentences again)
         if sp.near_a is not None and sp.near_b is not None:  # the search was approximate
             ha = knn_outside(sum_a / norm_a, sp.vb, sp.near_b[_windows_within(sp.ba, src_idx)], sp.eb, sp.bb,
-                             tgt_idx[0], tgt_idx[-1], self._k[0])
+                             tgt_idx[0], tgt_idx[-1], self.neighbours)
             hb = knn_outside(sum_b / norm_b, sp.va, sp.near_a[_windows_within(sp.bb, tgt_idx)], sp.ea, sp.ba,
-                             src_idx[0], src_idx[-1], self._k[1])
+                             src_idx[0], src_idx[-1], self.neighbours)
         else:
             ha = _knn_outside(sp.rows_a(src_idx) / norm_a, sp.eb, sp.bb, tgt_idx[0], tgt_idx[-1], self.neighbours,
                               sp.reach)
