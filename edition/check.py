@@ -24,7 +24,7 @@ import shutil
 import tempfile
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
@@ -32,7 +32,7 @@ from lxml import html as lxml_html
 
 from .builder import load
 from .config import CONFIG_NAME
-from .errors import Diagnostic, Diagnostics, EditionError, Location
+from .errors import Diagnostics, EditionError, Location, relative_location
 from .export import tei_files
 from .model import Edition
 from .sources import load_source
@@ -60,19 +60,6 @@ def check(content: Path, schema: bool = True) -> Diagnostics:
         _validate(edition, diags)
     diags.items[:] = [relative_location(d, edition.config.content_dir) for d in diags.items]
     return diags
-
-
-def relative_location(d: Diagnostic, content: Path) -> Diagnostic:
-    """The diagnostic with its path relative to the content directory when it lies inside
-    (a template error names the template by its absolute path)."""
-    path = Path(str(d.location.path))
-    if path.is_absolute():
-        try:
-            rel = path.resolve().relative_to(content.resolve())
-        except (ValueError, OSError):
-            return d
-        return replace(d, location=Location(rel, d.location.line))
-    return d
 
 
 def _book_shaped(edition: Edition, diags: Diagnostics) -> None:

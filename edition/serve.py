@@ -52,10 +52,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from . import engine
 from .builder import check_out_dir
 from .config import PACKAGE_TEMPLATES
+from .engine import BuildState, Report
 from .errors import EditionError, Level
-from .incremental import BackgroundJob, IncrementalSite, Report
+from .workers import BackgroundJob
 
 PREFIX = "/__edition/"
 
@@ -220,6 +222,7 @@ class LiveServer:
         detect_quotations: bool = True,
         detect_delay: float = 1.0,
         search: bool = True,
+        watch: bool = True,
     ) -> None:
         self.content = Path(content).resolve()
         self.host = host
@@ -247,6 +250,9 @@ class LiveServer:
         self.shown_errors: list[str] = []
         """The overlay's lines, set by the builder thread after each build (request threads read
         this list, never the builder's state, which may be changing)."""
+        self.watch = watch
+        """Watch the files (False: only :meth:`notify` reports changes; tests that need to know
+        when a change was taken in)."""
         self.detect_quotations = detect_quotations
         self.build_search = search
         """Build the search index in a background process when the editor is idle."""
@@ -257,10 +263,12 @@ class LiveServer:
         self._last_build = 0.0
         """Detect quotations in a background process after each change (else links are only carried over)."""
         self._tmp: Path | None = None
-        self.site: IncrementalSite | None = None
+        self.site: BuildState | None = None
         self._httpd: _Server | None = None
         self._threads: list[threading.Thread] = []
         self._observer: Any = None
+        self._job: BackgroundJob | None = None
+        """The background job running now (set by the builder thread)."""
 
     # -- public ----------------------------------------------------------------
     @property
@@ -289,6 +297,25 @@ class LiveServer:
                 self._cond.wait_for(lambda: self._epoch >= n or self._stopping, timeout) and self._epoch >= n
             )
 
+    def settled(self) -> bool:
+        """No change waiting, no build running, no background work running or due."""
+        with self._cond:
+            if self._pending or self._building or self._job is not None or self.site is None:
+                return False
+        site = self.site
+        if self.detect_quotations and site.detection_due():
+            return False
+        return not (self.build_search and site.search_due() and self._search_failed != site.search_key())
+
+    def settle(self, timeout: float = 60.0) -> bool:
+        """Wait until :meth:`settled` (False on timeout): what tests compare with ``edition build``."""
+        deadline = time.monotonic() + timeout
+        while not self.settled():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
     def error_lines(self) -> list[str]:
         """What the overlay and the terminal show: ``path:line: level: message``."""
         if self.site is None:
@@ -304,16 +331,17 @@ class LiveServer:
         check_out_dir(self.content, Path(tempfile.gettempdir()) / "edition-serve")
         self._tmp = Path(tempfile.mkdtemp(prefix="edition-serve-"))
         try:
-            self.site = IncrementalSite(self.content, self._tmp / "site")
+            self.site = BuildState(self.content, self._tmp / "site")
             # quotations are detected in the background once the site is up (they can take seconds)
-            report = self.site.full(detect=False)
+            report = engine.run(self.site, detect=False)
             self.shown_errors = self.error_lines()
             self._log_report(report, first=True)
             self._epoch = 1
             server_class = _Server6 if ":" in self.host else _Server
             self._httpd = server_class((self.host, self.port), _Handler)
             self._httpd.live = self
-            self._start_observer()
+            if self.watch:
+                self._start_observer()
             self._spawn(self._httpd.serve_forever, "edition-http", 0.1)
             self._spawn(self._build_loop, "edition-builder")
         except BaseException:
@@ -401,6 +429,7 @@ class LiveServer:
                 due_in: float | None = None  # seconds until background work may start
                 if job is None:
                     job, due_in = self._start_background()
+                self._job = job
                 with self._cond:
                     while not (self._pending or self._stopping or (job is not None and job.ready())):
                         if due_in is not None:
@@ -431,7 +460,7 @@ class LiveServer:
                         # the texts it saw are changing: stop it, start again after this build
                         job.cancel()
                         job = None
-                    self._run(lambda p=paths: site.update(p))  # type: ignore[misc]
+                    self._run(lambda p=paths: engine.run(site, p, detect=False))  # type: ignore[misc]
                 elif job is not None:
                     finished, job = job, None
                     try:
@@ -457,13 +486,13 @@ class LiveServer:
                                 self._print(line)
                         scratch = finished.scratch
                         assert scratch is not None
-                        self._run(lambda f=finished, sc=scratch: site.apply_search(f.key, sc))  # type: ignore[misc]
+                        self._run(lambda f=finished, sc=scratch: engine.apply_search(site, f.key, sc))  # type: ignore[misc]
                         done = self.last_background_report
                         if not self.quiet and done is not None and done.kind == "search":
                             self._print(f"search index updated in {seconds:.1f} s")
                     else:
                         self._run(
-                            lambda f=finished, ls=result: site.apply_links(f.key, ls),  # type: ignore[misc]
+                            lambda f=finished, ls=result: engine.apply_links(site, f.key, ls),  # type: ignore[misc]
                             detect_seconds=seconds,
                         )
         finally:
@@ -487,7 +516,7 @@ class LiveServer:
         if due_in > 0:
             return None, due_in
         try:
-            return (site.start_detection() if wanted == "quotations" else site.start_search()), None
+            return (engine.start_detection(site) if wanted == "quotations" else engine.start_search(site)), None
         except Exception as exc:  # e.g. no fork on this platform: the preview goes on without it
             self._print(f"cannot run {wanted} in the background: {exc}")
             if wanted == "quotations":

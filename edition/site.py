@@ -8,7 +8,7 @@ import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 import jinja2
@@ -166,15 +166,23 @@ def toc_of(el: etree._Element, page_url: str, depth: int = 1, skip: Callable[[et
     return out
 
 
-class SiteWriter:
-    """Renders every page of an edition into ``out`` (a fresh directory)."""
+class FileSink(Protocol):
+    """Where the writer's files go (``edition.engine.sink``: a directory, or memory)."""
 
-    def __init__(self, edition: Edition, out: Path, diags: Diagnostics) -> None:
+    def write(self, rel: str, data: bytes) -> None: ...
+
+
+class SiteWriter:
+    """Renders the pages of an edition into a sink (each file once)."""
+
+    def __init__(
+        self, edition: Edition, sink: FileSink, diags: Diagnostics, env: jinja2.Environment | None = None
+    ) -> None:
         self.edition = edition
         self.config = edition.config
-        self.out = out
+        self.sink = sink
         self.diags = diags
-        self.env: jinja2.Environment = make_env(edition.config)
+        self.env: jinja2.Environment = env or make_env(edition.config)  # serve reuses compiled templates
         self.plan = plan(edition)
         self.written: set[str] = set()
         self.quotes = self._quote_entries()
@@ -191,11 +199,7 @@ class SiteWriter:
         if rel in self.written:
             raise RuntimeError(f"{rel} written twice")  # a bug, not a content error
         self.written.add(rel)
-        path = self.out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        path.write_bytes(data)
+        self.sink.write(rel, data.encode("utf-8") if isinstance(data, str) else data)
 
     def base(self, page_url: str, title: str, lang: str) -> PageContext:
         return PageContext(

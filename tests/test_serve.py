@@ -475,8 +475,8 @@ def test_quotation_neighbours_are_rerendered(monkeypatch: pytest.MonkeyPatch, tm
 
 def test_links_carried_over_an_edit_are_reanchored_or_dropped(tmp_path: Path) -> None:
     from edition.config import load_config
+    from edition.engine import revalidate
     from edition.errors import Diagnostics
-    from edition.incremental import revalidate
 
     content = make_edition(tmp_path, {**FILES, "a.txt": "Before. The shared words stand here.\n"})
     config = load_config(content, Diagnostics())
