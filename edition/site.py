@@ -8,7 +8,7 @@ import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import jinja2
@@ -17,10 +17,8 @@ from markupsafe import Markup
 
 from .config import normalise_lang
 from .errors import Diagnostics
-from .extras import cite_info, compare_url
-from .model import Edition, Passage, Text
-from .quotations.teiio import seg_id
-from .render.html import QuoteEntry, RenderContext, children, note_label, render
+from .model import Edition, Link, Passage, Text, seg_id
+from .render.html import CiteInfo, QuoteEntry, RenderContext, children, note_label, render
 from .render.templates import NavItem, NoteView, PageContext, TocEntry, make_env, render_page
 from .tei import XML_ID, elements, local, t, text_content
 
@@ -439,4 +437,34 @@ def _parent_title(el: etree._Element | None) -> str | None:
     return None
 
 
-__all__ = ["SiteWriter", "plan", "relative"]
+# -- addresses and citations of the site's pages ---------------------------------------------
+
+
+def compare_url(link: Link) -> str:
+    return f"links/{safe_id(link.id)}.html"
+
+
+def safe_id(s: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", s).strip("-") or "link"
+
+
+def cite_info(config: Any, text: Any, page: Any) -> CiteInfo:
+    """The formatted citation of a page (the paragraph's place is added by the renderer):
+    ``Author, “Work”, in Volume (date), in Edition``; the permalink is absolute with ``base_url``."""
+    meta = text.meta
+    who = ", ".join(meta.authors)
+    if getattr(page, "kind", "text") == "work":
+        what = f"“{page.title}”, in {meta.title}"
+        date = getattr(page, "date", None) or meta.date
+    else:
+        what = f"“{meta.title}”"
+        date = meta.date
+    parts = [p for p in (who, what) if p]
+    citation = ", ".join(parts) + (f" ({date})" if date else "")
+    if config.title and config.title != meta.title:
+        citation += f", in {config.title}"
+    url = (config.base_url + page.url) if config.base_url else page.url
+    return CiteInfo(citation, url)
+
+
+__all__ = ["SiteWriter", "cite_info", "compare_url", "plan", "relative", "safe_id"]

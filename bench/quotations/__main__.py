@@ -35,7 +35,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from bench.machine import TreeMemory, describe, peak_rss_mib
-from edition.config import DEFAULT_MATCHER
+from edition.quotation_settings import DEFAULT_MATCHER
 from edition.quotations.detector import Settings, find_hits
 
 from .corpora import cuv, kjv

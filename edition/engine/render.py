@@ -9,8 +9,8 @@ import jinja2
 
 from .. import export, pipeline, workers
 from ..errors import Diagnostic
-from ..extras import write_all as write_edition_pages
 from ..model import Edition, Text
+from ..pages import write_all as write_edition_pages
 from ..render.templates import make_env
 from ..site import SiteWriter
 from ..tei import XML_ID

@@ -26,19 +26,19 @@ holding most of its tokens); the rest of it is left out of the link.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from ..config import CONFIG_NAME, base_lang
+from ..contract import links_json
 from ..errors import Location
-from ..model import Edition, Link, Passage
+from ..model import Edition, Link, Passage, seg_id
 from ..tei import XML_ID, t
+from ..textfold import fold_text
 from .corpus import Block, Doc
 from .crosslingual import CedictMatcher, CrossLingualMatcher, get_matcher, register_matcher
 from .detector import Hit, Settings, find_hits
 from .embedding import EmbeddingMatcher
-from .normalize import fold_text
-from .teiio import insert_anchor, read_blocks, seg_id, wrap
+from .teiio import insert_anchor, read_blocks, wrap
 
 __all__ = [
     "CedictMatcher",
@@ -201,32 +201,3 @@ def mark(edition: Edition, links: list[Link]) -> None:
             link.set("target", f"#{target_of[kh]} {there}")
 
 
-def links_json(edition: Edition, links: list[Link], url_for: Callable[[str, str], str],
-               passage_url: Callable[[Passage], str] | None = None) -> dict[str, Any]:
-    """The ``OUT/links.json`` contract (version 1). ``url_for(text_id, anchor)``
-    is the site's; it is called with ``anchor=""`` for a text's own page.
-    ``passage_url``: the site's address of a passage itself (its mark), else
-    the passage's url is its holding element's."""
-    texts = []
-    for text in edition.texts.values():
-        texts.append({
-            "id": text.id,
-            "source": text.source.as_posix(),
-            "title": text.meta.title,
-            "lang": text.meta.lang,
-            "url": url_for(text.id, ""),
-        })
-
-    def side(p: Passage) -> dict[str, Any]:
-        url = passage_url(p) if passage_url is not None else url_for(p.text, p.anchor)
-        return {"text": p.text, "anchor": p.anchor, "quote": p.quote, "url": url}
-
-    return {
-        "version": 1,
-        "texts": texts,
-        "links": [
-            {"id": lk.id, "kind": lk.kind, "score": lk.score, "direction": lk.direction,
-             "a": side(lk.a), "b": side(lk.b)}
-            for lk in links
-        ],
-    }

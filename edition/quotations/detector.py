@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from ..textfold import fold_text, quoted_at
 from .corpus import Corpus, Doc, build_corpus
 from .crosslingual import (
     CrossLingualMatcher,
@@ -20,7 +21,6 @@ from .crosslingual import (
     in_background,
 )
 from .monolingual import Match, detect_monolingual
-from .normalize import fold_text, quoted_at
 
 
 @dataclass(frozen=True, slots=True)
