@@ -510,8 +510,11 @@ def test_a_lone_sentence_pair_must_be_each_sentences_best_partner() -> None:
     zh = Doc("zh", "zh", [Block("z1", "第一句话在这里。第二句话在这里。第三句话在这里。第四句话在这里。")])
     en = Doc("en", "en", [Block("e1", "The first sentence. The second sentence. The third sentence. The fourth one.")])
 
-    class Stub:
+    from edition.quotations.matcher import CrossLingualMatcher
+
+    class Stub(CrossLingualMatcher):
         name = "stub"
+        scores_passages = True
         single_pair_floor = 0.3
         resize_floor = float("inf")  # no resizing: the chains as they are
 
@@ -524,7 +527,7 @@ def test_a_lone_sentence_pair_must_be_each_sentences_best_partner() -> None:
         def pairs(self, src: list[Sentence], sl: str, tgt: list[Sentence], tl: str) -> list[tuple[int, int, float]]:
             return self._pairs
 
-        def passage_similarity(self, src: object, ii: list[int], tgt: object, jj: list[int]) -> float:
+        def passage_similarity(self, src: object, ii: list[int], tgt: object, jj: list[int]) -> float:  # type: ignore[override]
             return 0.9
 
     def chains(pairs: list[tuple[int, int, float]]) -> list[tuple[list[int], list[int]]]:

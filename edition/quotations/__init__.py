@@ -35,9 +35,10 @@ from ..model import Edition, Link, Passage, seg_id
 from ..tei import XML_ID, t
 from ..textfold import fold_text
 from .corpus import Block, Doc
-from .crosslingual import CedictMatcher, CrossLingualMatcher, get_matcher, register_matcher
+from .crosslingual import CedictMatcher
 from .detector import Hit, Settings, find_hits
 from .embedding import EmbeddingMatcher
+from .matcher import CrossLingualMatcher, get_matcher, register_matcher
 from .teiio import insert_anchor, read_blocks, wrap
 
 __all__ = [
@@ -96,12 +97,11 @@ def detect(edition: Edition) -> list[Link]:
     )
     docs = docs_from_edition(edition)
     matcher = get_matcher(settings.matcher)
-    if hasattr(matcher, "handed_over"):
-        matcher.handed_over = None  # one registered instance serves every build: forget the last one's
+    matcher.handed_over = None  # one registered instance serves every build: forget the last one's
     links = links_from_hits(docs, find_hits(docs, settings))
-    over = getattr(matcher, "handed_over", None)
+    over = matcher.handed_over
     if over:
-        budget = getattr(matcher, "exact_budget", 0)
+        budget = matcher.exact_budget or 0
         edition.diagnostics.info(
             Location(CONFIG_NAME),
             f"quotations: {over[1]:,} sentences in '{over[0]}' and {over[3]:,} in '{over[2]}' make more pairs than"

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -47,6 +47,9 @@ from .lexicon import (
     load_longest_from,
     load_reverse_lexicon,
 )
+from .matcher import MATCHERS as MATCHERS  # the registry, also known by this module's name
+from .matcher import CrossLingualMatcher, register_matcher
+from .matcher import get_matcher as get_matcher
 from .normalize import HAN, TOKEN_RE, fold_han, fold_word, is_han
 
 T = TypeVar("T")
@@ -89,34 +92,6 @@ class Sentence:
             return self
         return Sentence(self.doc, self.block, self.start + self.lead, self.end, self.text[self.lead :],
                         self.elided_before, 0, self.opens)
-
-
-@runtime_checkable
-class CrossLingualMatcher(Protocol):
-    """Proposes sentence pairs that may translate each other."""
-
-    name: str
-
-    def supports(self, lang_a: str, lang_b: str) -> bool: ...
-
-    def pairs(self, src: Sequence[Sentence], src_lang: str, tgt: Sequence[Sentence], tgt_lang: str
-              ) -> Iterable[tuple[int, int, float]]:
-        """Yield ``(i, j, similarity)`` with similarity in [0, 1]."""
-        ...
-
-
-MATCHERS: dict[str, CrossLingualMatcher] = {}
-
-
-def register_matcher(m: CrossLingualMatcher) -> None:
-    MATCHERS[m.name] = m
-
-
-def get_matcher(name: str = "cedict") -> CrossLingualMatcher:
-    try:
-        return MATCHERS[name]
-    except KeyError:
-        raise KeyError(f"no cross-lingual matcher named '{name}' (known: {', '.join(sorted(MATCHERS))})") from None
 
 
 def split_sentences(docs: Sequence[Doc], doc_idx: Iterable[int]) -> list[Sentence]:
@@ -239,10 +214,11 @@ def in_parallel(fn: Callable[[int, int], list[T]], n: int, least: int = PARALLEL
 # the default lexical matcher
 
 
-class CedictMatcher:
+class CedictMatcher(CrossLingualMatcher):
     """Chinese <-> English through CC-CEDICT glosses (jieba + OpenCC + stems)."""
 
     name = "cedict"
+    scores_passages = True
     top_items = 10
     max_candidates = 20
     min_similarity = 0.25
@@ -737,8 +713,8 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
         top_of_j[j] = max(top_of_j.get(j, (s, i)), (s, i))
     # the matcher's settings for this run (read once: the pairs are all in, so
     # a matcher that handed the run to another answers for that one now)
-    psim = getattr(matcher, "passage_similarity", None)
-    single_floor = getattr(matcher, "single_pair_floor", 0.35)
+    psim = matcher.passage_similarity if matcher.scores_passages else None
+    single_floor = matcher.single_pair_floor
     if psim is not None:
         found = _chainable(found, single_floor)
     # chains: (i, j) -> (i+1 or i+2, j+1 or j+2), same docs, DP over sorted pairs
@@ -755,10 +731,8 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
                 continue
             if score[p] + s > score[k]:
                 score[k], back[k], length[k] = score[p] + s, p, length[p] + 1
-    extend = getattr(matcher, "extend", None)
-    trim = getattr(matcher, "trim_leads", None)
-    grow, shrink = getattr(matcher, "resize_gains", (0.03, 0.05))
-    resize_floor = getattr(matcher, "resize_floor", float("-inf"))
+    grow, shrink = matcher.resize_gains
+    resize_floor = matcher.resize_floor
     used: set[int] = set()
     out: list[Translation] = []
     chains: list[tuple[list[int], list[int], list[float]]] = []
@@ -827,10 +801,10 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
     for (si, sj, sim, hopeless), (_si, _sj, sims) in zip(done, chains, strict=True):
         # a matcher may then take in neighbouring sentences on local evidence;
         # the score stays the one of the passage it extends
-        if extend is not None and not hopeless:
-            si, sj = extend(src, si, tgt, sj)
+        if not hopeless:
+            si, sj = matcher.extend(src, si, tgt, sj)
         ps, pt = [src[i] for i in si], [tgt[j] for j in sj]
-        ts, tt = trim(ps, pt) if trim is not None else (ps, pt)
+        ts, tt = matcher.trim_leads(ps, pt)
         (ps, si), (pt, sj) = _inside_quotation(ps, ts, si, docs), _inside_quotation(pt, tt, sj, docs)
         quoted = in_quotation_marks(ps, docs) or in_quotation_marks(pt, docs)
         out.append(Translation(ps, pt, sims, sim, si, sj, quoted))

@@ -40,8 +40,9 @@ from typing import Any
 
 import numpy as np
 
-from .crosslingual import CedictMatcher, Sentence, _remember, next_sentence, register_matcher
+from .crosslingual import CedictMatcher, Sentence, _remember, next_sentence
 from .lexicon import _cache_dir, caches_on
+from .matcher import CrossLingualMatcher, register_matcher
 
 USE_LANGS = frozenset("ar de en es fr it ja ko nl pl pt ru th tr zh".split())
 MODEL = "use-multilingual-v3"
@@ -94,10 +95,11 @@ class VectorCache:
             pass
 
 
-class EmbeddingMatcher:
+class EmbeddingMatcher(CrossLingualMatcher):
     """Sentence pairs by cosine of USE-multilingual vectors."""
 
     name = "use"
+    scores_passages = True
     exact_budget = 1.5e8
     """Sentence pairs searched exactly (about four times as many window pairs:
     some 20 s of matrix products on two cores at the budget)."""
