@@ -218,3 +218,24 @@ def test_builtin_matcher_names_are_those_the_quotation_stage_registers() -> None
     ours = {name for name, m in MATCHERS.items() if type(m).__module__.startswith("edition.")}
     assert ours == set(BUILTIN_MATCHERS)
     assert set(MATCHERS) <= matcher_names()
+
+
+PENDING_FORKS = {"edition.quotations.crosslingual"}  # its pool moves to edition.workers (engineer scale)
+
+
+def test_only_the_workers_module_starts_processes() -> None:
+    """``edition.workers`` forks (pools, background jobs); other modules ask it to."""
+    starting = set()
+    for mod, path in KNOWN.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and not node.level
+                else []
+            )
+            if any(n.split(".")[0] in ("multiprocessing", "concurrent") for n in names):
+                starting.add(mod)
+    assert starting - PENDING_FORKS == {"edition.workers"}
+    assert PENDING_FORKS <= starting, f"take out of PENDING_FORKS: {PENDING_FORKS - starting}"
