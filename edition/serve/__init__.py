@@ -70,7 +70,9 @@ class LiveServer:
         self.watch = watch
         """Watch the files (False: only :meth:`notify` reports changes; tests that need to know
         when a change was taken in)."""
-        self.options = {"detect_quotations": detect_quotations, "detect_delay": detect_delay, "search": search}
+        self.detect_delay = detect_delay
+        self.search = search
+        self._detect_quotations = detect_quotations
         self.site: BuildState | None = None
         self.builder: Builder | None = None
         self._tmp: Path | None = None
@@ -116,11 +118,14 @@ class LiveServer:
 
     @property
     def detect_quotations(self) -> bool:
-        return self._built().detect_quotations
+        """Detect quotations in the background after each change (else links are only carried over)."""
+        return self.builder.detect_quotations if self.builder is not None else self._detect_quotations
 
     @detect_quotations.setter
     def detect_quotations(self, value: bool) -> None:
-        self._built().detect_quotations = value
+        self._detect_quotations = value
+        if self.builder is not None:
+            self.builder.detect_quotations = value
 
     def wait_for_epoch(self, n: int, timeout: float = 10.0) -> bool:
         """Wait until the epoch is at least ``n``; False on timeout."""
@@ -156,9 +161,9 @@ class LiveServer:
                 quiet=self.quiet,
                 strict=self.strict,
                 debounce=self.debounce,
-                detect_quotations=bool(self.options["detect_quotations"]),
-                detect_delay=float(self.options["detect_delay"]),
-                search=bool(self.options["search"]),
+                detect_quotations=self._detect_quotations,
+                detect_delay=self.detect_delay,
+                search=self.search,
             )
             self.builder.first_build()
             site = self.site
