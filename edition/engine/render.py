@@ -89,7 +89,7 @@ def nav_keys(writer: SiteWriter) -> dict[str, object]:
     return out
 
 
-def extras_key(state: BuildState, writer: SiteWriter, ids: Iterable[str], per_text: object) -> object:
+def pages_key(state: BuildState, writer: SiteWriter, ids: Iterable[str], per_text: object) -> object:
     """What the edition-wide pages (links pages, comparisons, feed, sitemap, 404...) are made of:
     the links, each text's metadata and pages, and the reading text of every linked passage's
     block in the texts rendered now."""
@@ -113,7 +113,7 @@ def remember(state: BuildState, writer: SiteWriter) -> None:
     edition = writer.edition
     per_text = per_text_key(writer)
     state.index_key = (per_text, len(edition.links), repr(state.config))
-    state.extras_key = extras_key(state, writer, edition.texts, per_text)
+    state.pages_key = pages_key(state, writer, edition.texts, per_text)
     state.nav_key = nav_keys(writer)
 
 
@@ -138,9 +138,9 @@ def render_some(
     state.nav_key = nav
     for tid in sorted(ids):
         render_text(writer, edition.texts[tid])
-    key = extras_key(state, writer, ids, per_text)
-    if key != state.extras_key:
-        state.extras_key = key
+    key = pages_key(state, writer, ids, per_text)
+    if key != state.pages_key:
+        state.pages_key = key
         # the sitemap lists every page of the site, also those that stay as they are
         for tid, text in edition.texts.items():
             if tid not in ids:

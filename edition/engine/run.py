@@ -97,7 +97,7 @@ def run(
 
 # -- saving and restoring the state around a run that may fail ---------------------------------
 
-_KEPT = ("cache", "problems", "links", "links_exact", "marked", "index_key", "extras_key", "nav_key")
+_KEPT = ("cache", "problems", "links", "links_exact", "marked", "index_key", "pages_key", "nav_key")
 
 
 def _save(state: BuildState) -> dict[str, object]:

@@ -91,7 +91,7 @@ class BuildState:
     marked: dict[str, tuple[object, Text]] = field(default_factory=dict)
     """Text id -> (what its marks depend on, the text with a marked copy of its phase-1 tree)."""
     index_key: object = None
-    extras_key: object = None
+    pages_key: object = None
     nav_key: dict[str, object] = field(default_factory=dict)
     """Text id -> what its previous/next links show (they follow the index's reading order)."""
     search_key_built: object = None
