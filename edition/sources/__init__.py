@@ -129,8 +129,12 @@ def discover(config: Config, diags: Diagnostics) -> list[Path]:
     for side in sidecars:
         if side.with_suffix("") not in stems:
             near = did_you_mean(side.stem, sorted({s.name for s in stems if s.parent == side.parent}))
-            diags.warning(Location(side, 1), f"metadata file without a source: no '{side.stem}.*' next to it, so"
-                                             f" this metadata applies to nothing.{near}", "meta-orphan")
+            diags.warning(
+                Location(side, 1),
+                f"metadata file without a source: no '{side.stem}.*' next to it, so"
+                f" this metadata applies to nothing.{near}",
+                "meta-orphan",
+            )
     return out
 
 
@@ -207,9 +211,15 @@ def build_meta(
             )
     # a value of the wrong shape is reported and dropped here, in the caller's
     # mapping too (``id`` is read from it after)
-    dropped = drop_misshapen(data, ("title", "lang", "date", "source", "license", "description", "format", "id"),
-                             ("author", "editor", "tags", "categories"), loc, diags, "meta-invalid",
-                             {"title": "using the file name", "lang": "assuming 'und'"})
+    dropped = drop_misshapen(
+        data,
+        ("title", "lang", "date", "source", "license", "description", "format", "id"),
+        ("author", "editor", "tags", "categories"),
+        loc,
+        diags,
+        "meta-invalid",
+        {"title": "using the file name", "lang": "assuming 'und'"},
+    )
     title = data.get("title")
     if not title and "title" not in dropped:
         diags.warning(
@@ -318,8 +328,12 @@ def load_source(config: Config, rel: Path, diags: Diagnostics) -> Loaded | None:
     meta_rel = rel
     fm, body_line = split_front_matter(text)
     if fm is None and text.split("\n", 1)[0].rstrip() == "---":
-        diags.warning(Location(rel, 1), "front matter opened by '---' is never closed by another '---' line;"
-                                        " the whole file is read as text", "front-matter")
+        diags.warning(
+            Location(rel, 1),
+            "front matter opened by '---' is never closed by another '---' line;"
+            " the whole file is read as text",
+            "front-matter",
+        )
     if fm is not None:
         parsed = load_yaml(path, fm, diags, rel, line_offset=1)
         if parsed is not None:
@@ -360,8 +374,12 @@ def load_source(config: Config, rel: Path, diags: Diagnostics) -> Loaded | None:
     given = data.get("id")
     text_id = slugify(str(given or rel.with_suffix("").as_posix().replace("/", "-")))
     if given and str(given) != text_id:
-        diags.warning(Location(meta_rel, lines.get("id")), f"id '{given}' is not an id as URLs need it (lowercase"
-                      f" letters, digits, '-' and '_'); using '{text_id}'", "meta-invalid")
+        diags.warning(
+            Location(meta_rel, lines.get("id")),
+            f"id '{given}' is not an id as URLs need it (lowercase"
+            f" letters, digits, '-' and '_'); using '{text_id}'",
+            "meta-invalid",
+        )
     src = SourceFile(rel=rel, path=path, text=text, meta=meta, body_line=body_line)
     return Loaded(id=text_id, src=src, reader=reader, digest=h.hexdigest())
 
