@@ -57,10 +57,18 @@ from .md_tags import TagRules
 _CJK_BREAK = re.compile(rf"(?<=[{CJK}])\n(?=[{CJK}])")
 
 
+class _Parser(MarkdownIt):
+    def validateLink(self, url: str) -> bool:  # noqa: N802 - markdown-it's name
+        """Every link is a link: markdown-it would leave ``[x](javascript:…)`` as
+        literal text, silently; the reader's own check (:meth:`.HtmlRules.drop_unsafe_targets`)
+        keeps the text, drops the target and says so (issue 21)."""
+        return True
+
+
 @cache
 def parser() -> MarkdownIt:
     """The shared parser (markdown-it keeps no state between ``parse`` calls)."""
-    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    md = _Parser("commonmark", {"html": True}).enable(["table", "strikethrough"])
     md.use(footnote_plugin)
     md.use(deflist_plugin)
     # Leave footnote definitions where they stand: bodies pair with markers per
@@ -137,6 +145,7 @@ class _Builder(TagRules):
         if all(local(c) in GLOBAL | DIV_TOP for c in body):
             # TEI wants a paragraph or a division in a body (milestones alone will not do)
             body.append(set_line(E.p(), self.src.body_line))
+        self.drop_unsafe_targets(body)  # before mark_articles copies link targets to the header
         sources = self.mark_articles()
         self.tidy(body)
         return ReadResult(text=E.text(body), encoding=self.editorial_decl(len(sources)), source_desc=sources)
@@ -158,6 +167,12 @@ class _Builder(TagRules):
             )
         if c["md-html"]:
             said.append(f"{c['md-html']} piece(s) of raw HTML kept as plain text.")
+        unsafe = c["md-html-unsafe"] + c["md-unsafe-url"]
+        if unsafe:
+            said.append(
+                f"{unsafe} piece(s) of active content (scripts, event handlers, javascript: and other "
+                "unsafe link targets) left out (reported as warnings); the text around them is kept."
+            )
         dropped = c["md-tag-unknown"] + c["md-tag-stray"]
         if dropped:
             said.append(

@@ -19,6 +19,7 @@ from lxml import etree
 from markdown_it.tree import SyntaxTreeNode
 
 from ..errors import Diagnostics
+from ..sanitize import is_safe_url
 from ..tei import ED_NS, local, set_line, t
 from .base import SourceFile
 
@@ -40,7 +41,11 @@ def xml_safe(s: str) -> str:
 
 def uri(s: str) -> str:
     """A value that passes as ``teidata.pointer`` (xsd:anyURI as libxml2 checks it):
-    escape spaces, brackets, stray ``%`` and a second ``#``; keep the rest readable."""
+    escape spaces, brackets, stray ``%`` and a second ``#``; keep the rest readable.
+    A target that could run code is left as written (escaping could disguise it as a
+    relative path): :meth:`.HtmlRules.drop_unsafe_targets` removes it and reports it."""
+    if not is_safe_url(s):
+        return xml_safe(s.strip())
     s = _URI_UNSAFE.sub(lambda m: quote(m.group(0)), xml_safe(s.strip()))
     s = re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", s)
     if s.count("#") > 1:
@@ -69,6 +74,29 @@ def move_content(src: etree._Element, dst: etree._Element) -> None:
     append_text(dst, src.text or "")
     for c in list(src):
         dst.append(c)
+
+
+def unwrap(el: etree._Element) -> None:
+    """Replace ``el`` by its content (text, children, tail) where it stands."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    at = parent.index(el)
+    kids = list(el)
+    before = parent[at - 1] if at else None
+    text, tail = el.text or "", el.tail or ""
+    for i, c in enumerate(kids):
+        parent.insert(at + i, c)  # lxml moves each child with its tail
+    parent.remove(el)  # and el with its tail, kept above
+    after = kids[-1] if kids else before
+    if before is None:
+        parent.text = (parent.text or "") + text
+    else:
+        before.tail = (before.tail or "") + text
+    if after is None:
+        parent.text = (parent.text or "") + tail
+    else:
+        after.tail = (after.tail or "") + tail
 
 
 def is_empty(el: etree._Element) -> bool:

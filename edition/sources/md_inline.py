@@ -65,7 +65,7 @@ class InlineRules(HtmlRules):
                 raw -= 1
                 self.raw -= 1
                 continue
-            if n.type == "html_inline" and self.html_pair(n.content, stack):
+            if n.type == "html_inline" and self.html_pair(n.content, stack, line):
                 continue
             handler = getattr(self, f"_inline_{n.type}", None)
             if handler is None:
