@@ -132,13 +132,16 @@ def dropped_items(fragment: str) -> list[str]:
     try:
         root = lxml.html.document_fromstring(fragment)
     except Exception:  # noqa: BLE001 - lxml raises ParserError, ValueError, even AssertionError
-        return ["markup that could not be read"]
+        try:  # no document in it: an end tag, a comment
+            root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+        except Exception:  # noqa: BLE001
+            return ["markup that could not be read"]
     out: list[str] = []
     for el in root.iter():
         if not isinstance(el.tag, str):
             continue  # a comment or a processing instruction
         tag = el.tag.lower()
-        if tag in STRUCTURE:  # added by the parser, or written: only their attributes count
+        if tag in STRUCTURE or el is root:  # added by the parser, or written: only their attributes count
             out.extend(_describe(str(name), str(value)) for name, value in el.attrib.items())
             continue
         if tag not in TAGS:
