@@ -26,6 +26,10 @@ What the reader decides beyond plain Markdown:
   note on the text, so the notes stage and the note lists leave them alone.
   ``{% blockquote %}`` is a ``quote``/``cit``, ``{% codeblock %}`` an ``eg``;
   unknown tags are reported with their line, never printed as braces.
+* Raw HTML stays text, as it was written, unless it holds active content: scripts,
+  frames, objects, forms, ``style``, ``on*`` handlers and ``javascript:``/``data:``
+  and other unsafe link targets are left out (nh3; :mod:`.md_html`, issue 21), each
+  time with a warning at its line. Link and image targets of any origin get the same check.
 * Footnotes follow the notes protocol (:mod:`edition.notes`): markers are
   ``ref type="noteref" ed:state="marker"``; bodies are ``note ed:state="body"``
   where the definition stands.

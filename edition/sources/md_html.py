@@ -21,7 +21,7 @@ import lxml.html
 from lxml import etree
 from markdown_it.tree import SyntaxTreeNode
 
-from ..sanitize import DROPPED_WITH_CONTENT, TAGS, clean_html, is_safe_url
+from ..sanitize import DROPPED_WITH_CONTENT, SAFE_SCHEMES, TAGS, clean_html, is_safe_url
 from ..tei import ED_LINE, E, local, t
 from .md_base import BuilderState, append_text, unwrap, uri
 
@@ -33,6 +33,7 @@ HTML_INLINE = {
     "code": ("code", ""), "a": ("ref", ""), "span": ("", ""), "font": ("", ""), "abbr": ("", ""),
 }  # fmt: skip
 """Inline HTML that has a TEI counterpart (anything else stays as text, with a warning)."""
+SCHEMES = ", ".join(f"{x}:" for x in sorted(SAFE_SCHEMES))
 
 
 def parse_fragment(html: str) -> list[etree._Element | str]:
@@ -180,16 +181,16 @@ class HtmlRules(BuilderState):
             if attr == "target":
                 self.warn(
                     line,
-                    f"link target {shown!r} left out: only http, https, mailto, ftp and relative links "
-                    "are published; the link's text is kept",
+                    f"link target {shown!r} left out: only {SCHEMES} and relative links are published; "
+                    "the link's text is kept",
                     "md-unsafe-url",
                 )
                 unwrap(el)
             else:
                 self.warn(
                     line,
-                    f"image source {shown!r} left out: only http, https and relative image URLs are "
-                    "published; its description is kept",
+                    f"image source {shown!r} left out: only {SCHEMES} and relative URLs are published; "
+                    "its description is kept",
                     "md-unsafe-url",
                 )
                 unwrap(el)
