@@ -25,6 +25,7 @@ from edition.sanitize import clean_html, is_safe_url
 from edition.tei import TEI_NS
 from tests.support.browser import serve_dir
 from tests.support.project import make_edition
+from tests.test_sources_markdown import read
 
 REPO = Path(__file__).resolve().parent.parent
 B64_SCRIPT = "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="  # <script>alert(1)</script>
@@ -232,6 +233,25 @@ def test_control_and_safe_html_are_untouched(tmp_path: Path) -> None:
     hrefs = [a.get("href") for a in doc.find(".//article").iter("a")]
     assert "https://example.org/a?b=1" in hrefs and "mailto:a@example.org" in hrefs
     assert "https://example.org/" in hrefs
+
+
+def test_vector_tei_is_valid(built: tuple[Path, str], tei_schema: Any) -> None:
+    """What is left where a vector stood (a link's text, a figure with only its
+    description) is valid TEI."""
+    out, _ = built
+    bad = {}
+    for vid, _vector, _readable in VECTORS:
+        doc = etree.parse(str(out / "tei" / f"{vid}.xml"))
+        if not tei_schema.validate(doc):
+            bad[vid] = str(tei_schema.error_log.last_error)
+    assert bad == {}
+
+
+def test_editorial_decl_says_active_content_was_left_out() -> None:
+    result, diags = read('# T\n\n[x](javascript:alert(1)) <b onclick="alert(1)">y</b>\n')
+    (decl,) = result.encoding
+    assert "2 piece(s) of active content" in " ".join(decl.itertext())
+    assert [d.code for d in diags] == ["md-html-unsafe", "md-unsafe-url"]
 
 
 # --- edition.sanitize on its own --------------------------------------------------
