@@ -301,9 +301,10 @@ def _tei_source_line(doc: etree._Element, tei_line: int, text: Text) -> int | No
     ancestor) is looked up in the text's own tree, whose elements carry it."""
     at = None
     for el in doc.iter(etree.Element):
-        if el.sourceline is not None and el.sourceline <= tei_line:
+        line = el.sourceline
+        if isinstance(line, int) and line <= tei_line:
             at = el
-        elif el.sourceline is not None:
+        elif isinstance(line, int):
             break
     while at is not None:
         xid = at.get(XML_ID)
