@@ -128,3 +128,9 @@ def test_quotation_over_a_hard_wrapped_block_is_found_whole(tmp_path: Path) -> N
     assert sides["almanac"].quote == PASSAGE and sides["letter"].quote == PASSAGE
     assert (sides["almanac"].anchor, sides["almanac"].start) == ("p2", 0)
     assert link.direction == ("a->b" if link.a.text == "letter" else "b->a")  # the letter quotes
+
+
+def test_odd_blocks_among_one_line_paragraphs_do_not_break_the_reader() -> None:
+    odd = ["x" * 230, "\u00a0\n\u00a0\nab-\n-\n~", "-\nb-\nc", "。\n「\n一-\n二"]
+    text, _ = read_plain("\n\n".join(odd) + "\n")
+    assert "".join(text.root.find(t("text")).itertext()).count("x") == 230

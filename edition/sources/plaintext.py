@@ -127,7 +127,8 @@ def _full(line: str, nxt: str, width: int) -> bool:
     """The next line's first word (character, in CJK) would not have fitted on this line."""
     if _cjk_join(line, nxt):
         return len(line) + 1 > WRAP_FILL * width
-    return len(line) + 1 + len(nxt.split(maxsplit=1)[0]) > WRAP_FILL * width
+    first = nxt.split(maxsplit=1)  # empty for a line of other blanks (no-break spaces)
+    return len(line) + 1 + len(first[0] if first else "") > WRAP_FILL * width
 
 
 def wrapped_runs(block: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
