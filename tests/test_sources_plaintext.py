@@ -134,3 +134,19 @@ def test_odd_blocks_among_one_line_paragraphs_do_not_break_the_reader() -> None:
     odd = ["x" * 230, "\u00a0\n\u00a0\nab-\n-\n~", "-\nb-\nc", "。\n「\n一-\n二"]
     text, _ = read_plain("\n\n".join(odd) + "\n")
     assert "".join(text.root.find(t("text")).itertext()).count("x") == 230
+
+
+def test_a_full_line_ending_a_sentence_wraps_where_the_file_mostly_wraps() -> None:
+    two = "The lamp was trimmed and filled before the light went down.\nNobody climbed the stairs that night.\n"
+    wrapped = (
+        "The keeper's log records each ship that passed, the state of\n"
+        "the sea and the hour the lamp was lit, in a hand that grows\n"
+        "smaller as the winters go by.\n"
+    )
+    long_line = " ".join(["A note on the copy kept in the harbour office:"] + ["ledger"] * 30) + "."
+    mostly_wrapped, _ = read_plain(f"{long_line}\n\n{two}\n{wrapped}")
+    paras = [p.text for p in mostly_wrapped.root.find(t("text")).iter(t("p"))]
+    assert two.replace("\n", " ").strip() in paras and len(paras) == 3
+    one_line = "\n\n".join([long_line] * 4 + [two])
+    mostly_one_line, _ = read_plain(one_line)
+    assert [p.text for p in mostly_one_line.root.find(t("text")).iter(t("p"))][-2:] == two.strip().split("\n")

@@ -97,9 +97,12 @@ def split_paragraphs(body: str, first_line: int) -> list[Para]:
     # A line longer than any wrap width: the file does not hard-wrap its paragraphs (at
     # least not all of them), so each block shows whether it is wrapped.
     per_block = max((len(x) for b in blocks for _, x in b), default=0) > 200
+    # Where most blocks are not single lines, the file mostly hard-wraps: there a full line
+    # that ends a sentence is taken as wrapped too, as it was before blocks decided.
+    wrapping = sum(1 for b in blocks if len(b) == 1) < 0.8 * len(blocks)
     out: list[Para] = []
     for b in blocks:
-        for run in wrapped_runs(b) if per_block else [b]:
+        for run in wrapped_runs(b, wrapping) if per_block else [b]:
             text, soft = _join([x for _, x in run])
             out.append(Para(text, run[0][0], soft=soft))
     return out
@@ -131,19 +134,20 @@ def _full(line: str, nxt: str, width: int) -> bool:
     return len(line) + 1 + len(first[0] if first else "") > WRAP_FILL * width
 
 
-def wrapped_runs(block: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+def wrapped_runs(block: list[tuple[int, str]], wrapping: bool = False) -> list[list[tuple[int, str]]]:
     """A block's lines grouped into paragraphs, in a file that writes paragraphs on one line.
 
     A line break is a wrap when the line is full (:data:`WRAP_FILL`) and breaks inside a
     sentence. In a block where at least half the breaks are wraps (a hard-wrapped passage),
-    a full line that happens to end a sentence is wrapped too; a short line ends its
-    paragraph. A block of heading-like lines (a title above a subtitle) stays line by line."""
+    or in a file that mostly hard-wraps (``wrapping``), a full line that happens to end a
+    sentence is wrapped too; a short line ends its paragraph. A block of heading-like lines
+    (a title above a subtitle) stays line by line."""
     if len(block) == 1 or all(looks_like_heading(Para(x, n)) for n, x in block):
         return [[ln] for ln in block]
     width = max(len(x) for _, x in block)
     full = [_full(x, nxt, width) for (_, x), (_, nxt) in zip(block, block[1:], strict=False)]
     wraps = [f and _breaks_mid_sentence(x) for f, (_, x) in zip(full, block, strict=False)]
-    passage = sum(wraps) * 2 >= len(wraps)
+    passage = wrapping or sum(wraps) * 2 >= len(wraps)
     runs = [[block[0]]]
     for k, ln in enumerate(block[1:]):
         if wraps[k] or (passage and full[k]):
