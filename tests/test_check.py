@@ -235,7 +235,7 @@ register_reader(OddReader)
 '''
 
 
-def test_check_reports_invalid_tei_at_the_source_line(tmp_path: Path, tei_schema: object) -> None:
+def test_check_reports_invalid_tei_at_the_source_line(tmp_path: Path, tei_schema_path: Path) -> None:
     """`edition check`, run as a command with a reader plugin whose output is not tei_all
     (issue 20): the error names the source file and the line the invalid element came from."""
     import os
