@@ -274,6 +274,15 @@ def _split_run_together(w: str, vocab: Vocabulary) -> str | None:
     return best[1] if best else None
 
 
+def soft_hyphen(before: str, after: str, vocab: Vocabulary) -> bool:
+    """Whether the hyphen of ``before-`` at a line end, continued by ``after`` on the next
+    line, was put there by the typesetting (``mis-`` + ``taken``), by the rule
+    :func:`find_fixes` applies to a volume: the joined word occurs in the text at least as
+    often as the hyphenated one, or ``after`` is a suffix of a capitalised known word.
+    The plain reader joins hard-wrapped lines with it too (issue 20)."""
+    return "hyphenation" in _repair_token(f"{before}-{after}", vocab)[1]
+
+
 def _repair_token(tok: str, vocab: Vocabulary) -> tuple[str, list[str]]:
     kinds: list[str] = []
     out = tok
