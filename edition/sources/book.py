@@ -39,7 +39,7 @@ from .book_dates import date_attrs, find_in_chronicle, parse_chronicle, quoted_t
 from .book_layout import Block, Line, looks_like_book, split_lines
 from .book_notes import NoteBody, body_runs, choose_markers, parse_notes
 from .book_text import Marker, Run, find_fixes, find_markers, find_wraps, make_run, vocabulary
-from .book_works import Group, NotesBlock, WorkPart, segment
+from .book_works import Group, NotesBlock, NotesSection, WorkPart, segment
 
 __all__ = ["BookReader", "looks_like_book"]
 
@@ -102,6 +102,8 @@ class NotesPlan:
     stray: list[Block]
     scope: str
     works: list[Work]
+    section: NotesSection | None = None
+    """The notes section of several works this plan is one run of."""
 
 
 def _work_kind(title: str, subs: list[str]) -> str:
@@ -123,6 +125,15 @@ def _work_kind(title: str, subs: list[str]) -> str:
     if title.startswith("Reply") or any(s.startswith("Reply") for s in subs):
         return "reply"
     return "article"
+
+
+def _candidates(w: Work) -> list[Marker]:
+    """Every place in ``w`` a note marker could be (chosen later, per notes)."""
+    out: list[Marker] = []
+    for r in w.runs():
+        find_markers(r)
+        out.extend(r.markers)
+    return out
 
 
 def _span(a: int, b: int) -> str:
@@ -171,8 +182,14 @@ class _Build:
         notes_plans: list[NotesPlan] = []
         # w01 is the preface (front), the chronicle takes the last number
         n = 1 if vol.front else 0
+        sections: list[tuple[NotesSection, list[Work]]] = []
+        waiting: list[Work] = []
+        """Works since the last notes printed: those a notes section may belong to."""
         for unit in vol.units:
-            if isinstance(unit, Group):
+            if isinstance(unit, NotesSection):
+                sections.append((unit, waiting))
+                waiting = []
+            elif isinstance(unit, Group):
                 gh = parse_header(unit.header)
                 first = n + 1
                 last = n + len(unit.works)
@@ -191,6 +208,9 @@ class _Build:
                 if unit.notes:
                     g.notes = self._plan_notes(unit.notes, g.scope, g.works)
                     notes_plans.append(g.notes)
+                    waiting = []
+                else:
+                    waiting.extend(g.works)
                 self.order.append(g)
             else:
                 n += 1
@@ -200,6 +220,11 @@ class _Build:
                 if unit.notes:
                     w.notes = self._plan_notes(unit.notes, w.scope, [w])
                     notes_plans.append(w.notes)
+                    waiting = []
+                else:
+                    waiting.append(w)
+        for section, candidates in sections:
+            notes_plans.extend(self._plan_section(section, candidates or works[-1:]))
         self.works = works
         self.groups = groups
         self.notes_plans = notes_plans
@@ -271,6 +296,36 @@ class _Build:
                     "book-note-duplicate",
                 )
         return NotesPlan(block, parsed.bodies, parsed.stray, scope, works)
+
+    def _plan_section(self, section: NotesSection, candidates: list[Work]) -> list[NotesPlan]:
+        """Each run of a notes section goes to the next work whose text has the
+        run's markers (at least half of them, in rising order); failing that, to
+        the one with the most (issue 20: the numbering restarts per work, the
+        sub-headings may be anything)."""
+        plans: list[NotesPlan] = []
+        if not candidates:
+            return plans
+        markers = {id(w): _candidates(w) for w in candidates}
+        at = 0
+        for run in section.runs:
+            numbers = [int(b.n) for b in parse_notes(run.blocks).bodies if not b.symbol]
+            symbols = {b.n for b in parse_notes(run.blocks).bodies if b.symbol}
+            rest = candidates[at:] or candidates[-1:]
+
+            def score(w: Work) -> int:
+                found = len(choose_markers(markers[id(w)], numbers)) if numbers else 0
+                return found + sum(1 for mk in markers[id(w)] if mk.n in symbols)
+
+            enough = max(1, (len(numbers) + len(symbols) + 1) // 2)
+            target = next((w for w in rest if score(w) >= enough), None)
+            if target is None:
+                target = max(rest, key=lambda w: (score(w), -rest.index(w)))
+            at = candidates.index(target) + 1
+            plan = self._plan_notes(run, target.scope, [target])
+            plan.section = section
+            target.notes = plan
+            plans.append(plan)
+        return plans
 
     def _plan_front(self, blocks: list[Block]) -> list[tuple[str, Run]]:
         """The preface: a heading, then paragraphs. Such a preface may have no

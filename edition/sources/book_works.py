@@ -33,7 +33,6 @@ ORDINALS = (
 QUESTION_HEAD = re.compile(rf"^(?P<ord>{'|'.join(ORDINALS)}) Question$")
 NOTE_START = re.compile(r"^(?P<n>\d{1,3})(?:\.\s*|\s+)(?=\S)(?P<rest>.*)$")
 SYMBOL_START = re.compile(r"^(?P<s>\*{1,3}|†{1,2}|‡{1,2})\s*(?P<rest>\S.*)$")
-NOTES_HEAD = re.compile(r"^Notes$")
 SUBTITLE = re.compile(r"^(?:Reply to|Report |Speech |Theses |Talk |Greetings |Article |\()")
 CHRONICLE_EVENT = re.compile(r"\b[A-Z]\. ?[A-Z]\. [A-Z][a-z]+")
 _FUNCTION_WORDS = frozenset("a an and at by for from in of on or the to with".split())
@@ -41,8 +40,26 @@ _FUNCTION_WORDS = frozenset("a an and at by for from in of on or the to with".sp
 
 @dataclass(slots=True)
 class NotesBlock:
-    head: Line
+    """The notes of one work (or of a group): the heading printed before them
+    (any words: ``Notes``, ``Annotations``, a work's title in the volume's
+    end notes; may be empty) and their blocks."""
+
+    heads: list[Line]
     blocks: list[Block]
+
+    @property
+    def first(self) -> Line:
+        return self.heads[0] if self.heads else self.blocks[0].first
+
+
+@dataclass(slots=True)
+class NotesSection:
+    """Notes of several works printed in one place (at the end of the volume),
+    the numbering starting again for each work; which work a run belongs to is
+    read from the markers (:mod:`.book`)."""
+
+    heads: list[Line]
+    runs: list[NotesBlock]
 
 
 @dataclass(slots=True)
@@ -69,7 +86,7 @@ class Volume:
     dropped: list[Line]
     """Lines left out on purpose (the publisher's URL)."""
     front: list[Block]
-    units: list[WorkPart | Group]
+    units: list[WorkPart | Group | NotesSection]
     chronicle: list[Block]
     width: int
 
@@ -139,7 +156,7 @@ def segment(layout: Layout) -> Volume:
             (dropped if is_url(ln.text) else title_page).append(ln)
         if later:
             rest.append(Block(later, b.breaks if not first_lines else 0, b.seam))
-    blocks = rest
+    blocks = _split_at_page_heads(rest, width)
     # front: from the first page after the title page to the first structural break
     front: list[Block] = []
     while i < len(blocks):
@@ -148,13 +165,20 @@ def segment(layout: Layout) -> Volume:
             break
         front.append(b)
         i += 1
-    units: list[WorkPart | Group] = []
+    units: list[WorkPart | Group | NotesSection] = []
     chronicle: list[Block] = []
     group: Group | None = None
     while i < len(blocks):
         if is_chronicle_start(blocks, i):
             chronicle = blocks[i:]
             break
+        found = find_notes(blocks, i, width)
+        if found is not None and (len(found[0]) > 1 or _ends_volume(blocks, found[1])):
+            # notes of the works before, printed together (at the end of the volume)
+            units.append(_section(found[0]))
+            group = None
+            i = found[1]
+            continue
         header = blocks[i]
         i += 1
         if (
@@ -174,13 +198,16 @@ def segment(layout: Layout) -> Volume:
             units.append(work)
         while i < len(blocks):
             b = blocks[i]
-            if NOTES_HEAD.match(b.first.text):
-                notes, i = _read_notes(blocks, i, width)
-                if group is not None:
-                    group.notes = notes
-                    group = None
+            found = find_notes(blocks, i, width) if _is_notes_heading(b.first, width) else None
+            if found is not None:
+                runs, i = found
+                if len(runs) > 1:
+                    units.append(_section(runs))
+                elif group is not None:
+                    group.notes = runs[0]
                 else:
-                    work.notes = notes
+                    work.notes = runs[0]
+                group = None
                 break
             if b.breaks >= FILLER_BREAKS or (b.seam and is_title_block(b, width)):
                 break
@@ -189,26 +216,139 @@ def segment(layout: Layout) -> Volume:
     return Volume(title_page, dropped, front, units, chronicle, width)
 
 
-def _read_notes(blocks: list[Block], i: int, width: int) -> tuple[NotesBlock, int]:
-    """The notes block starting at ``blocks[i]`` (its first line is the heading).
-    It ends at a filler page, at a structural seam that does not start a note,
-    or at a title block after a finished note."""
-    head_block = blocks[i]
-    head = head_block.first
+def _split_at_page_heads(blocks: list[Block], width: int) -> list[Block]:
+    """A notes heading at the top of a page may follow the text before it with
+    no paragraph line between them, only the page break: split the block there
+    when the heading is followed by a first note."""
     out: list[Block] = []
-    if len(head_block.lines) > 1:
-        out.append(Block(head_block.lines[1:], 0, False))
-    i += 1
-    while i < len(blocks):
-        b = blocks[i]
+    for b in blocks:
+        start = 0
+        for k in range(1, len(b.lines)):
+            ln = b.lines[k]
+            if (
+                ln.pb
+                and ends_sentence(b.lines[k - 1].text, marker=True)
+                and _is_notes_heading(ln, width)
+                and k + 1 < len(b.lines)
+                and _note_number(b.lines[k + 1].text, 0) == 1
+            ) or (
+                ln.pb
+                and k + 1 == len(b.lines)
+                and ends_sentence(b.lines[k - 1].text, marker=True)
+                and _is_notes_heading(ln, width)
+            ):
+                out.append(Block(b.lines[start:k], b.breaks if start == 0 else 1, b.seam and start == 0))
+                start = k
+        out.append(Block(b.lines[start:], b.breaks if start == 0 else 1, b.seam and start == 0))
+    return out
+
+
+def _ends_volume(blocks: list[Block], i: int) -> bool:
+    return i >= len(blocks) or is_chronicle_start(blocks, i)
+
+
+def _section(runs: list[NotesBlock]) -> NotesSection:
+    """The section's own heading is the first line before its first note
+    (``Authorities``, over a work's title when the runs have sub-headings)."""
+    first = runs[0]
+    heads, first.heads = first.heads[:1], first.heads[1:]
+    return NotesSection(heads, runs)
+
+
+def _is_notes_heading(line: Line, width: int) -> bool:
+    """A short line that could head a notes section, whatever its words: not a
+    sentence, not a note, not a date or a section numeral."""
+    text = line.text
+    return (
+        is_heading_line(text)
+        and len(text) < 0.6 * width
+        and not is_note_start(text)
+        and not DATE_LINE.match(text)
+        and not ROMAN.match(text)
+    )
+
+
+def _note_number(text: str, last: int) -> int | None:
+    """The number of a note starting ``text`` when it can follow note ``last``
+    (a few may be lost or run together with the previous body)."""
+    m = NOTE_START.match(text)
+    if not m:
+        return None
+    n = int(m.group("n"))
+    return n if last < n <= last + 3 else None
+
+
+def _opening(blocks: list[Block], i: int, width: int) -> tuple[list[Line], int, int] | None:
+    """Heading lines (one or two, any words) at ``blocks[i]`` followed by a first
+    note (``1`` or a symbol): the headings and where the note starts (block, line)."""
+    heads: list[Line] = []
+    seen = 0
+    for bi in range(i, min(i + 3, len(blocks))):
+        for k, ln in enumerate(blocks[bi].lines):
+            if heads and (_note_number(ln.text, 0) == 1 or SYMBOL_START.match(ln.text)):
+                return heads, bi, k
+            seen += 1
+            if seen > 2 or not _is_notes_heading(ln, width):
+                return None
+            heads.append(ln)
+    return None
+
+
+def _last_number(lines: list[Line], last: int) -> int:
+    """The highest note number started in ``lines`` (a new note inside a block
+    follows a line that closes a sentence)."""
+    for k, ln in enumerate(lines):
+        n = _note_number(ln.text, last)
+        if n is not None and (k == 0 or (ends_sentence(lines[k - 1].text) and n == last + 1)):
+            last = n
+    return last
+
+
+def find_notes(blocks: list[Block], i: int, width: int) -> tuple[list[NotesBlock], int] | None:
+    """A notes section starting at ``blocks[i]``, found by its shape (issue 20):
+    a heading of any words, then blocks that start with the numbers 1..n (or a
+    footnote symbol), the numbering starting again at 1 under a sub-heading for
+    each further work. Returns the runs and the index after the section, or
+    ``None`` when the blocks are not shaped so: other blocks (a body's numbered
+    list with its paragraphs) outnumber the notes."""
+    opened = _opening(blocks, i, width)
+    if opened is None:
+        return None
+    heads, bi, k = opened
+    first = Block(blocks[bi].lines[k:], blocks[bi].breaks if k == 0 else 0, False)
+    run = NotesBlock(heads, [first])
+    runs = [run]
+    last = _last_number(first.lines, 0)
+    starts, other = 1, 0
+    j = bi + 1
+    while j < len(blocks):
+        b = blocks[j]
         if b.breaks >= FILLER_BREAKS:
             break
-        if not is_note_start(b.first.text):
-            if b.seam or is_chronicle_start(blocks, i):
-                break
-            prev = out[-1].lines[-1].text if out else ""
-            if ends_sentence(prev) and is_title_block(b, width):
-                break
-        out.append(b)
-        i += 1
-    return NotesBlock(head, out), i
+        prev_ends = ends_sentence(run.blocks[-1].lines[-1].text)
+        if _note_number(b.first.text, last) is not None or SYMBOL_START.match(b.first.text):
+            starts += 1
+            last = _last_number(b.lines, last)
+            run.blocks.append(b)
+            j += 1
+            continue
+        if is_chronicle_start(blocks, j):
+            break
+        sub = _opening(blocks, j, width) if prev_ends else None
+        if sub is not None:
+            heads, bi, k = sub
+            first = Block(blocks[bi].lines[k:], blocks[bi].breaks if k == 0 else 0, False)
+            run = NotesBlock(heads, [first])
+            runs.append(run)
+            last = _last_number(first.lines, 0)
+            starts += 1
+            j = bi + 1
+            continue
+        if b.seam or (prev_ends and is_title_block(b, width)):
+            break
+        other += 1
+        run.blocks.append(b)
+        j += 1
+    if other > max(2, starts // 2):
+        return None
+    return runs, j
