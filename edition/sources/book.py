@@ -30,6 +30,7 @@ from .base import Reader, ReadResult, SourceFile
 from .book_body import (
     Entry,
     Header,
+    HeadingEvidence,
     find_quotes,
     parse_body,
     parse_header,
@@ -176,6 +177,13 @@ class _Build:
         self.vol = vol
         year = self._volume_year(vol.title_page)
         self.chronicle = parse_chronicle(vol.chronicle, year) if vol.chronicle else None
+        headers = [
+            h
+            for u in vol.units
+            if not isinstance(u, NotesSection)
+            for h in ([u.header, *(p.header for p in u.works)] if isinstance(u, Group) else [u.header])
+        ]
+        self.headings = HeadingEvidence.of(headers, quoted_titles(self.chronicle) if self.chronicle else [])
         self.order: list[Work | GroupPlan] = []
         works: list[Work] = []
         groups: list[GroupPlan] = []
@@ -190,7 +198,7 @@ class _Build:
                 sections.append((unit, waiting))
                 waiting = []
             elif isinstance(unit, Group):
-                gh = parse_header(unit.header)
+                gh = parse_header(unit.header, self.headings)
                 first = n + 1
                 last = n + len(unit.works)
                 g = GroupPlan(
@@ -242,7 +250,7 @@ class _Build:
         return years[-1] if years else None
 
     def _plan_work(self, part: WorkPart, n: int, scope: str) -> Work:
-        header = parse_header(part.header)
+        header = parse_header(part.header, self.headings)
         entries = parse_body(part.body, self.layout.width)
         find_quotes(entries)
         subs = [" ".join(ln.text for ln in s) for s in header.subtitles]
@@ -599,7 +607,7 @@ class _Build:
         ]
         for w in self.works:
             for e in w.entries:
-                run = e.title_run or (e.run if e.kind in ("subsection", "question") else None)
+                run = e.title_run or (e.run if e.kind in ("subsection", "series") else None)
                 if run is None:
                     continue
                 for word in re.findall(r"[A-Za-z][A-Za-z’'-]*[A-Za-z]", run.text):

@@ -182,8 +182,8 @@ def _entries(div: etree._Element, w: Work) -> None:
             pb = E.pb(n=str(e.lines[0].page))
             set_line(pb, e.lines[0].no)
             container.append(pb)
-        if e.kind in ("section", "question"):
-            section = E.div(type="section" if e.kind == "section" else "question")
+        if e.kind in ("section", "series"):
+            section = E.div(type="section" if e.kind == "section" else e.series)
             if e.n:
                 section.set("n", e.n)
             set_line(section, e.line.no)

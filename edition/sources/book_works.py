@@ -26,14 +26,8 @@ DATE_LINE = re.compile(
 ``Report Delivered on December 7`` (with a lead-in)."""
 ROMAN = re.compile(r"^[IVXL]{1,6}\.?$")
 NUMBERED_HEAD = re.compile(r"^(\d{1,2})\.\s+(\S.*)$")
-ORDINALS = (
-    "First Second Third Fourth Fifth Sixth Seventh Eighth Ninth Tenth Eleventh Twelfth Thirteenth "
-    "Fourteenth Fifteenth Sixteenth Seventeenth Eighteenth Nineteenth Twentieth"
-).split()
-QUESTION_HEAD = re.compile(rf"^(?P<ord>{'|'.join(ORDINALS)}) Question$")
 NOTE_START = re.compile(r"^(?P<n>\d{1,3})(?:\.\s*|\s+)(?=\S)(?P<rest>.*)$")
 SYMBOL_START = re.compile(r"^(?P<s>\*{1,3}|†{1,2}|‡{1,2})\s*(?P<rest>\S.*)$")
-SUBTITLE = re.compile(r"^(?:Reply to|Report |Speech |Theses |Talk |Greetings |Article |\()")
 CHRONICLE_EVENT = re.compile(r"\b[A-Z]\. ?[A-Z]\. [A-Z][a-z]+")
 _FUNCTION_WORDS = frozenset("a an and at by for from in of on or the to with".split())
 
@@ -198,7 +192,7 @@ def segment(layout: Layout) -> Volume:
             units.append(work)
         while i < len(blocks):
             b = blocks[i]
-            found = find_notes(blocks, i, width) if _is_notes_heading(b.first, width) else None
+            found = find_notes(blocks, i, width, after_text=True) if _is_notes_heading(b.first, width) else None
             if found is not None:
                 runs, i = found
                 if len(runs) > 1:
@@ -284,6 +278,8 @@ def _opening(blocks: list[Block], i: int, width: int) -> tuple[list[Line], int, 
     heads: list[Line] = []
     seen = 0
     for bi in range(i, min(i + 3, len(blocks))):
+        if bi > i and blocks[bi].seam:
+            return None  # a structural break: the notes (if any) start there
         for k, ln in enumerate(blocks[bi].lines):
             if heads and (_note_number(ln.text, 0) == 1 or SYMBOL_START.match(ln.text)):
                 return heads, bi, k
@@ -304,13 +300,16 @@ def _last_number(lines: list[Line], last: int) -> int:
     return last
 
 
-def find_notes(blocks: list[Block], i: int, width: int) -> tuple[list[NotesBlock], int] | None:
+def find_notes(
+    blocks: list[Block], i: int, width: int, after_text: bool = False
+) -> tuple[list[NotesBlock], int] | None:
     """A notes section starting at ``blocks[i]``, found by its shape (issue 20):
     a heading of any words, then blocks that start with the numbers 1..n (or a
     footnote symbol), the numbering starting again at 1 under a sub-heading for
     each further work. Returns the runs and the index after the section, or
     ``None`` when the blocks are not shaped so: other blocks (a body's numbered
-    list with its paragraphs) outnumber the notes."""
+    list with its paragraphs) outnumber the notes. ``after_text``: the section
+    follows a work's text, whose last line may look like a heading."""
     opened = _opening(blocks, i, width)
     if opened is None:
         return None
@@ -351,4 +350,7 @@ def find_notes(blocks: list[Block], i: int, width: int) -> tuple[list[NotesBlock
         j += 1
     if other > max(2, starts // 2):
         return None
+    if after_text and len(runs) == 1 and len(runs[0].heads) == 2 and i + 1 < len(blocks):
+        if runs[0].heads[1] is blocks[i + 1].first:
+            return None  # one work's notes have one heading: the line before it closes the text
     return runs, j
