@@ -107,7 +107,9 @@ class NotesPlan:
     """The notes section of several works this plan is one run of."""
 
 
-def _work_kind(title: str, subs: list[str]) -> str:
+def _work_kind(title: str, subs: list[str], entries: list[Entry]) -> str:
+    """The genre named by the title (English genre words), else by the work's
+    shape: a salutation and a signature make a letter."""
     allt = " ".join([title, *subs])
     if re.search(r"\bTheses\b", allt):
         return "theses"
@@ -117,14 +119,14 @@ def _work_kind(title: str, subs: list[str]) -> str:
         return "greeting"
     if title.startswith("Letter"):
         return "letter"
-    if re.match(r"Reply to the Discussion", title):
-        return "reply"
     if any(s.startswith("Report") for s in subs) or title.startswith("Report"):
         return "report"
     if title.startswith("Speech") or any(s.startswith("Speech") for s in subs):
         return "speech"
     if title.startswith("Reply") or any(s.startswith("Reply") for s in subs):
         return "reply"
+    if any(e.kind == "opener" for e in entries) and any(e.kind == "signed" for e in entries):
+        return "letter"
     return "article"
 
 
@@ -262,7 +264,7 @@ class _Build:
             header,
             [make_run(header.title), *[make_run(s) for s in header.subtitles]],
             entries,
-            _work_kind(" ".join(ln.text for ln in header.title), subs),
+            _work_kind(" ".join(ln.text for ln in header.title), subs, entries),
             scope,
         )
         for e in entries:

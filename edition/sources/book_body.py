@@ -382,9 +382,11 @@ def _split_signed(entries: list[Entry], idx: int, sig: int) -> None:
 
 
 def _opening(entries: list[Entry]) -> None:
+    """A salutation: a work that closes with a signature and opens with one
+    short line ending in a comma (``My dear Kate,``)."""
     if entries and entries[0].kind == "p" and len(entries[0].lines) == 1:
         t = entries[0].lines[0].text
-        if t.endswith(",") and len(t) < 40 and t.startswith("Dear"):
+        if t.endswith(",") and len(t) < 40 and any(e.kind == "signed" for e in entries):
             entries[0].kind = "opener"
 
 

@@ -200,7 +200,9 @@ def _spacing_damage(vocab: Vocabulary) -> tuple[re.Pattern[str] | None, dict[str
     return re.compile(rf"\b(?:{alts})\b"), fixes
 
 
-_ROMAN_ONE = re.compile(r"\bVols?\. ([IVXLC]+1)\b")
+_ROMAN_ONE = re.compile(r"\b[A-Z][a-z]{0,4}\. ([IVXLC]+1)\b")
+"""A Roman numeral after an abbreviation (``Vol. XXV1``, ``Bd. IV1``) ending in the
+digit 1: an ``I`` misread, when the volume prints the numeral elsewhere."""
 _VOL_COMMA = re.compile(r"\bVol, (?=[IVXLC]+\b)")
 _DOUBLE_STOP = re.compile(r"(?<=[A-Za-z)])\.\.(?![.\s]*\.)")
 _INNER_STOP = re.compile(r"\b[A-Za-z]+\.[a-z]+\b")
@@ -221,16 +223,19 @@ _RIGHT_WORDS = frozenset("the which that in and".split())
 
 def _punctuation(run: Run, vocab: Vocabulary, taken: list[tuple[int, int]]) -> None:
     """Typesetting slips that cannot be anything else: ``Vol. XXV1`` (a Roman
-    numeral holds no digit), ``Vol, XXI``, ``(E.C.C.I.)..``, ``Con.gresses``
+    numeral holds no digit; ``XXVI`` printed elsewhere in the volume), ``Vol, XXI``, ``(E.C.C.I.)..``, ``Con.gresses``
     (when ``Congresses`` is a word of the volume), a hyphen after ``the``
     (``the-path``: a space) or before ``the``/``which`` (``revolution-which``: a
     dash), where the volume has that hyphenated pair only once."""
     text = run.text
     found: list[Fix] = []
     # cheap tests first: these slips are rare and the text is long
-    if "Vol" in text:
+    if ". " in text:
         for m in _ROMAN_ONE.finditer(text):
-            found.append(Fix(m.start(1), m.end(1), m.group(1)[:-1] + "I", "ocr"))
+            corr = m.group(1)[:-1] + "I"
+            if vocab.words[corr.lower()]:
+                found.append(Fix(m.start(1), m.end(1), corr, "ocr"))
+    if "Vol" in text:
         for m in _VOL_COMMA.finditer(text):
             found.append(Fix(m.start(), m.end(), "Vol. ", "punctuation"))
     if ".." in text:
@@ -320,7 +325,8 @@ _NOT_BEFORE_SPACED = re.compile(
     + "|".join("January February March April June July August September October November December".split())
     + r")\.? |[\-–] )$"
 )
-_ROMAN_BEFORE = re.compile(r"\b(?:Vol|Vols)\. [IVXLC]+$")
+_ROMAN_BEFORE = re.compile(r"\b[A-Z][a-z]{0,4}\. [IVXLC]+$")
+"""A Roman numeral after an abbreviation (``Vol. XX``): a digit glued to it is a misprint, not a marker."""
 
 
 _MAYBE_MARKER = re.compile(r"[\d*†‡]")
