@@ -334,6 +334,8 @@ def find_notes(
         if is_chronicle_start(blocks, j):
             break
         sub = _opening(blocks, j, width) if prev_ends else None
+        if sub is None and prev_ends and last > 1 and _note_number(b.first.text, 0) == 1:
+            sub = [], j, 0  # the numbering starts again with no heading: the next work's notes
         if sub is not None:
             heads, bi, k = sub
             first = Block(blocks[bi].lines[k:], blocks[bi].breaks if k == 0 else 0, False)
