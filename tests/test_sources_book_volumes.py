@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,7 +33,11 @@ VOLUMES = {
     "lectures": {
         "works": [
             ("w01", "preface", ["Advertisement"]),
-            ("w02", "article", ["The Tides of a Rocky Coast", "A Lecture Read at the Philosophical Institute"]),
+            (
+                "w02",
+                "article",
+                ["The Tides of a Rocky Coast", "A Lecture Read at the Philosophical Institute"],
+            ),
             ("w03", "article", ["On Hedgerow Mosses", "A Lecture Read at the Working Men's Hall"]),
             ("w04", "article", ["Of Sand and Shingle", "A Lecture Read at the Philosophical Institute"]),
         ],
@@ -65,7 +68,7 @@ VOLUMES = {
         ],
         # a treatise's chapters carry no dates: the reader says so, and nothing else
         "warnings": [
-            "books/treatise.txt:{}: warning: no date found for {} '{}'".format(line, wid, title)
+            f"books/treatise.txt:{line}: warning: no date found for {wid} '{title}'"
             for line, wid, title in [
                 (29, "w02", "Of the Nature of Riparian Rights"),
                 (66, "w03", "Of the Diversion of Streams"),
@@ -106,7 +109,10 @@ def _works(root: etree._Element) -> list[etree._Element]:
 
 def test_works_found_with_their_titles(vol: Any) -> None:
     name, root, _, _ = vol
-    got = [(d.get(XML_ID), d.get("type"), [text_content(h) for h in d.findall("tei:head", NS)]) for d in _works(root)]
+    got = [
+        (d.get(XML_ID), d.get("type"), [text_content(h) for h in d.findall("tei:head", NS)])
+        for d in _works(root)
+    ]
     assert got == VOLUMES[name]["works"]
 
 
@@ -163,7 +169,9 @@ def test_fixtures_share_no_words_of_the_old_rules() -> None:
 def test_series_headings_by_recurrence() -> None:
     root, _, _ = read((FIXTURES / "lectures.txt").read_text(encoding="utf-8"), "books/lectures.txt")
     w04 = next(d for d in _works(root) if d.get(XML_ID) == "w04")
-    assert [(d.get("type"), d.get("n"), text_content(d.find("tei:head", NS))) for d in w04.findall("tei:div", NS)] == [
+    assert [
+        (d.get("type"), d.get("n"), text_content(d.find("tei:head", NS))) for d in w04.findall("tei:div", NS)
+    ] == [
         ("trial", "1", "The First Trial"),
         ("trial", "2", "The Second Trial"),
         ("trial", "3", "The Third Trial"),
@@ -214,7 +222,10 @@ def test_end_notes_restarting_without_sub_headings() -> None:
     )
     root, warnings, _ = read(text, "v.txt")
     assert warnings == []
-    placed = [(next(a for a in n.iterancestors() if a.get(XML_ID)).get(XML_ID), n.get("n")) for n in root.iter(t("note"))]
+    placed = [
+        (next(a for a in n.iterancestors() if a.get(XML_ID)).get(XML_ID), n.get("n"))
+        for n in root.iter(t("note"))
+    ]
     assert placed == [("w02", "1"), ("w02", "2"), ("w04", "1")]
     back = root.find("tei:back", NS)
     assert [text_content(h) for h in back.iter(t("head"))] == ["Sources"]

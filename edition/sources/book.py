@@ -22,8 +22,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 
-from lxml import etree
-
 from ..errors import Diagnostics
 from ..tei import ED_NS
 from .base import Reader, ReadResult, SourceFile
@@ -38,8 +36,9 @@ from .book_body import (
 )
 from .book_dates import date_attrs, find_in_chronicle, parse_chronicle, quoted_titles
 from .book_layout import Block, Line, looks_like_book, split_lines
-from .book_notes import NoteBody, body_runs, choose_markers, parse_notes
-from .book_text import Marker, Run, find_fixes, find_markers, find_wraps, make_run, vocabulary
+from .book_notes import NoteBody, body_runs, parse_notes
+from .book_pair import assign_runs, names, pair
+from .book_text import Run, find_fixes, find_markers, find_wraps, make_run, vocabulary
 from .book_works import Group, NotesBlock, NotesSection, WorkPart, segment
 
 __all__ = ["BookReader", "looks_like_book"]
@@ -128,15 +127,6 @@ def _work_kind(title: str, subs: list[str], entries: list[Entry]) -> str:
     if any(e.kind == "opener" for e in entries) and any(e.kind == "signed" for e in entries):
         return "letter"
     return "article"
-
-
-def _candidates(w: Work) -> list[Marker]:
-    """Every place in ``w`` a note marker could be (chosen later, per notes)."""
-    out: list[Marker] = []
-    for r in w.runs():
-        find_markers(r)
-        out.extend(r.markers)
-    return out
 
 
 def _span(a: int, b: int) -> str:
@@ -243,7 +233,7 @@ class _Build:
         self._repair_all()
         self._dates()
         for np in notes_plans:
-            self._pair(np)
+            pair(self, np)
         self._check_titles()
         return self._emit()
 
@@ -302,35 +292,14 @@ class _Build:
             if body.duplicate_of is not None:
                 self.warn(
                     body.first.no,
-                    f"footnote line in the notes of {self._names(works)} repeats the one before it ('{body.text}')",
+                    f"footnote line in the notes of {names(works)} repeats the one before it ('{body.text}')",
                     "book-note-duplicate",
                 )
         return NotesPlan(block, parsed.bodies, parsed.stray, scope, works)
 
     def _plan_section(self, section: NotesSection, candidates: list[Work]) -> list[NotesPlan]:
-        """Each run of a notes section goes to the next work whose text has the
-        run's markers (at least half of them, in rising order); failing that, to
-        the one with the most (issue 20: the numbering restarts per work, the
-        sub-headings may be anything)."""
         plans: list[NotesPlan] = []
-        if not candidates:
-            return plans
-        markers = {id(w): _candidates(w) for w in candidates}
-        at = 0
-        for run in section.runs:
-            numbers = [int(b.n) for b in parse_notes(run.blocks).bodies if not b.symbol]
-            symbols = {b.n for b in parse_notes(run.blocks).bodies if b.symbol}
-            rest = candidates[at:] or candidates[-1:]
-
-            def score(w: Work) -> int:
-                found = len(choose_markers(markers[id(w)], numbers)) if numbers else 0
-                return found + sum(1 for mk in markers[id(w)] if mk.n in symbols)
-
-            enough = max(1, (len(numbers) + len(symbols) + 1) // 2)
-            target = next((w for w in rest if score(w) >= enough), None)
-            if target is None:
-                target = max(rest, key=lambda w: (score(w), -rest.index(w)))
-            at = candidates.index(target) + 1
+        for run, target in zip(section.runs, assign_runs(section.runs, candidates), strict=True):
             plan = self._plan_notes(run, target.scope, [target])
             plan.section = section
             target.notes = plan
@@ -468,131 +437,6 @@ class _Build:
                 self.warn(w.header.title[0].no, f"no date found for {w.id} '{w.title}'", "book-no-date")
             elif "when" in w.date and not w.date["when"].startswith("-"):
                 year = int(w.date["when"][:4])
-
-    # --- notes ------------------------------------------------------------------------
-
-    def _pair(self, np: NotesPlan) -> None:
-        runs: list[Run] = []
-        if np.works[0].group is not None and np.works[0].group.notes is np:
-            runs.extend(np.works[0].group.header_runs)
-        for w in np.works:
-            runs.extend(w.runs())
-        markers = [mk for r in runs for mk in r.markers]
-        owner: dict[int, Work] = {}
-        for w in np.works:
-            for r in w.runs():
-                for mk in r.markers:
-                    owner[id(mk)] = w
-        numbered = [b for b in np.bodies if not b.symbol and b.duplicate_of is None]
-        numbers = [int(b.n) for b in numbered]
-        chosen = choose_markers(markers, numbers)
-        by_n = {int(mk.n): mk for mk in chosen}
-        for b in numbered:
-            found = by_n.get(int(b.n))
-            if found is None:
-                continue
-            found.chosen = True
-            found.note = self._note_el(b, np.scope)
-            b.placed = True
-        # symbol footnotes: paired in order when each symbol has as many bodies as markers
-        sym_marks = [mk for mk in markers if not mk.n.isdigit()]
-        sym_bodies = [b for b in np.bodies if b.symbol and b.duplicate_of is None]
-        kinds = sorted({mk.n for mk in sym_marks} | {b.n for b in sym_bodies}, key=lambda s: (len(s), s))
-        for kind in kinds:
-            ms = [mk for mk in sym_marks if mk.n == kind]
-            bs = [b for b in sym_bodies if b.n == kind]
-            if len(ms) == len(bs):
-                for mk, b in zip(ms, bs, strict=True):
-                    mk.chosen = True
-                    mk.note = self._note_el(b, np.scope)
-                    b.placed = True
-                continue
-            for mk in ms:
-                mk.chosen = True  # kept as a marker without its note
-            if not bs:
-                # no bodies at all: one report per work, naming it
-                for w in np.works:
-                    mine = [mk for mk in ms if owner.get(id(mk)) is w]
-                    if mine:
-                        self.warn(
-                            self._marker_line(mine[0], runs),
-                            f"{len(mine)} '{kind}' footnote marker(s) in {w.id} '{w.title}' have no footnote body "
-                            f"(lines {self._lines_of(mine, runs)})",
-                            "book-footnote-unpaired",
-                        )
-                continue
-            if not ms:
-                msg = f"{len(bs)} '{kind}' footnote body(ies) in the notes of {self._scope_name(np)} have no marker in the text"
-                self.warn(bs[0].first.no, msg, "book-footnote-unpaired")
-                continue
-            msg = (
-                f"{len(ms)} '{kind}' footnote markers but {len(bs)} bodies in {self._scope_name(np)}: "
-                f"cannot pair them; bodies kept in the notes division (markers at lines {self._lines_of(ms, runs)})"
-            )
-            self.warn(self._marker_line(ms[0], runs), msg, "book-footnote-unpaired")
-        for b in numbered:
-            if not b.placed:
-                w = self._owner_of(b, chosen, owner, np)
-                seam = self._seam_between(b, chosen, runs)
-                hint = (
-                    f"; the text has a seam at line {seam}, where the marker may have been lost"
-                    if seam
-                    else ""
-                )
-                self.warn(
-                    b.first.no,
-                    f"note {b.n} of {w.id} '{w.title}' has no marker in the text; kept in the notes division{hint}",
-                    "book-note-unplaced",
-                )
-        for b in np.bodies:
-            text = b.text[b.number_len :].strip()
-            if not b.symbol and len(text) < 30 and not text.endswith((".", ")", "”", '"')):
-                self.warn(
-                    b.first.no,
-                    f"note {b.n} of {self._names(np.works[-1:])} seems truncated: '{text}'",
-                    "book-note-truncated",
-                )
-        for blk in np.stray:
-            self.warn(blk.first.no, "text in the notes division before the first note", "book-note-stray")
-
-    def _lines_of(self, markers: list[Marker], runs: list[Run]) -> str:
-        shown = [str(self._marker_line(mk, runs)) for mk in markers[:12]]
-        return ", ".join(shown) + (", ..." if len(markers) > 12 else "")
-
-    def _scope_name(self, np: NotesPlan) -> str:
-        return self._names(np.works)
-
-    @staticmethod
-    def _names(works: list[Work]) -> str:
-        return " and ".join(f"{w.id} '{w.title}'" for w in works)
-
-    def _marker_line(self, mk: Marker, runs: list[Run]) -> int:
-        for r in runs:
-            if any(m is mk for m in r.markers):
-                return r.line_at(mk.start).no
-        return 0
-
-    def _owner_of(self, b: NoteBody, chosen: list[Marker], owner: dict[int, Work], np: NotesPlan) -> Work:
-        n = int(b.n)
-        before = [mk for mk in chosen if int(mk.n) < n]
-        after = [mk for mk in chosen if int(mk.n) > n]
-        if after:
-            return owner.get(id(after[0]), np.works[-1])
-        if before:
-            return owner.get(id(before[-1]), np.works[-1])
-        return np.works[-1]
-
-    def _seam_between(self, b: NoteBody, chosen: list[Marker], runs: list[Run]) -> int | None:
-        n = int(b.n)
-        lo = max((self._marker_line(mk, runs) for mk in chosen if int(mk.n) < n), default=0)
-        hi = min((self._marker_line(mk, runs) for mk in chosen if int(mk.n) > n), default=10**9)
-        seams = [s for s in self.layout.seams if lo <= s <= hi]
-        return seams[0] - 1 if seams else None
-
-    def _note_el(self, b: NoteBody, scope: str) -> etree._Element:
-        from .book_emit import note_element
-
-        return note_element(b, scope)
 
     # --- titles -----------------------------------------------------------------------
 

@@ -45,8 +45,6 @@ class Entry:
     """p, section, subsection, series, milestone, salute, signed, dateline, publication, opener"""
     lines: list[Line]
     n: str | None = None
-    series: str = ""
-    """For a heading of a series (``First Question``): the series' name (``question``)."""
     title: list[Line] = field(default_factory=list)
     run: Run | None = None
     title_run: Run | None = None
@@ -58,6 +56,8 @@ class Entry:
     split: bool = False
     """A paragraph break without its paragraph line, restored before this paragraph."""
     """A paragraph put back here from the notes, where the extraction had spliced it."""
+    series: str = ""
+    """For a heading of a series (``First Question``): the series' name (``question``)."""
 
     @property
     def line(self) -> Line:
@@ -186,12 +186,11 @@ def heading_series(blocks: list[Block]) -> dict[str, tuple[int, str]]:
     for text in cands:
         words = text.split()
         for p in range(len(words)):
-            key = (p, tuple(w if i != p else "" for i, w in enumerate(words)))
-            groups.setdefault(key, []).append(text)
+            groups.setdefault((p, tuple(w if i != p else "" for i, w in enumerate(words))), []).append(text)
     out: dict[str, tuple[int, str]] = {}
-    for (p, key), texts in groups.items():
+    for (p, shape), texts in groups.items():
         if len(texts) >= 2 and len(set(texts)) == len(texts):
-            shared = [w for i, w in enumerate(key) if i != p and w[:1].isalpha()]
+            shared = [w for i, w in enumerate(shape) if i != p and w[:1].isalpha()]
             if not shared:
                 continue
             for n, text in enumerate(texts, 1):
