@@ -4,9 +4,10 @@ Three fixture volumes in the sample volume's line model (double-spaced lines,
 ``" "`` paragraph lines, page breaks, filler pages) that share none of its
 words: a naturalist's lectures (notes under ``Annotations`` after each
 lecture), a legal treatise (notes at the end of the volume under
-``Authorities``, numbering restarting under each chapter's title, pages five
-empty lines apart), a volume of travel letters (notes under ``Remarks``,
-footnotes marked ``*`` and ``†``). Each is read through the real reader, as
+``Authorities``, numbering restarting under each chapter's title, page breaks
+six empty lines long), a volume of travel letters (notes under ``Remarks``,
+footnotes marked ``*`` and ``†`` printed at the foot of their page, one of them
+cutting a sentence that goes on over the page). Each is read through the real reader, as
 ``format: book`` would: every note must stand at its marker, every page break
 must be there once, in order, and the works must carry their titles.
 

@@ -104,6 +104,8 @@ class NotesPlan:
     works: list[Work]
     section: NotesSection | None = None
     """The notes section of several works this plan is one run of."""
+    foot: bool = False
+    """Only footnotes from the foot of the work's pages: no notes division of its own."""
 
 
 def _work_kind(title: str, subs: list[str], entries: list[Entry]) -> str:
@@ -225,6 +227,10 @@ class _Build:
                     waiting.append(w)
         for section, candidates in sections:
             notes_plans.extend(self._plan_section(section, candidates or works[-1:]))
+        for zone in vol.footnotes if works else []:
+            plan = self._plan_footnotes(zone, works)
+            if plan is not None:
+                notes_plans.append(plan)
         self.works = works
         self.groups = groups
         self.notes_plans = notes_plans
@@ -305,6 +311,24 @@ class _Build:
             target.notes = plan
             plans.append(plan)
         return plans
+
+    def _plan_footnotes(self, zone: list[Line], works: list[Work]) -> NotesPlan | None:
+        """Footnotes from the foot of a page join the notes of the work printed
+        there (in page order), or make its only notes (a new plan, returned)."""
+        w = works[0]
+        for cand in works:
+            if cand.header.title[0].no < zone[0].no:
+                w = cand
+        block = Block(zone, 1)
+        bodies = parse_notes([block]).bodies
+        for body in bodies:
+            body_runs(body)
+        plan = w.group.notes if w.group is not None and w.group.notes is not None else w.notes
+        if plan is not None:
+            plan.bodies = sorted([*plan.bodies, *bodies], key=lambda b: b.first.no)
+            return None
+        w.notes = NotesPlan(NotesBlock([], [block]), bodies, [], w.scope, [w], foot=True)
+        return w.notes
 
     def _plan_front(self, blocks: list[Block]) -> list[tuple[str, Run]]:
         """The preface: a heading, then paragraphs. Such a preface may have no

@@ -47,6 +47,8 @@ def emit_volume(b: _Build) -> ReadResult:
         else:
             body.append(_work_div(unit, own_scope=True, chron_n=b.chron_n))
     for np in b.notes_plans:
+        if np.foot and all(body.placed for body in np.bodies):
+            continue  # footnotes all at their markers: no division left for them
         if np.section is None:
             back.append(_notes_div(np))
         elif np is next(p for p in b.notes_plans if p.section is np.section):

@@ -197,3 +197,53 @@ def looks_like_book(text: str) -> bool:
     followed = sum(1 for a, b in zip(sample, sample[1:], strict=False) if a.strip() and b == "")
     triple = sum(1 for i in range(len(sample) - 3) if sample[i] and sample[i + 1 : i + 4] == ["", "", ""])
     return texts > 20 and followed >= 0.9 * texts and spaces >= 3 and triple >= 1
+
+
+FOOT_START = re.compile(r"^(?P<s>\*{1,3}|†{1,2}|‡{1,2})\s*(?=[\w“\"‘'(])")
+"""A line opening a footnote body with its symbol (``* They were ...``); a
+``* * *`` divider is not one."""
+_FOOT_MARK = r"(?<=[\w.,;:!?”\"’')]){}(?![*†‡])"
+FOOT_ZONE = 8
+"""At most so many lines of footnotes at the foot of one page."""
+
+
+def lift_footnotes(blocks: list[Block]) -> tuple[list[Block], list[list[Line]]]:
+    """Footnotes printed at the foot of a page (issue 20): lines from one that
+    opens with a symbol down to the page break, when every symbol opening a line
+    there marks a word earlier on the same page. They are taken out of the
+    running text (so a sentence cut by them joins again) and returned, one list
+    of lines per page."""
+    lines = [ln for b in blocks for ln in b.lines]
+    pages: dict[int, list[Line]] = {}
+    for ln in lines:
+        pages.setdefault(ln.page, []).append(ln)
+    lifted: set[int] = set()
+    zones: list[list[Line]] = []
+    for page_lines in pages.values():
+        zone = _foot_zone(page_lines)
+        if zone:
+            zones.append(zone)
+            lifted.update(id(ln) for ln in zone)
+    if not zones:
+        return blocks, zones
+    out: list[Block] = []
+    for b in blocks:
+        kept = [ln for ln in b.lines if id(ln) not in lifted]
+        if kept:
+            out.append(Block(kept, b.breaks, b.seam) if kept[0] is b.first else Block(kept, 1, False))
+    return out, zones
+
+
+def _foot_zone(page: list[Line]) -> list[Line]:
+    for z in range(max(1, len(page) - FOOT_ZONE), len(page)):
+        m = FOOT_START.match(page[z].text)
+        if not m:
+            continue
+        zone = page[z:]
+        text = " ".join(ln.text for ln in page[:z])
+        symbols = [f.group("s") for f in (FOOT_START.match(ln.text) for ln in zone) if f]
+        if all(re.search(_FOOT_MARK.format(re.escape(sym)), text) for sym in symbols):
+            return zone
+        return []
+    return []
+

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .book_layout import FILLER_BREAKS, Block, Layout, Line, ends_sentence, is_url
+from .book_layout import FILLER_BREAKS, Block, Layout, Line, ends_sentence, is_url, lift_footnotes
 
 MONTHS = "January February March April May June July August September October November December".split()
 _MONTH = "|".join(MONTHS)
@@ -83,6 +83,8 @@ class Volume:
     units: list[WorkPart | Group | NotesSection]
     chronicle: list[Block]
     width: int
+    footnotes: list[list[Line]] = field(default_factory=list)
+    """Footnotes lifted from the foot of their pages, one list of lines per page."""
 
 
 def is_short(line: Line, width: int) -> bool:
@@ -150,6 +152,7 @@ def segment(layout: Layout) -> Volume:
             (dropped if is_url(ln.text) else title_page).append(ln)
         if later:
             rest.append(Block(later, b.breaks if not first_lines else 0, b.seam))
+    rest, footnotes = lift_footnotes(rest)
     blocks = _split_at_page_heads(rest, width)
     # front: from the first page after the title page to the first structural break
     front: list[Block] = []
@@ -207,7 +210,7 @@ def segment(layout: Layout) -> Volume:
                 break
             work.body.append(b)
             i += 1
-    return Volume(title_page, dropped, front, units, chronicle, width)
+    return Volume(title_page, dropped, front, units, chronicle, width, footnotes)
 
 
 def _split_at_page_heads(blocks: list[Block], width: int) -> list[Block]:
