@@ -112,16 +112,26 @@ class Vocabulary:
     bigrams: Counter[tuple[str, str]]
     spacing: tuple[re.Pattern[str] | None, dict[str, str]] | None = None
     """Found by :func:`_spacing_damage` on first use."""
+    abbrevs: Counter[str] = field(default_factory=Counter)
+    """Abbreviations the volume prints with a point before a Roman numeral (``Vol``)."""
 
     def pair_count(self, a: str, b: str) -> int:
         return self.bigrams[(a, b)]
 
 
+_NUMERAL_ABBREV = re.compile(r"\b([A-Z][a-z]{1,4})\. [IVXLC]+\b")
+"""An abbreviation with its point before a Roman numeral (``Vol. XX``, ``Pt. XII``)."""
+
+
 def vocabulary(texts: list[str]) -> Vocabulary:
-    low = "\n".join(texts).lower()
+    joined = "\n".join(texts)
+    low = joined.lower()
     toks = _WORD.findall(low)
     return Vocabulary(
-        Counter(toks), Counter(_HYPHENED.findall(low)), Counter(zip(toks, toks[1:], strict=False))
+        Counter(toks),
+        Counter(_HYPHENED.findall(low)),
+        Counter(zip(toks, toks[1:], strict=False)),
+        abbrevs=Counter(_NUMERAL_ABBREV.findall(joined)),
     )
 
 
@@ -203,7 +213,7 @@ def _spacing_damage(vocab: Vocabulary) -> tuple[re.Pattern[str] | None, dict[str
 _ROMAN_ONE = re.compile(r"\b[A-Z][a-z]{0,4}\. ([IVXLC]+1)\b")
 """A Roman numeral after an abbreviation (``Vol. XXV1``, ``Bd. IV1``) ending in the
 digit 1: an ``I`` misread, when the volume prints the numeral elsewhere."""
-_VOL_COMMA = re.compile(r"\bVol, (?=[IVXLC]+\b)")
+_ABBREV_COMMA = re.compile(r"\b([A-Z][a-z]{1,4}), (?=[IVXLC]+\b)")
 _DOUBLE_STOP = re.compile(r"(?<=[A-Za-z)])\.\.(?![.\s]*\.)")
 _INNER_STOP = re.compile(r"\b[A-Za-z]+\.[a-z]+\b")
 _INNER_STOP_HINT = re.compile(r"[a-z]\.[a-z]{3}")
@@ -235,9 +245,10 @@ def _punctuation(run: Run, vocab: Vocabulary, taken: list[tuple[int, int]]) -> N
             corr = m.group(1)[:-1] + "I"
             if vocab.words[corr.lower()]:
                 found.append(Fix(m.start(1), m.end(1), corr, "ocr"))
-    if "Vol" in text:
-        for m in _VOL_COMMA.finditer(text):
-            found.append(Fix(m.start(), m.end(), "Vol. ", "punctuation"))
+    if ", " in text:
+        for m in _ABBREV_COMMA.finditer(text):
+            if vocab.abbrevs[m.group(1)]:  # ``Vol, XXI`` where the volume prints ``Vol. XX``
+                found.append(Fix(m.start(), m.end(), f"{m.group(1)}. ", "punctuation"))
     if ".." in text:
         for m in _DOUBLE_STOP.finditer(text):
             found.append(Fix(m.start(), m.end(), ".", "punctuation"))
