@@ -3,7 +3,7 @@
 Three fixture volumes in the sample volume's line model (double-spaced lines,
 ``" "`` paragraph lines, page breaks, filler pages) that share none of its
 words: a naturalist's lectures (notes under ``Annotations`` after each
-lecture), a legal treatise (notes at the end of the volume under
+lecture, the last lecture's with no heading at all), a legal treatise (notes at the end of the volume under
 ``Authorities``, numbering restarting under each chapter's title, page breaks
 six empty lines long), a volume of travel letters (notes under ``Remarks``,
 footnotes marked ``*`` and ``†`` printed at the foot of their page, one of them
@@ -48,6 +48,7 @@ VOLUMES = {
             ("w02", "3", "reported;", "The travellers were two pastors"),
             ("w03", "1", "ground.", "The hazels were those"),
             ("w03", "2", "table.", "The experiment was shown"),
+            ("w04", "1", "October.", "The boulder lay"),  # notes with no heading at all
         ],
         "warnings": [],
     },
@@ -191,7 +192,7 @@ def test_series_headings_by_recurrence() -> None:
     ]
 
 
-def test_end_notes_restarting_without_sub_headings() -> None:
+def test_end_notes_restarting_without_sub_headings(book_schema: etree.RelaxNG) -> None:
     """Notes at the end of the volume whose numbering starts again at 1 with no
     heading between: the runs go to the works whose markers they match, and a
     work without markers is skipped."""
@@ -233,8 +234,9 @@ def test_end_notes_restarting_without_sub_headings() -> None:
         )
         + "\n"
     )
-    root, warnings, _ = read(text, "v.txt")
+    root, warnings, result = read(text, "v.txt")
     assert warnings == []
+    validate(root, book_schema, result)
     placed = [
         (next(a for a in n.iterancestors() if a.get(XML_ID)).get(XML_ID), n.get("n"))
         for n in root.iter(t("note"))

@@ -47,8 +47,8 @@ def emit_volume(b: _Build) -> ReadResult:
         else:
             body.append(_work_div(unit, own_scope=True, chron_n=b.chron_n))
     for np in b.notes_plans:
-        if np.foot and all(body.placed for body in np.bodies):
-            continue  # footnotes all at their markers: no division left for them
+        if np.section is None and _nothing_left(np):
+            continue
         if np.section is None:
             back.append(_notes_div(np))
         elif np is next(p for p in b.notes_plans if p.section is np.section):
@@ -291,13 +291,23 @@ def _heads(div: etree._Element, lines: list[Line]) -> None:
         div.append(set_line(E.head(ln.text), ln.no))
 
 
+def _nothing_left(np: NotesPlan) -> bool:
+    """No heading, and every note at its marker: the division would be empty."""
+    return (
+        (np.foot or not np.block.heads)
+        and not np.stray
+        and all(body.placed and not body.pbs for body in np.bodies)
+    )
+
+
 def _section_div(section: NotesSection, plans: list[NotesPlan]) -> etree._Element:
     """Notes of several works printed together: one division, one per work inside."""
     div = E.div(type="notes")
     set_line(div, (section.heads or [section.runs[0].first])[0].no)
     _heads(div, section.heads)
     for np in plans:
-        div.append(_notes_div(np))
+        if not _nothing_left(np):
+            div.append(_notes_div(np))
     return div
 
 

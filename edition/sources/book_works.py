@@ -195,7 +195,14 @@ def segment(layout: Layout) -> Volume:
             units.append(work)
         while i < len(blocks):
             b = blocks[i]
-            found = find_notes(blocks, i, width, after_text=True) if _is_notes_heading(b.first, width) else None
+            found = None
+            if _is_notes_heading(b.first, width):
+                found = find_notes(blocks, i, width, after_text=True)
+            elif work.body and _note_number(b.first.text, 0) == 1:
+                # notes with no heading at all: their numbers must be the text's markers
+                found = find_notes(blocks, i, width, after_text=True, bare=True)
+                if found is not None and not _marked_in(work.body, found[0][0]):
+                    found = None
             if found is not None:
                 runs, i = found
                 if len(runs) > 1:
@@ -240,6 +247,20 @@ def _split_at_page_heads(blocks: list[Block], width: int) -> list[Block]:
     return out
 
 
+def _marked_in(body: list[Block], run: NotesBlock) -> bool:
+    """The text has markers for most of the run's notes, in rising order."""
+    from .book_notes import choose_markers, parse_notes
+    from .book_text import find_markers, make_run
+
+    numbers = [int(b.n) for b in parse_notes(run.blocks).bodies if not b.symbol]
+    markers = []
+    for b in body:
+        r = make_run(b.lines)
+        find_markers(r)
+        markers.extend(r.markers)
+    return len(numbers) > 0 and 2 * len(choose_markers(markers, numbers)) >= len(numbers) + 1
+
+
 def _ends_volume(blocks: list[Block], i: int) -> bool:
     return i >= len(blocks) or is_chronicle_start(blocks, i)
 
@@ -275,9 +296,14 @@ def _note_number(text: str, last: int) -> int | None:
     return n if last < n <= last + 3 else None
 
 
-def _opening(blocks: list[Block], i: int, width: int) -> tuple[list[Line], int, int] | None:
+def _opening(
+    blocks: list[Block], i: int, width: int, bare: bool = False
+) -> tuple[list[Line], int, int] | None:
     """Heading lines (one or two, any words) at ``blocks[i]`` followed by a first
-    note (``1`` or a symbol): the headings and where the note starts (block, line)."""
+    note (``1`` or a symbol): the headings and where the note starts (block, line).
+    ``bare``: the notes may have no heading at all."""
+    if bare and _note_number(blocks[i].first.text, 0) == 1:
+        return [], i, 0
     heads: list[Line] = []
     seen = 0
     for bi in range(i, min(i + 3, len(blocks))):
@@ -304,7 +330,7 @@ def _last_number(lines: list[Line], last: int) -> int:
 
 
 def find_notes(
-    blocks: list[Block], i: int, width: int, after_text: bool = False
+    blocks: list[Block], i: int, width: int, after_text: bool = False, bare: bool = False
 ) -> tuple[list[NotesBlock], int] | None:
     """A notes section starting at ``blocks[i]``, found by its shape (issue 20):
     a heading of any words, then blocks that start with the numbers 1..n (or a
@@ -312,8 +338,9 @@ def find_notes(
     each further work. Returns the runs and the index after the section, or
     ``None`` when the blocks are not shaped so: other blocks (a body's numbered
     list with its paragraphs) outnumber the notes. ``after_text``: the section
-    follows a work's text, whose last line may look like a heading."""
-    opened = _opening(blocks, i, width)
+    follows a work's text, whose last line may look like a heading. ``bare``: the
+    section may have no heading (the caller checks the markers)."""
+    opened = _opening(blocks, i, width, bare)
     if opened is None:
         return None
     heads, bi, k = opened
