@@ -244,3 +244,15 @@ def test_end_notes_restarting_without_sub_headings(book_schema: etree.RelaxNG) -
     assert placed == [("w02", "1"), ("w02", "2"), ("w04", "1")]
     back = root.find("tei:back", NS)
     assert [text_content(h) for h in back.iter(t("head"))] == ["Sources"]
+
+
+def test_page_breaks_counted_from_the_volume_s_blank_line_model() -> None:
+    """Three empty lines are a page break in the sample volume, six in the
+    treatise; a run of eleven there is a blank page (two breaks), not three."""
+    from edition.sources.book_layout import breaks_in, page_gap, split_lines
+
+    three = expand("a\nb\nc\nd\n===\ne\nf\ng\n===\nh\n")
+    six = expand("a\nb\nc\n===6\nd\ne\nf\n===6\ng\nh\ni\n===11\nj\n")
+    assert page_gap(three) == (1, 3) and page_gap(six) == (1, 6)
+    assert [breaks_in(n, 1, 6) for n in (1, 2, 3, 5, 6, 7, 11)] == [0, 0, 0, 0, 1, 1, 2]
+    assert [ln.page for b in split_lines(six).blocks for ln in b.lines] == [1, 1, 1, 2, 2, 2, 3, 3, 3, 5]
