@@ -225,19 +225,21 @@ def _split_at_page_heads(blocks: list[Block], width: int) -> list[Block]:
     no paragraph line between them, only the page break: split the block there
     when the heading is followed by a first note."""
     out: list[Block] = []
-    for b in blocks:
+    for bi, b in enumerate(blocks):
         start = 0
         for k in range(1, len(b.lines)):
             ln = b.lines[k]
+            after = (
+                b.lines[k + 1]
+                if k + 1 < len(b.lines)
+                else blocks[bi + 1].first
+                if bi + 1 < len(blocks)
+                else None
+            )
             if (
                 ln.pb
-                and ends_sentence(b.lines[k - 1].text, marker=True)
-                and _is_notes_heading(ln, width)
-                and k + 1 < len(b.lines)
-                and _note_number(b.lines[k + 1].text, 0) == 1
-            ) or (
-                ln.pb
-                and k + 1 == len(b.lines)
+                and after is not None
+                and _note_number(after.text, 0) == 1
                 and ends_sentence(b.lines[k - 1].text, marker=True)
                 and _is_notes_heading(ln, width)
             ):
