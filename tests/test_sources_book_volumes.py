@@ -256,3 +256,42 @@ def test_page_breaks_counted_from_the_volume_s_blank_line_model() -> None:
     assert page_gap(three) == (1, 3) and page_gap(six) == (1, 6)
     assert [breaks_in(n, 1, 6) for n in (1, 2, 3, 5, 6, 7, 11)] == [0, 0, 0, 0, 1, 1, 2]
     assert [ln.page for b in split_lines(six).blocks for ln in b.lines] == [1, 1, 1, 2, 2, 2, 3, 3, 3, 5]
+
+
+def test_last_work_of_numbered_points_is_not_taken_for_notes() -> None:
+    """A last work made of numbered points, right under its title, has the shape
+    of a notes section; no marker in the text points to them, so it stays a work."""
+    full = "A line of ordinary prose long enough to count as a full line of this small volume, here"
+    text = expand(
+        "\n".join(
+            [
+                "Grey, O.",
+                "¶",
+                "Sketches",
+                "¶",
+                "1902",
+                "===",
+                "Foreword",
+                "A short foreword.",
+                "~~~4",
+                "Among the Fens",
+                "¶",
+                *[full + "," for _ in range(8)],
+                full + " and there.",
+                "~~~4",
+                "Rules for Walkers",
+                "¶",
+                "1. Carry water.",
+                "¶",
+                "2. Close every gate.",
+            ]
+        )
+        + "\n"
+    )
+    root, _, _ = read(text, "v.txt")
+    assert [text_content(d.find("tei:head", NS)) for d in _works(root)] == [
+        "Foreword",
+        "Among the Fens",
+        "Rules for Walkers",
+    ]
+    assert list(root.iter(t("note"))) == [] and root.find("tei:back", NS) is None

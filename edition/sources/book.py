@@ -184,12 +184,12 @@ class _Build:
         notes_plans: list[NotesPlan] = []
         # w01 is the preface (front), the chronicle takes the last number
         n = 1 if vol.front else 0
-        sections: list[tuple[NotesSection, list[Work]]] = []
         waiting: list[Work] = []
         """Works since the last notes printed: those a notes section may belong to."""
         for unit in vol.units:
             if isinstance(unit, NotesSection):
-                sections.append((unit, waiting))
+                # in document order among the notes divisions; segment() finds a section only after a work
+                notes_plans.extend(self._plan_section(unit, waiting or works[-1:]))
                 waiting = []
             elif isinstance(unit, Group):
                 gh = parse_header(unit.header, self.headings)
@@ -225,8 +225,6 @@ class _Build:
                     waiting = []
                 else:
                     waiting.append(w)
-        for section, candidates in sections:
-            notes_plans.extend(self._plan_section(section, candidates or works[-1:]))
         for zone in vol.footnotes if works else []:
             plan = self._plan_footnotes(zone, works)
             if plan is not None:

@@ -169,8 +169,15 @@ def segment(layout: Layout) -> Volume:
         if is_chronicle_start(blocks, i):
             chronicle = blocks[i:]
             break
-        found = find_notes(blocks, i, width)
-        if found is not None and (len(found[0]) > 1 or _ends_volume(blocks, found[1])):
+        found = find_notes(blocks, i, width) if any(not isinstance(u, NotesSection) for u in units) else None
+        if found is not None and len(found[0]) == 1:
+            # one run after a filler page: notes when the text before has their markers,
+            # else a work of numbered points under its title
+            texts = [b for u in units if isinstance(u, WorkPart) for b in u.body]
+            texts += [b for u in units if isinstance(u, Group) for w in u.works for b in w.body]
+            if not _marked_in(texts, found[0][0]):
+                found = None
+        if found is not None:
             # notes of the works before, printed together (at the end of the volume)
             units.append(_section(found[0]))
             group = None
@@ -195,6 +202,8 @@ def segment(layout: Layout) -> Volume:
             units.append(work)
         while i < len(blocks):
             b = blocks[i]
+            if b.breaks >= FILLER_BREAKS:
+                break  # notes after a filler page are read at the top of the loop
             found = None
             if _is_notes_heading(b.first, width):
                 found = find_notes(blocks, i, width, after_text=True)
@@ -261,10 +270,6 @@ def _marked_in(body: list[Block], run: NotesBlock) -> bool:
         find_markers(r)
         markers.extend(r.markers)
     return len(numbers) > 0 and 2 * len(choose_markers(markers, numbers)) >= len(numbers) + 1
-
-
-def _ends_volume(blocks: list[Block], i: int) -> bool:
-    return i >= len(blocks) or is_chronicle_start(blocks, i)
 
 
 def _section(runs: list[NotesBlock]) -> NotesSection:
