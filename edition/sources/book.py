@@ -3,16 +3,19 @@
 The volume becomes one TEI ``<text>``: ``front`` (title page, preface),
 ``body`` (one ``div`` per work, with ``xml:id`` ``w01``, ``w02``... in order;
 works under a shared heading are children of one division) and ``back``
-(the notes divisions, the biographical chronicle). Notes are paired here, per
-work, and put at their markers; the printed ``Notes`` division keeps what
+(the notes divisions, the biographical chronicle). Notes are paired per work
+and put at their markers: notes printed after each work, notes printed together
+at the end of the volume (each run given to the work whose markers it matches)
+and footnotes from the foot of a page; the printed notes division keeps what
 could not be placed, with a warning. Every repair of extraction damage is a
 ``choice`` of ``sic`` and ``corr`` and is counted in ``editorialDecl``.
 
 The stages live in sibling modules: :mod:`.book_layout` (lines and pages),
-:mod:`.book_works` (works, notes blocks, chronicle), :mod:`.book_body`
+:mod:`.book_works` (works, notes sections, chronicle), :mod:`.book_body`
 (headings, paragraphs, quotations, closing lines), :mod:`.book_text` (repairs,
 markers, mixed content), :mod:`.book_notes` (note bodies and markers),
-:mod:`.book_dates` (dates and the chronicle).
+:mod:`.book_pair` (notes to their markers and works), :mod:`.book_dates`
+(dates and the chronicle), :mod:`.book_emit` (TEI).
 """
 
 from __future__ import annotations

@@ -1,12 +1,15 @@
 """Cut a volume's blocks into title page, preface, works, notes and chronicle.
 
 The cues are those of the printed book as the extraction left them (issue 3):
-filler pages (runs of space-only lines) between works, a ``Notes`` heading
-after a work's last line, structural seams, and the shape of title lines
-(short, no closing punctuation). A heading followed at once by another title
-is a shared heading (a plenum holding a report and the reply to its
+filler pages (runs of space-only lines) between works, notes sections,
+structural seams, and the shape of title lines (short, no closing
+punctuation). A notes section is found by its shape, whatever its heading says
+(issue 20): a short line, then blocks opening with the numbers 1..n (or a
+footnote symbol); after a work's text, or at the end of the volume with the
+numbering starting again for each work. A heading followed at once by another
+title is a shared heading (a plenum holding a report and the reply to its
 discussion): its works become the children of one group up to the group's
-notes. Nothing here depends on one volume's titles or line numbers.
+notes. Nothing here depends on one volume's words, titles or line numbers.
 """
 
 from __future__ import annotations
