@@ -119,8 +119,19 @@ class Vocabulary:
         return self.bigrams[(a, b)]
 
 
-_NUMERAL_ABBREV = re.compile(r"\b([A-Z][a-z]{1,4})\. [IVXLC]+\b")
-"""An abbreviation with its point before a Roman numeral (``Vol. XX``, ``Pt. XII``)."""
+_POINT_NUMERAL = re.compile(r"\. [IVXLC]+\b")
+_ABBREV_BEFORE = re.compile(r"(?<![A-Za-z])([A-Z][a-z]{1,4})$")
+
+
+def _numeral_abbrevs(text: str) -> Counter[str]:
+    """Abbreviations printed with their point before a Roman numeral (``Vol. XX``,
+    ``Pt. XII``); the numeral is looked for first, as it is the rarer part."""
+    out: Counter[str] = Counter()
+    for m in _POINT_NUMERAL.finditer(text):
+        a = _ABBREV_BEFORE.search(text, max(0, m.start() - 6), m.start())
+        if a:
+            out[a.group(1)] += 1
+    return out
 
 
 def vocabulary(texts: list[str]) -> Vocabulary:
@@ -131,7 +142,7 @@ def vocabulary(texts: list[str]) -> Vocabulary:
         Counter(toks),
         Counter(_HYPHENED.findall(low)),
         Counter(zip(toks, toks[1:], strict=False)),
-        abbrevs=Counter(_NUMERAL_ABBREV.findall(joined)),
+        abbrevs=_numeral_abbrevs(joined),
     )
 
 

@@ -15,6 +15,7 @@ notes. Nothing here depends on one volume's words, titles or line numbers.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .book_layout import FILLER_BREAKS, Block, Layout, Line, ends_sentence, is_url, lift_footnotes
@@ -168,17 +169,17 @@ def segment(layout: Layout) -> Volume:
     units: list[WorkPart | Group | NotesSection] = []
     chronicle: list[Block] = []
     group: Group | None = None
+    note_heads = _note_heads(blocks, width)
     while i < len(blocks):
         if is_chronicle_start(blocks, i):
             chronicle = blocks[i:]
             break
         found = find_notes(blocks, i, width) if any(not isinstance(u, NotesSection) for u in units) else None
         if found is not None and len(found[0]) == 1:
-            # one run after a filler page: notes when the text before has their markers,
-            # else a work of numbered points under its title
-            texts = [b for u in units if isinstance(u, WorkPart) for b in u.body]
-            texts += [b for u in units if isinstance(u, Group) for w in u.works for b in w.body]
-            if not _marked_in(texts, found[0][0]):
+            # one run after a filler page: notes when the volume heads other notes the same
+            # way or the text before has their markers, else a work of numbered points
+            head = found[0][0].heads[-1].text if found[0][0].heads else ""
+            if note_heads[head] < 2 and not _marked_in(_since_notes(units), found[0][0]):
                 found = None
         if found is not None:
             # notes of the works before, printed together (at the end of the volume)
@@ -261,6 +262,32 @@ def _split_at_page_heads(blocks: list[Block], width: int) -> list[Block]:
     return out
 
 
+def _note_heads(blocks: list[Block], width: int) -> Counter[str]:
+    """How often each line heads a first note in the volume: a notes heading
+    recurs (``Notes``, ``Annotations``), a work's title does not."""
+    out: Counter[str] = Counter()
+    for i in range(len(blocks)):
+        opened = _opening(blocks, i, width)
+        if opened is not None:
+            out[opened[0][-1].text] += 1
+    return out
+
+
+def _since_notes(units: list[WorkPart | Group | NotesSection]) -> list[Block]:
+    """The text of the works printed since the last notes, with their headings
+    (a title may carry a marker)."""
+    out: list[Block] = []
+    for u in reversed(units):
+        if isinstance(u, NotesSection) or u.notes is not None:
+            break
+        parts = u.works if isinstance(u, Group) else [u]
+        chunk = [u.header] if isinstance(u, Group) else []
+        for p in parts:
+            chunk += [p.header, *p.body]
+        out[:0] = chunk
+    return out
+
+
 def _marked_in(body: list[Block], run: NotesBlock) -> bool:
     """The text has markers for most of the run's notes, in rising order."""
     from .book_notes import choose_markers, parse_notes
@@ -288,8 +315,8 @@ def _is_notes_heading(line: Line, width: int) -> bool:
     sentence, not a note, not a date or a section numeral."""
     text = line.text
     return (
-        is_heading_line(text)
-        and len(text) < 0.6 * width
+        len(text) < 0.6 * width
+        and is_heading_line(text)
         and not is_note_start(text)
         and not DATE_LINE.match(text)
         and not ROMAN.match(text)
