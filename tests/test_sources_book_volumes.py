@@ -2,17 +2,22 @@
 
 Three fixture volumes in the sample volume's line model (double-spaced lines,
 ``" "`` paragraph lines, page breaks, filler pages) that share none of its
-words: a naturalist's lectures (notes under ``Annotations`` after each
-lecture, the last lecture's with no heading at all), a legal treatise (notes at the end of the volume under
-``Authorities``, numbering restarting under each chapter's title, page breaks
-six empty lines long), a volume of travel letters (notes under ``Remarks``,
-footnotes marked ``*`` and ``†`` printed at the foot of their page, one of them
-cutting a sentence that goes on over the page). Each is read through the real reader, as
-``format: book`` would: every note must stand at its marker, every page break
-must be there once, in order, and the works must carry their titles.
+words:
 
-The ``.txt`` files are generated from the ``.src`` files by
-``python tests/fixtures/books/make_fixtures.py``.
+- a naturalist's lectures: notes under ``Annotations`` after each lecture (one
+  heading at the top of a page), the last lecture's notes with no heading;
+  subtitles and a series of headings (``The First Trial``...);
+- a legal treatise: notes at the end of the volume under ``Authorities``, the
+  numbering restarting under each chapter's title; page breaks six empty lines
+  long; slips repaired on the volume's own evidence;
+- travel letters: notes under ``Remarks``, footnotes marked ``*`` and ``†``
+  printed at the foot of their page, one cutting a sentence that goes on over
+  the page.
+
+Each is read through the real reader, as ``format: book`` would: every note must
+stand at its marker, every page break must be there once, in order, and the
+works must carry their titles. The ``.txt`` files are generated from the
+``.src`` files by ``python tests/fixtures/books/make_fixtures.py``.
 """
 
 from __future__ import annotations
