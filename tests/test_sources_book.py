@@ -629,7 +629,7 @@ def test_punctuation_slips() -> None:
         "¶",
         "He quotes Lenin (Vol. XXV1, p. 91) and (see Vol, XXI, p. 5) and the Con.gresses of the Party",
         "of the bloc-the Trotskyists and the-path of the Party. (Laughter..) The Congresses met twice,",
-        "and the Congresses were held, as the Party and the bloc and the path know.",
+        "and the Congresses were held, as the Party and the bloc and the path know (Vol. XXVI, p. 3).",
     )
     root, _, _ = read(text, "v.txt")
     fixes = [(c[0].text, c[1].text, c[1].get("type")) for c in root.iter(t("choice"))]
