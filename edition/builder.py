@@ -124,6 +124,7 @@ def build(content: Path, out: Path, *, strict: bool = False, search: bool = True
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         timings.update(render_site(edition, tmp, search=search))
+        export.write_site_export(edition, tmp)  # OUT/export/: the archival bundle (issue 22)
         replace_dir(tmp, out)
     except EditionError as exc:
         # a template error stops the rendering: reported with everything else
