@@ -105,6 +105,11 @@ class ValidationReport:
         }
 
 
+def tei_names(files: dict[str, bytes]) -> list[str]:
+    """The files the report covers: what the export made (the sources are as they came)."""
+    return sorted(n for n in files if n == "corpus.xml" or (n.startswith("tei/") and n.endswith(".xml")))
+
+
 def _cache_on() -> bool:
     return os.environ.get("EDITION_CACHE", "1") not in ("0", "false", "no")
 
@@ -117,7 +122,7 @@ def validate_files(files: dict[str, bytes]) -> ValidationReport:
     not change then does not compile it at all."""
     from . import schema
 
-    names = sorted(n for n in files if n.endswith(".xml"))
+    names = tei_names(files)
     path = schema.schema_path()
     if path is None:
         note = "not validated: no TEI schema on the machine that exported (python -m edition.schema fetch)"
@@ -418,7 +423,7 @@ def bundle(edition: Edition, links_json: bytes, validate: bool = True) -> tuple[
     if validate:
         report = validate_files(files)
     else:
-        names = sorted(n for n in files if n.endswith(".xml"))
+        names = tei_names(files)
         report = ValidationReport(None, "not validated (--no-validate)", [FileValidation(n, None) for n in names])
     files["validation.json"] = dumps(report.as_json()).encode("utf-8")
     files["validation.html"] = report_html(report, edition.config.title)

@@ -328,9 +328,7 @@ def _header_parts(header: etree._Element, ours: bool, result: ReadResult) -> Non
                 )
         elif file_desc.find(t("titleStmt")) is not None and file_desc.find(t("publicationStmt")) is not None:
             # TEI's description of an electronic source: its whole fileDesc, in a biblFull
-            full = E.biblFull(*[deepcopy(c) for c in file_desc if isinstance(c.tag, str)])
-            full.set("type", "tei-source")
-            result.source_desc.append(full)
+            result.source_desc.append(E.biblFull(*[deepcopy(c) for c in file_desc if isinstance(c.tag, str)]))
         elif source_desc is not None:
             result.source_desc.extend(deepcopy(c) for c in source_desc if isinstance(c.tag, str))
     encoding = header.find(t("encodingDesc"))
