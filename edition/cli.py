@@ -206,7 +206,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"{src}: warning: {message}", file=sys.stderr)
     report = result.report
     if not args.quiet:
-        checked = ("not validated: " + report.note) if report.schema is None else (
+        checked = report.note if report.schema is None else (
             f"{len(report.files) - len(report.invalid)} of {len(report.files)} XML file(s) valid against tei_all")
         print(f"exported {len(result.edition.texts)} text(s) into {result.out} ({checked})", file=sys.stderr)
     return EXIT_CONTENT if args.strict and report.invalid else EXIT_OK

@@ -341,9 +341,9 @@ def corpus(edition: Edition, tei: dict[str, bytes], sources: dict[str, list[tupl
     tids = set(edition.texts)
     docs: list[etree._Element] = []
     for tid in sorted(edition.texts):
-        doc = etree.fromstring(tei[f"tei/{tid}.xml"])
-        doc.set(XML_ID, id_prefix(tid)[:-1])
-        docs.append(_prefixed(doc, tid, tids))
+        doc = _prefixed(etree.fromstring(tei[f"tei/{tid}.xml"]), tid, tids)
+        doc.set(XML_ID, id_prefix(tid)[:-1])  # the id the shared header's bibl/@corresp points at
+        docs.append(doc)
     grp = E.linkGrp(type="quotation")
     seen: set[str] = set()
     for doc in docs:
