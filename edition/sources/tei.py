@@ -238,14 +238,19 @@ class TEIReader(Reader):
 
     def read(self, src: SourceFile, diags: Diagnostics) -> ReadResult:
         data = src.text.encode("utf-8")
+        parser = _parser(recover=False)
         try:
-            root: etree._Element | None = parse(data)
+            root: etree._Element | None = etree.fromstring(data, parser)
         except etree.XMLSyntaxError as exc:
-            errors = [e for e in exc.error_log if e.level_name in ("ERROR", "FATAL")] or [exc]
-            for err in errors[:20]:
-                line = getattr(err, "line", None) or getattr(err, "lineno", None)
-                msg = getattr(err, "message", None) or str(err)
-                diags.error(src.loc(line if line and line > 0 else None), f"not well-formed XML: {msg}", "xml")
+            # this parser's own log (the exception's is lxml's global one, with earlier documents' errors)
+            seen: set[tuple[int, str]] = set()
+            for err in parser.error_log:
+                if err.level_name not in ("ERROR", "FATAL") or (err.line, err.message) in seen:
+                    continue
+                seen.add((err.line, err.message))
+                diags.error(src.loc(err.line if err.line > 0 else None), f"not well-formed XML: {err.message}", "xml")
+            if not seen:
+                diags.error(src.loc(exc.lineno or None), f"not well-formed XML: {exc.msg}", "xml")
             try:
                 root = parse(data, recover=True)
             except etree.XMLSyntaxError:
@@ -264,6 +269,12 @@ class TEIReader(Reader):
         if _into_tei_namespace(root):
             diags.warning(src.loc(root.sourceline), f"<{name}> is not in the TEI namespace ({TEI_NS}): read as"
                           " TEI P5, its elements moved into that namespace", "tei")
+        for ent in list(root.iter(etree.Entity)):
+            # an entity the document does not define itself (an external DTD's, a file's): never
+            # fetched; dropped, since the exported document would not parse with it
+            diags.warning(src.loc(_line_of(ent)), f"entity {ent.text} is declared outside the document: not read,"
+                          " left out", "tei-entity")
+            _drop(ent)
         for el in root.iter():
             if isinstance(el.tag, str) and el.sourceline:
                 el.set(ED_LINE, str(el.sourceline))
@@ -298,6 +309,15 @@ class TEIReader(Reader):
 
 def _name(el: etree._Element) -> str:
     return local(el) if str(el.tag).startswith(f"{{{TEI_NS}}}") else str(el.tag)
+
+
+def _line_of(el: etree._Element) -> int | None:
+    at: etree._Element | None = el
+    while at is not None:
+        if at.sourceline:
+            return at.sourceline
+        at = at.getparent()
+    return None
 
 
 def _empty_text() -> etree._Element:
