@@ -225,10 +225,11 @@ def _prefixed(doc: etree._Element, tid: str, tids: set[str]) -> etree._Element:
     for el in doc.iter():
         if not isinstance(el.tag, str):
             continue
-        for name, value in el.attrib.items():
+        for key, raw in el.attrib.items():
+            name, value = str(key), str(raw)
             if name == XML_ID:
                 el.set(XML_ID, pre + value)
-            elif not str(name).startswith("{") and ("#" in value):
+            elif not name.startswith("{") and "#" in value:
                 new = " ".join(point(tok) for tok in value.split())
                 if new != " ".join(value.split()):
                     el.set(name, new)

@@ -31,7 +31,7 @@ from typing import Any
 
 from lxml import etree
 
-from ..errors import Diagnostics, Location
+from ..errors import Diagnostics
 from ..tei import ED_LINE, TEI_NS, XML_LANG, E, local, t
 from .base import Reader, ReadResult, SourceFile
 
@@ -41,7 +41,8 @@ FORMAT = "tei"
 def _parser(recover: bool) -> etree.XMLParser:
     # no network, no external DTD; entities of the internal subset only (no XXE)
     return etree.XMLParser(
-        recover=recover, no_network=True, load_dtd=False, resolve_entities="internal", huge_tree=False
+        recover=recover, no_network=True, load_dtd=False, huge_tree=False,
+        resolve_entities="internal",  # type: ignore[arg-type]  # lxml >= 5 takes "internal"; its stubs do not know
     )
 
 
@@ -98,7 +99,7 @@ def _date(root: etree._Element) -> tuple[str | None, int | None]:
         for d in _all(root, path):
             iso = _iso(d.get("when") or d.get("when-iso"))
             if iso:
-                return iso, d.sourceline
+                return iso, _line(d)
     return None, None
 
 
@@ -110,8 +111,9 @@ def header_meta(root: etree._Element) -> tuple[dict[str, Any], dict[str, int]]:
     def put(key: str, value: Any, el: etree._Element | None) -> None:
         if value:
             data[key] = value
-            if el is not None and el.sourceline:
-                lines[key] = el.sourceline
+            line = _line(el) if el is not None else None
+            if line:
+                lines[key] = line
 
     title_stmt = _first(root, "tei:teiHeader/tei:fileDesc/tei:titleStmt")
     if title_stmt is not None:
@@ -259,15 +261,15 @@ class TEIReader(Reader):
             return ReadResult(text=_empty_text())
         name = local(root)
         if name == "teiCorpus":
-            diags.error(src.loc(root.sourceline), "a teiCorpus holds several documents: the tei reader reads one"
+            diags.error(src.loc(_line(root)), "a teiCorpus holds several documents: the tei reader reads one"
                         " TEI document per file (an export's corpus.xml is not a source; its tei/*.xml are)", "tei")
             return ReadResult(text=_empty_text())
         if name not in ("TEI", "TEI.2"):
-            diags.error(src.loc(root.sourceline), f"not a TEI document: the root element is <{root.tag}>,"
+            diags.error(src.loc(_line(root)), f"not a TEI document: the root element is <{root.tag}>,"
                         " not <TEI>; text skipped", "tei")
             return ReadResult(text=_empty_text())
         if _into_tei_namespace(root):
-            diags.warning(src.loc(root.sourceline), f"<{name}> is not in the TEI namespace ({TEI_NS}): read as"
+            diags.warning(src.loc(_line(root)), f"<{name}> is not in the TEI namespace ({TEI_NS}): read as"
                           " TEI P5, its elements moved into that namespace", "tei")
         for ent in list(root.iter(etree.Entity)):
             # an entity the document does not define itself (an external DTD's, a file's): never
@@ -276,8 +278,8 @@ class TEIReader(Reader):
                           " left out", "tei-entity")
             _drop(ent)
         for el in root.iter():
-            if isinstance(el.tag, str) and el.sourceline:
-                el.set(ED_LINE, str(el.sourceline))
+            if isinstance(el.tag, str) and _line(el):
+                el.set(ED_LINE, str(_line(el)))
         ours = made_here(root)
         if ours:
             strip_quotation_markup(root)
@@ -289,19 +291,19 @@ class TEIReader(Reader):
                 local(g) in ("linkGrp", "spanGrp") and g.get("type") == "quotation" for g in child
             ):
                 continue  # the quotation links, found again by the build
-            diags.warning(src.loc(child.sourceline), f"<{_name(child)}> outside <text> is not carried over"
+            diags.warning(src.loc(_line(child)), f"<{_name(child)}> outside <text> is not carried over"
                           " (the tei reader keeps the header and the text)", "tei-dropped")
         if text is None:
-            diags.error(src.loc(root.sourceline), "no <text> in this TEI document: nothing to publish", "tei")
+            diags.error(src.loc(_line(root)), "no <text> in this TEI document: nothing to publish", "tei")
             return ReadResult(text=_empty_text())
         result = ReadResult(text=text)
         header = root.find(t("teiHeader"))
         if header is None:
-            diags.warning(src.loc(root.sourceline), "no <teiHeader>: metadata comes from the sidecar only", "tei")
+            diags.warning(src.loc(_line(root)), "no <teiHeader>: metadata comes from the sidecar only", "tei")
             return result
         for part in header:
             if isinstance(part.tag, str) and local(part) not in _HEADER_KEPT:
-                diags.warning(src.loc(part.sourceline), f"<{_name(part)}> of the teiHeader is not carried over",
+                diags.warning(src.loc(_line(part)), f"<{_name(part)}> of the teiHeader is not carried over",
                               "tei-dropped")
         _header_parts(header, ours, result)
         return result
@@ -311,11 +313,17 @@ def _name(el: etree._Element) -> str:
     return local(el) if str(el.tag).startswith(f"{{{TEI_NS}}}") else str(el.tag)
 
 
+def _line(el: etree._Element) -> int | None:
+    """The element's line in the file (lxml's ``sourceline``), None when unknown."""
+    line = el.sourceline
+    return line if isinstance(line, int) and line > 0 else None
+
+
 def _line_of(el: etree._Element) -> int | None:
     at: etree._Element | None = el
     while at is not None:
-        if at.sourceline:
-            return at.sourceline
+        if _line(at):
+            return _line(at)
         at = at.getparent()
     return None
 
