@@ -486,12 +486,12 @@ def links_json_of(edition: Edition) -> bytes:
 
 
 def write_site_export(edition: Edition, site: Path, validate: bool = True) -> ValidationReport:
-    """``build``'s copy: ``OUT/export/edition-bundle.zip`` and its validation report beside it."""
+    """``build``'s copy: ``OUT/export/edition-bundle.zip``, its validation report and manifest beside it."""
     files, report = bundle(edition, (site / "links.json").read_bytes(), validate=validate)
     out = site / "export"
     out.mkdir(parents=True, exist_ok=True)
     (out / BUNDLE_NAME).write_bytes(zip_bytes(files))
-    for name in ("validation.html", "validation.json", "manifest.json"):
+    for name in ("validation.json", "manifest.json"):  # (the HTML report stays in the zip: not a page of the site)
         (out / name).write_bytes(files[name])
     return report
 

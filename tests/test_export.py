@@ -202,7 +202,7 @@ def test_build_writes_the_same_bundle_into_out_export(tmp_path: Path) -> None:
     export_dir = tmp_path / "site" / "export"
     assert (export_dir / "edition-bundle.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
     files = entries(tmp_path / "b.zip")
-    for name in ("validation.html", "validation.json", "manifest.json"):
+    for name in ("validation.json", "manifest.json"):
         assert (export_dir / name).read_bytes() == files[name]
 
 
