@@ -379,7 +379,8 @@ def _sidecar_format(path: Path) -> str | None:
         side = path.with_suffix(suffix)
         if side.is_file():
             try:
-                data = yaml.safe_load(side.read_text(encoding="utf-8"))
+                # every scalar a string: a value YAML cannot convert (date: 2027-13-45) is for build_meta to report
+                data = yaml.load(side.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)  # noqa: S506
             except (OSError, UnicodeDecodeError, yaml.YAMLError):
                 return None
             fmt = data.get("format") if isinstance(data, dict) else None
