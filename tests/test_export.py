@@ -259,3 +259,10 @@ def test_export_with_content_errors_writes_nothing(tmp_path: Path, capsys: pytes
 def test_unzipped_bundle_keeps_to_its_folder(sample: tuple[Path, Path], tmp_path: Path) -> None:
     shutil.unpack_archive(sample[0], tmp_path, "zip")
     assert [p.name for p in tmp_path.iterdir()] == ["edition-bundle"]
+
+
+def test_build_no_validate_says_so_in_the_report(tmp_path: Path) -> None:
+    content = make_edition(tmp_path, SMALL)
+    assert main(["build", str(content), "-o", str(tmp_path / "site"), "--no-search", "--no-validate", "-q"]) == 0
+    report = json.loads((tmp_path / "site" / "export" / "validation.json").read_text(encoding="utf-8"))
+    assert report["note"] == "not validated (--no-validate)" and report["valid"] is None
