@@ -196,7 +196,7 @@ def test_what_is_not_a_tei_document(tmp_path: Path, capsys: pytest.CaptureFixtur
                 capsys)
     assert ("corpus.xml:1: error: a teiCorpus holds several documents: the tei reader reads one TEI document per"
             " file (an export's corpus.xml is not a source; its tei/*.xml are)") in out
-    assert "feed.xml:1: error: not a TEI document: the root element is <rss>, not <TEI>; text skipped" in out
+    assert "feed.xml:1: error: not a TEI document: the root element is <rss>, not <TEI>; nothing is read from it" in out
     assert "notext.xml:2: error: no <text> in this TEI document: nothing to publish" in out
 
 

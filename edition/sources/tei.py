@@ -266,7 +266,7 @@ class TEIReader(Reader):
             return ReadResult(text=_empty_text())
         if name not in ("TEI", "TEI.2"):
             diags.error(src.loc(_line(root)), f"not a TEI document: the root element is <{root.tag}>,"
-                        " not <TEI>; text skipped", "tei")
+                        " not <TEI>; nothing is read from it", "tei")
             return ReadResult(text=_empty_text())
         if _into_tei_namespace(root):
             diags.warning(src.loc(_line(root)), f"<{name}> is not in the TEI namespace ({TEI_NS}): read as"
