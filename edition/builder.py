@@ -124,7 +124,9 @@ def build(content: Path, out: Path, *, strict: bool = False, search: bool = True
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         timings.update(render_site(edition, tmp, search=search))
+        t1 = time.perf_counter()
         export.write_site_export(edition, tmp, validate=validate)  # OUT/export/: the archival bundle (issue 22)
+        timings["export"] = time.perf_counter() - t1
         replace_dir(tmp, out)
     except EditionError as exc:
         # a template error stops the rendering: reported with everything else

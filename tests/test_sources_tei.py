@@ -134,6 +134,13 @@ def test_what_is_not_kept_is_reported(external: tuple[Path, str]) -> None:
     assert f"{ACDH}: warning: no 'lang': assuming 'und' (undetermined)" in lines
 
 
+def test_root_attributes_not_carried_over_are_an_info(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    content = make_edition(tmp_path, {"edition.yaml": "title: T\n", ACDH: (FIXTURES / ACDH).read_bytes()})
+    main(["check", str(content), "--no-schema", "-v"])
+    assert (f"{ACDH}:2: info: attributes of <TEI> not carried over (the document gets a new root): xml:base,"
+            " xml:id, prev, next") in capsys.readouterr().out.splitlines()
+
+
 def test_the_exported_tei_is_valid_but_for_other_namespaces(external: tuple[Path, str], tei_schema) -> None:  # type: ignore[no-untyped-def]
     site, _ = external
     for name in (ACDH, LITE):

@@ -271,6 +271,10 @@ class TEIReader(Reader):
         if _into_tei_namespace(root):
             diags.warning(src.loc(_line(root)), f"<{name}> is not in the TEI namespace ({TEI_NS}): read as"
                           " TEI P5, its elements moved into that namespace", "tei")
+        lost = [str(a).replace(f"{{{_XML}}}", "xml:") for a in root.attrib if a not in (XML_LANG, "version")]
+        if lost:
+            diags.info(src.loc(_line(root)), f"attributes of <{name}> not carried over (the document gets a new root):"
+                       f" {', '.join(lost)}", "tei-dropped")
         for ent in list(root.iter(etree.Entity)):
             # an entity the document does not define itself (an external DTD's, a file's): never
             # fetched; dropped, since the exported document would not parse with it
