@@ -267,6 +267,10 @@ CONVENTIONS = {
 }
 
 
+_SITE_CODES = frozenset({"search", "template"})
+"""What writing the site reports (``build`` only): not about the texts, and ``export`` would not see it."""
+
+
 def _decisions(edition: Edition) -> list[etree._Element]:
     """The build's bookkeeping namespace, and what it decided and reported, as an editorialDecl."""
     decl = E.editorialDecl()
@@ -278,7 +282,7 @@ def _decisions(edition: Edition) -> list[etree._Element]:
         "the decisions it led to are listed here as the build reported them (path:line: level: message, paths "
         "relative to sources/)."))
     items = sorted(
-        (d for d in edition.diagnostics if d.level < Level.ERROR),
+        (d for d in edition.diagnostics if d.level < Level.ERROR and d.code not in _SITE_CODES),
         key=lambda d: (str(d.location.path), d.location.line or 0, d.message),
     )
     if items:
