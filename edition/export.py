@@ -142,7 +142,7 @@ def validate_files(files: dict[str, bytes]) -> ValidationReport:
             if _cache_on():
                 _store(cache / f"{key}.json", hit)
         out.append(FileValidation(name, not hit, [SchemaProblem(line, msg) for line, msg in hit]))
-    note = "validated with lxml (libxml2) RELAX NG; Schematron rules of tei_all are not checked"
+    note = "Validated with lxml (libxml2) RELAX NG; the Schematron rules of tei_all are not checked"
     return ValidationReport(label, note, out)
 
 
