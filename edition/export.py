@@ -242,8 +242,10 @@ def _paras(*texts: str) -> list[etree._Element]:
 
 CONVENTIONS = {
     "correction": (
-        "Corrections are never silent: the source's reading and the correction stand together in "
-        "choice/sic+corr (and abbr+expan, orig+reg); the site and the quotation search read the corrected form.",
+        "Corrections are never silent: where a reader corrects the source (the book reader: damage done by the "
+        "text's extraction from a PDF, words split by the typesetting), the source's reading and the correction "
+        "stand together in choice/sic+corr, and each text's editorialDecl counts them; TEI read from elsewhere keeps "
+        "its own choice (sic+corr, abbr+expan, orig+reg). The site and the quotation search read the corrected form.",
     ),
     "normalization": (
         "Text is kept as the source has it. Readers join hard-wrapped lines (without a space between CJK "
