@@ -109,7 +109,7 @@ def _render_chunk(ids: list[str]) -> tuple[set[str], list[Diagnostic]]:
 
 
 def build(content: Path, out: Path, *, strict: bool = False, search: bool = True,
-          progress: Progress | None = None) -> BuildResult:
+          progress: Progress | None = None, validate: bool = True) -> BuildResult:
     """Build the site into ``out``; the old ``out`` is replaced only on success."""
     content = Path(content)
     out = Path(out)
@@ -124,6 +124,9 @@ def build(content: Path, out: Path, *, strict: bool = False, search: bool = True
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         timings.update(render_site(edition, tmp, search=search))
+        t1 = time.perf_counter()
+        export.write_site_export(edition, tmp, validate=validate)  # OUT/export/: the archival bundle (issue 22)
+        timings["export"] = time.perf_counter() - t1
         replace_dir(tmp, out)
     except EditionError as exc:
         # a template error stops the rendering: reported with everything else

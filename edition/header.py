@@ -89,8 +89,11 @@ def make_document(
     profile = E.profileDesc(E.langUsage(E.language(_lang_name(meta.lang), ident=meta.lang)))
     if meta.tags:
         profile.append(E.textClass(E.keywords(*[E.term(k) for k in meta.tags])))
+    profile.extend(result.profile_desc)
 
     header = E.teiHeader(E.fileDesc(title_stmt, pub, source_desc), encoding, profile)
+    if result.revision_desc is not None:
+        header.append(result.revision_desc)
     root = etree.Element(t("TEI"), nsmap=NSMAP)
     root.set(XML_LANG, meta.lang)
     root.append(header)

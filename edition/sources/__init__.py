@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from ..config import (
     CONFIG_NAME,
     Config,
@@ -45,6 +47,7 @@ _BUILTIN: dict[str, str] = {
     "plain": "edition.sources.plaintext:PlainReader",
     "markdown": "edition.sources.markdown:MarkdownReader",
     "book": "edition.sources.book:BookReader",
+    "tei": "edition.sources.tei:TEIReader",
 }
 READERS: dict[str, type[Reader]] = {}
 
@@ -326,6 +329,10 @@ def load_source(config: Config, rel: Path, diags: Diagnostics) -> Loaded | None:
     data: dict[str, Any] = {}
     lines: dict[str, int] = {}
     meta_rel = rel
+    # a format that states its own metadata (a TEI header): front matter and sidecar win over it
+    own = reader_for(_sidecar_format(path), rel.suffix)
+    if own is not None:
+        data, lines = own.embedded_meta(text)
     fm, body_line = split_front_matter(text)
     if fm is None and text.split("\n", 1)[0].rstrip() == "---":
         diags.warning(
@@ -382,6 +389,21 @@ def load_source(config: Config, rel: Path, diags: Diagnostics) -> Loaded | None:
         )
     src = SourceFile(rel=rel, path=path, text=text, meta=meta, body_line=body_line)
     return Loaded(id=text_id, src=src, reader=reader, digest=h.hexdigest())
+
+
+def _sidecar_format(path: Path) -> str | None:
+    """``format`` of a source's sidecar, read before the source's own metadata (best effort)."""
+    for suffix in META_SUFFIXES:
+        side = path.with_suffix(suffix)
+        if side.is_file():
+            try:
+                # every scalar a string: a value YAML cannot convert (date: 2027-13-45) is for build_meta to report
+                data = yaml.load(side.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)  # noqa: S506
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                return None
+            fmt = data.get("format") if isinstance(data, dict) else None
+            return str(fmt) if isinstance(fmt, str) else None
+    return None
 
 
 def book_sniff(text: str) -> str | None:
