@@ -63,13 +63,13 @@ def render_site(edition: Edition, out: Path, search: bool = True) -> None:
 
 
 def build(content: Path, out: Path, *, strict: bool = False, search: bool = True,
-          progress: Progress | None = None) -> BuildResult:
+          progress: Progress | None = None, validate: bool = True) -> BuildResult:
     """Build the site into ``out``; the old ``out`` is replaced only on success."""
     content = Path(content)
     out = Path(out)
     check_out_dir(content, out)
     state = engine.BuildState(content, out, keep_phase1=False)
-    report = engine.run(state, strict=strict, search=search, progress=progress)
+    report = engine.run(state, strict=strict, search=search, bundle=True, validate=validate, progress=progress)
     exc = report.exception
     if exc is not None and (state.edition is None or not isinstance(exc, EditionError)):
         raise exc  # edition.yaml is unusable (nothing was read), or a bug: its traceback is shown
@@ -86,7 +86,7 @@ def build(content: Path, out: Path, *, strict: bool = False, search: bool = True
     timings = {"read+resolve": t.get("read", 0.0) + t.get("across", 0.0)}
     if not report.ok:
         return BuildResult(state.edition, None, timings)
-    timings.update({k: v for k, v in t.items() if k in ("render", "search")})
+    timings.update({k: v for k, v in t.items() if k in ("render", "search", "export")})
     timings["total"] = report.seconds
     return BuildResult(state.edition, out, timings)
 

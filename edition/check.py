@@ -34,9 +34,10 @@ from .builder import load
 from .config import CONFIG_NAME
 from .errors import Diagnostics, EditionError, Location, relative_location
 from .export import tei_files
-from .model import Edition
+from .model import Edition, Text
 from .sources import load_source
 from .sources.plaintext import PlainReader
+from .tei import XML_ID, line_of
 
 LINK_ATTRS = (
     ("a", "href"),
@@ -272,10 +273,29 @@ def _validate(edition: Edition, diags: Diagnostics) -> None:
         doc = etree.fromstring(data)
         if not rng.validate(doc):
             text = by_id.get(rel)
-            loc = Location(text.source) if text is not None else Location(rel)
             for err in list(rng.error_log)[:20]:
+                loc = Location(text.source, _tei_source_line(doc, err.line, text)) if text else Location(rel)
                 diags.error(
                     loc,
                     f"generated TEI ({rel}:{err.line}) is not valid tei_all: {err.message}",
                     "tei-invalid",
                 )
+
+
+def _tei_source_line(doc: etree._Element, tei_line: int, text: Text) -> int | None:
+    """The source line of the element at ``tei_line`` of the exported TEI: the exported
+    copy has no ``ed:line``, so the nearest element with an ``xml:id`` there (itself or an
+    ancestor) is looked up in the text's own tree, whose elements carry it."""
+    at = None
+    for el in doc.iter(etree.Element):
+        line = el.sourceline
+        if isinstance(line, int) and line <= tei_line:
+            at = el
+        elif isinstance(line, int):
+            break
+    while at is not None:
+        xid = at.get(XML_ID)
+        if xid:
+            return next((line_of(el) for el in _by_id(text.root, xid)), None)
+        at = at.getparent()
+    return None

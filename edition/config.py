@@ -19,7 +19,18 @@ from .errors import ConfigError, Diagnostics, Location, did_you_mean
 from .quotation_settings import QuotationSettings, quotation_settings
 
 CONFIG_NAME = "edition.yaml"
-PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _package_templates() -> Path:
+    """The package's own templates: ``edition/templates`` in an installed wheel (pyproject.toml
+    maps the repository's top-level ``templates/`` there), else ``templates/`` beside the
+    package, as in a clone (an editable install or ``PYTHONPATH``). See issue 20."""
+    package = Path(__file__).resolve().parent
+    shipped = package / "templates"
+    return shipped if shipped.is_dir() else package.parent / "templates"
+
+
+PACKAGE_TEMPLATES = _package_templates()
 
 KNOWN_KEYS = {
     "title": "the edition's title",
@@ -153,9 +164,15 @@ def load_yaml(
     return data
 
 
-def drop_misshapen(data: dict[str, Any], scalars: tuple[str, ...], lists: tuple[str, ...],
-                   where: Callable[[str], Location], diags: Diagnostics, code: str,
-                   instead: dict[str, str] | None = None) -> set[str]:
+def drop_misshapen(
+    data: dict[str, Any],
+    scalars: tuple[str, ...],
+    lists: tuple[str, ...],
+    where: Callable[[str], Location],
+    diags: Diagnostics,
+    code: str,
+    instead: dict[str, str] | None = None,
+) -> set[str]:
     """Report and remove (from ``data`` itself) each key of ``scalars`` whose
     value is a mapping or a list, and each of ``lists`` that is a mapping or
     holds one; ``instead``: what is used in place of a key's value, said in its
@@ -190,8 +207,10 @@ def load_config(content_dir: Path, diags: Diagnostics) -> Config:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ConfigError(f"not UTF-8: byte 0x{raw[exc.start]:02x} at column {col} (save the file as UTF-8)",
-                          Location(rel, line)) from exc
+        raise ConfigError(
+            f"not UTF-8: byte 0x{raw[exc.start]:02x} at column {col} (save the file as UTF-8)",
+            Location(rel, line),
+        ) from exc
     data = load_yaml(path, text, diags, rel)
     if data is None:
         raise ConfigError("edition.yaml could not be read (see above)", Location(rel))
@@ -204,9 +223,14 @@ def load_config(content_dir: Path, diags: Diagnostics) -> Config:
                 "config-key",
             )
     data = dict(data)
-    drop_misshapen(data, ("title", "subtitle", "base_url", "description", "license", "publisher"),
-                   ("editors", "languages", "exclude"), lambda key: Location(rel, lines.get(key)), diags,
-                   "config-type")
+    drop_misshapen(
+        data,
+        ("title", "subtitle", "base_url", "description", "license", "publisher"),
+        ("editors", "languages", "exclude"),
+        lambda key: Location(rel, lines.get(key)),
+        diags,
+        "config-type",
+    )
     qs = quotation_settings(data.get("quotations"), lines, rel, diags)
     langs = as_list(data.get("languages"))
     for lang in langs:
@@ -217,9 +241,12 @@ def load_config(content_dir: Path, diags: Diagnostics) -> Config:
     base_url = str(data.get("base_url") or "").strip()
     parts = urlsplit(base_url)
     if base_url and (parts.scheme not in ("http", "https") or not parts.netloc):
-        diags.error(Location(rel, lines.get("base_url")),
-                    f"base_url must be an absolute http(s) address, like https://example.org/edition/, not"
-                    f" {base_url!r}; it is left out (links stay relative)", "config-value")
+        diags.error(
+            Location(rel, lines.get("base_url")),
+            f"base_url must be an absolute http(s) address, like https://example.org/edition/, not"
+            f" {base_url!r}; it is left out (links stay relative)",
+            "config-value",
+        )
         base_url = ""
     if base_url and not base_url.endswith("/"):
         base_url += "/"

@@ -4,6 +4,7 @@ addresses; :mod:`edition.quotations` re-exports it for callers of its public API
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -41,4 +42,9 @@ def links_json(edition: Edition, links: list[Link], url_for: Callable[[str, str]
     }
 
 
-__all__ = ["links_json"]
+def dumps(data: object) -> str:
+    """The JSON form of the site's data files (``links.json``, the export's reports)."""
+    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+
+
+__all__ = ["dumps", "links_json"]

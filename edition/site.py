@@ -170,6 +170,17 @@ class FileSink(Protocol):
     def write(self, rel: str, data: bytes) -> None: ...
 
 
+class InMemory:
+    """A sink that keeps the files in memory (a file of the site wanted without a site:
+    ``links.json`` for ``edition export``)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def write(self, rel: str, data: bytes) -> None:
+        self.files[rel] = data
+
+
 class SiteWriter:
     """Renders the pages of an edition into a sink (each file once)."""
 
@@ -467,4 +478,4 @@ def cite_info(config: Any, text: Any, page: Any) -> CiteInfo:
     return CiteInfo(citation, url)
 
 
-__all__ = ["SiteWriter", "cite_info", "compare_url", "plan", "relative", "safe_id"]
+__all__ = ["InMemory", "SiteWriter", "cite_info", "compare_url", "plan", "relative", "safe_id"]

@@ -169,3 +169,24 @@ def indent_blocks(el: etree._Element, level: int = 0) -> None:
         indent_blocks(c, level + 1)
         c.tail = pad
     children[-1].tail = "\n" + "  " * level
+
+
+_LANG_NAMES = {
+    "en": "English",
+    "zh": "Chinese",
+    "fr": "French",
+    "de": "German",
+    "ru": "Russian",
+    "und": "undetermined",
+}
+
+
+def lang_name(tag: str) -> str:
+    """The English name of a language tag, as TEI's ``<language>`` gives it."""
+    base = tag.split("-")[0]
+    name = _LANG_NAMES.get(base, tag)
+    if tag.startswith("zh-Hans"):
+        return "Chinese (simplified script)"
+    if tag.startswith("zh-Hant"):
+        return "Chinese (traditional script)"
+    return name

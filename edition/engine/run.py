@@ -57,6 +57,8 @@ def run(
     links: list[Link] | None = None,
     strict: bool | None = None,
     search: bool = False,
+    bundle: bool = False,
+    validate: bool = True,
     write: bool = True,
     jobs: int | None = None,
     progress: Progress | None = None,
@@ -69,7 +71,9 @@ def run(
     ``links``: the links of a finished detection, to apply. ``strict``: write nothing when the
     sources have errors (or, True, warnings) ``edition build`` fails on; None (serve): keep
     the last good version of a source that fails. ``search``: build the search index into the
-    site (full runs only). ``write``: False to read and resolve only (``edition check``).
+    site (full runs only). ``bundle``: write the archival bundle ``export/`` (:func:`edition.export.write_site_export`,
+    its TEI checked against tei_all when ``validate``; full runs only: serve leaves it out).
+    ``write``: False to read and resolve only (``edition check``).
     A run that fails leaves the site and the state as they were: ``Report.ok`` is False,
     ``Report.exception`` says why."""
     paths = list(changed) if changed is not None else None
@@ -77,7 +81,16 @@ def run(
         return _apply_links(state, links)
     if paths is None or state.config is None or not state.built:
         return _full(
-            state, True, detect, strict=strict, search=search, write=write, jobs=jobs, progress=progress
+            state,
+            True,
+            detect,
+            strict=strict,
+            search=search,
+            bundle=bundle,
+            validate=validate,
+            write=write,
+            jobs=jobs,
+            progress=progress,
         )
     kind = state.classify(paths)
     if kind == "full":
@@ -284,6 +297,8 @@ def _full(
     *,
     strict: bool | None = None,
     search: bool = False,
+    bundle: bool = False,
+    validate: bool = True,
     write: bool = True,
     jobs: int | None = None,
     progress: Progress | None = None,
@@ -323,6 +338,12 @@ def _full(
 
                 search_index.index(edition, sink.path)
                 report.timings["search"] = time.perf_counter() - t3
+            if bundle:
+                from .. import export
+
+                t5 = time.perf_counter()
+                export.write_site_export(edition, sink.path, validate=validate)  # OUT/export/ (issue 22)
+                report.timings["export"] = time.perf_counter() - t5
             t4 = time.perf_counter()
             sink.commit()
             report.timings["write"] = time.perf_counter() - t4

@@ -11,8 +11,8 @@ from xml.sax.saxutils import quoteattr
 
 from markupsafe import Markup, escape
 
+from ..contract import dumps
 from ..contract import links_json as contract
-from ..export import dumps
 from ..model import Link, Passage
 from ..site import SiteWriter, compare_url, relative, safe_id
 from ..tei import text_content

@@ -12,11 +12,13 @@ from ..tei import XML_ID, E, set_line
 from .base import ReadResult
 from .book_body import Entry, citation_span
 from .book_dates import date_attrs
+from .book_layout import Line
 from .book_notes import NoteBody
 from .book_text import Run, emit
 
 if TYPE_CHECKING:
     from .book import GroupPlan, NotesPlan, Work, _Build
+    from .book_works import NotesSection
 
 _PUB_CLOSE = ("salute", "signed", "dateline")
 
@@ -45,7 +47,12 @@ def emit_volume(b: _Build) -> ReadResult:
         else:
             body.append(_work_div(unit, own_scope=True, chron_n=b.chron_n))
     for np in b.notes_plans:
-        back.append(_notes_div(np))
+        if np.section is None and _nothing_left(np):
+            continue
+        if np.section is None:
+            back.append(_notes_div(np))
+        elif np is next(p for p in b.notes_plans if p.section is np.section):
+            back.append(_section_div(np.section, [p for p in b.notes_plans if p.section is np.section]))
     if b.chronicle is not None:
         back.append(_chronicle_div(b))
     text = E.text()
@@ -177,8 +184,8 @@ def _entries(div: etree._Element, w: Work) -> None:
             pb = E.pb(n=str(e.lines[0].page))
             set_line(pb, e.lines[0].no)
             container.append(pb)
-        if e.kind in ("section", "question"):
-            section = E.div(type="section" if e.kind == "section" else "question")
+        if e.kind in ("section", "series"):
+            section = E.div(type="section" if e.kind == "section" else e.series)
             if e.n:
                 section.set("n", e.n)
             set_line(section, e.line.no)
@@ -277,19 +284,40 @@ def _atom_spans(run: Run) -> list[tuple[int, int]]:
     return spans
 
 
+def _heads(div: etree._Element, lines: list[Line]) -> None:
+    for ln in lines:
+        if ln.pb:
+            div.append(set_line(E.pb(n=str(ln.page)), ln.no))
+        div.append(set_line(E.head(ln.text), ln.no))
+
+
+def _nothing_left(np: NotesPlan) -> bool:
+    """No heading, and every note at its marker: the division would be empty."""
+    return (
+        (np.foot or not np.block.heads)
+        and not np.stray
+        and all(body.placed and not body.pbs for body in np.bodies)
+    )
+
+
+def _section_div(section: NotesSection, plans: list[NotesPlan]) -> etree._Element:
+    """Notes of several works printed together: one division, one per work inside."""
+    div = E.div(type="notes")
+    set_line(div, (section.heads or [section.runs[0].first])[0].no)
+    _heads(div, section.heads)
+    for np in plans:
+        if not _nothing_left(np):
+            div.append(_notes_div(np))
+    return div
+
+
 def _notes_div(np: NotesPlan) -> etree._Element:
     from .book import ED_SCOPE
 
     div = E.div(type="notes")
     div.set(ED_SCOPE, np.scope)
-    set_line(div, np.block.head.no)
-    head = E.head(np.block.head.text)
-    set_line(head, np.block.head.no)
-    if np.block.head.pb:
-        pb = E.pb(n=str(np.block.head.page))
-        set_line(pb, np.block.head.no)
-        div.append(pb)
-    div.append(head)
+    set_line(div, np.block.first.no)
+    _heads(div, np.block.heads)
     for blk in np.stray:
         p = E.p(" ".join(ln.text for ln in blk.lines))
         set_line(p, blk.first.no)
