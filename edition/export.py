@@ -39,7 +39,7 @@ from .config import CONFIG_NAME
 from .errors import Diagnostics, Level
 from .header import _lang_name
 from .model import Edition, Text
-from .tei import NSMAP, XML_ID, E, indent_blocks, serialize, t
+from .tei import NSMAP, XML_ID, E, indent_blocks, serialize, t, xml_safe
 
 BUNDLE_NAME = "edition-bundle.zip"
 ROOT = "edition-bundle"
@@ -288,7 +288,7 @@ def _decisions(edition: Edition) -> list[etree._Element]:
         key=lambda d: (str(d.location.path), d.location.line or 0, d.message),
     )
     if items:
-        decl.append(E.p(E.list(*[E.item(str(d)) for d in items])))
+        decl.append(E.p(E.list(*[E.item(xml_safe(str(d))) for d in items])))
     else:
         decl.append(E.p("The build reported nothing."))
     return [decl]
