@@ -39,7 +39,7 @@ from .config import CONFIG_NAME
 from .contract import dumps
 from .errors import Diagnostics, Level
 from .model import Edition, Text
-from .tei import NSMAP, XML_ID, E, indent_blocks, lang_name, serialize, t
+from .tei import NSMAP, XML_ID, E, indent_blocks, lang_name, serialize, t, xml_safe
 
 BUNDLE_NAME = "edition-bundle.zip"
 ROOT = "edition-bundle"
@@ -284,7 +284,7 @@ def _decisions(edition: Edition) -> list[etree._Element]:
         key=lambda d: (str(d.location.path), d.location.line or 0, d.message),
     )
     if items:
-        decl.append(E.p(E.list(*[E.item(str(d)) for d in items])))
+        decl.append(E.p(E.list(*[E.item(xml_safe(str(d))) for d in items])))
     else:
         decl.append(E.p("The build reported nothing."))
     return [decl]

@@ -9,6 +9,7 @@ removes them before export so the exported TEI is valid against tei_all.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from copy import deepcopy
 from typing import Any, Protocol
@@ -41,6 +42,14 @@ XML_ID = f"{{{XML_NS}}}id"
 XML_LANG = f"{{{XML_NS}}}lang"
 ED_LINE = f"{{{ED_NS}}}line"
 ED_STATE = f"{{{ED_NS}}}state"
+
+
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(s: str) -> str:
+    """Characters XML 1.0 cannot hold become U+FFFD (lxml would raise)."""
+    return _INVALID_XML.sub("\ufffd", s) if _INVALID_XML.search(s) else s
 
 
 def t(tag: str) -> str:

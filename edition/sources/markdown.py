@@ -51,11 +51,11 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from ..errors import Diagnostics
-from ..tei import XML_LANG, E, local, set_line, t, text_content
+from ..tei import XML_LANG, E, local, set_line, t, text_content, xml_safe
 from . import hexo
 from .base import Reader, ReadResult, SourceFile
 from .md_attribution import attribution_of, repost_bibl
-from .md_base import CJK, DIV_TOP, ED_SCOPE, GLOBAL, xml_safe
+from .md_base import CJK, DIV_TOP, ED_SCOPE, GLOBAL
 from .md_tags import TagRules
 
 _CJK_BREAK = re.compile(rf"(?<=[{CJK}])\n(?=[{CJK}])")

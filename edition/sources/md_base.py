@@ -20,23 +20,17 @@ from markdown_it.tree import SyntaxTreeNode
 
 from ..errors import Diagnostics
 from ..sanitize import is_safe_url
-from ..tei import ED_NS, local, set_line, t
+from ..tei import ED_NS, local, set_line, t, xml_safe
 from .base import SourceFile
 
 ED_SCOPE = f"{{{ED_NS}}}scope"
 ED_STATE = f"{{{ED_NS}}}state"
 CJK = r"\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _URI_UNSAFE = re.compile(r"[\s<>\"{}|\\^`\[\]]")
 
 DIV_TOP = frozenset({"head", "byline", "docAuthor", "docDate", "dateline", "argument", "epigraph", "salute"})
 GLOBAL = frozenset({"milestone", "note", "figure", "pb", "lb", "cb", "gap", "anchor"})
 DIV_TOP_ALLOWED_BEFORE = DIV_TOP | GLOBAL
-
-
-def xml_safe(s: str) -> str:
-    """Characters XML 1.0 cannot hold become U+FFFD (lxml would raise)."""
-    return _INVALID_XML.sub("\ufffd", s) if _INVALID_XML.search(s) else s
 
 
 def uri(s: str) -> str:

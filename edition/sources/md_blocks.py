@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterable
 from lxml import etree
 from markdown_it.tree import SyntaxTreeNode
 
-from ..tei import E, set_line, t
+from ..tei import E, set_line, t, xml_safe
 from .md_attribution import AttributionRules
-from .md_base import ED_STATE, append_text, is_empty, line_groups, xml_safe
+from .md_base import ED_STATE, append_text, is_empty, line_groups
 
 _ATTRIBUTION = re.compile(r"^\s*(?:——|—|–|―|--|~)\s*(?=\S)")
 

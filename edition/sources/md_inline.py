@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from lxml import etree
 from markdown_it.tree import SyntaxTreeNode
 
-from ..tei import E, local, set_line, t
+from ..tei import E, local, set_line, t, xml_safe
 from . import hexo
-from .md_base import CJK, ED_STATE, append_text, line_groups, uri, xml_safe
+from .md_base import CJK, ED_STATE, append_text, line_groups, uri
 from .md_html import HtmlRules
 
 _BARE_URL = re.compile(rf"https?://[^\s<>\"'{CJK}（）\[\]{{}}|\\^`]+[^\s<>\"'{CJK}（）\[\]{{}}|\\^`.,;:!?)]")

@@ -9,9 +9,9 @@ import re
 from lxml import etree
 from markdown_it.tree import SyntaxTreeNode
 
-from ..tei import local, set_line, t
+from ..tei import local, set_line, t, xml_safe
 from . import hexo
-from .md_base import GLOBAL, append_text, at_div_top, is_empty, uri, xml_safe
+from .md_base import GLOBAL, append_text, at_div_top, is_empty, uri
 from .md_blocks import BlockRules
 
 STYLES = frozenset("default primary success info warning danger tip error important caution".split())
