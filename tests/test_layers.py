@@ -52,14 +52,8 @@ MAX_LINES = 640
 PENDING_PRIVATE_IMPORTS = {
     ("edition.quotations.embedding", "_remember"),  # crosslingual/embedding split (engineer scale)
     ("edition.quotations.embedding", "_cache_dir"),
-    ("edition.sources.book_body", "_FUNCTION_WORDS"),  # book modules (engineer books)
-    ("edition.sources.book_emit", "_Build"),
-    ("edition.sources.book_pair", "_Build"),
 }
-PENDING_CYCLES = [  # book modules (engineer books / the lead)
-    ["edition.sources.book_notes", "edition.sources.book_works"],
-    ["edition.sources.book", "edition.sources.book_emit", "edition.sources.book_pair"],
-]
+PENDING_CYCLES: list[list[str]] = []
 PENDING_SPLITS = {"edition.quotations.crosslingual", "edition.quotations.embedding"}  # engineer scale
 
 

@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from difflib import get_close_matches
 
 from ..errors import Diagnostics
-from ..tei import ED_NS
 from .base import Reader, ReadResult, SourceFile
 from .book_body import (
     Entry,
-    Header,
     HeadingEvidence,
     find_quotes,
     parse_body,
@@ -38,77 +35,22 @@ from .book_body import (
     runs_for,
 )
 from .book_dates import date_attrs, find_in_chronicle, parse_chronicle, quoted_titles
+from .book_emit import emit_volume
 from .book_layout import Block, Line, looks_like_book, split_lines
-from .book_notes import NoteBody, body_runs, parse_notes
+from .book_notes import body_runs, parse_notes
 from .book_pair import assign_runs, names, pair
+from .book_state import BuildState, GroupPlan, NotesPlan, Work
 from .book_text import Run, find_fixes, find_markers, find_wraps, make_run, vocabulary
 from .book_works import Group, NotesBlock, NotesSection, WorkPart, segment
 
 __all__ = ["BookReader", "looks_like_book"]
 
-ED_SCOPE = f"{{{ED_NS}}}scope"
 _YEAR = re.compile(r"\b(1[6-9]\d\d|20\d\d)\b")
 _CHRONICLE_PUB = re.compile(
     r"\bpublished in (?:the )?(?:(?:magazine|newspaper|journal) )?"
     r"(?P<pub>[A-Z][\w’' -]*?, No\. [\d-]+(?:, [A-Z][a-z]+ \d{1,2})?, \d{4})"
 )
 """``is published in the magazine Bolshevik, No. 6, 1927`` in a chronicle entry."""
-
-
-@dataclass(slots=True)
-class Work:
-    id: str
-    n: int
-    header: Header
-    header_runs: list[Run]
-    """Title then each subtitle."""
-    entries: list[Entry]
-    kind: str
-    scope: str
-    group: GroupPlan | None = None
-    notes: NotesPlan | None = None
-    date: dict[str, str] | None = None
-    date_year: int | None = None
-    date_line: Line | None = None
-    date_pre: str = ""
-    chronicle_pub: tuple[str, int] | None = None
-    """Publication data quoted from the chronicle (text, line) when the work prints none."""
-
-    @property
-    def title(self) -> str:
-        return " ".join(ln.text for ln in self.header.title)
-
-    def runs(self) -> list[Run]:
-        out = list(self.header_runs)
-        for e in self.entries:
-            if e.title_run:
-                out.append(e.title_run)
-            if e.run:
-                out.append(e.run)
-        return out
-
-
-@dataclass(slots=True)
-class GroupPlan:
-    header: Header
-    header_runs: list[Run]
-    scope: str
-    works: list[Work] = field(default_factory=list)
-    notes: NotesPlan | None = None
-    date: dict[str, str] | None = None
-
-
-@dataclass(slots=True)
-class NotesPlan:
-    block: NotesBlock
-    bodies: list[NoteBody]
-    stray: list[Block]
-    scope: str
-    works: list[Work]
-    section: NotesSection | None = None
-    """The notes section of several works this plan is one run of."""
-    foot: bool = False
-    """Only footnotes from the foot of the work's pages: no notes division of its own."""
 
 
 def _work_kind(title: str, subs: list[str], entries: list[Entry]) -> str:
@@ -156,14 +98,8 @@ class BookReader(Reader):
         return None
 
 
-class _Build:
-    def __init__(self, src: SourceFile, diags: Diagnostics) -> None:
-        self.src = src
-        self.diags = diags
-        self.stats: Counter[str] = Counter()
-
-    def warn(self, line: int | None, message: str, code: str) -> None:
-        self.diags.warning(self.src.loc(line), message, code)
+class _Build(BuildState):
+    """Plans the volume (works, groups, notes), repairs and dates it, pairs its notes, emits TEI."""
 
     # --- plan -------------------------------------------------------------------------
 
@@ -181,7 +117,7 @@ class _Build:
             for h in ([u.header, *(p.header for p in u.works)] if isinstance(u, Group) else [u.header])
         ]
         self.headings = HeadingEvidence.of(headers, quoted_titles(self.chronicle) if self.chronicle else [])
-        self.order: list[Work | GroupPlan] = []
+        self.order = []
         works: list[Work] = []
         groups: list[GroupPlan] = []
         notes_plans: list[NotesPlan] = []
@@ -551,6 +487,4 @@ class _Build:
     # --- TEI ---------------------------------------------------------------------------
 
     def _emit(self) -> ReadResult:
-        from .book_emit import emit_volume
-
         return emit_volume(self)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from .book_layout import Block, Line, ends_sentence
 from .book_text import Run, make_run
 from .book_works import (
-    _FUNCTION_WORDS,
     DATE_LINE,
+    FUNCTION_WORDS,
     NUMBERED_HEAD,
     ROMAN,
     is_bare_date,
@@ -132,7 +132,7 @@ def parse_header(block: Block, evidence: HeadingEvidence | None = None) -> Heade
 
 def is_title_case(text: str) -> bool:
     words = re.findall(r"[A-Za-z][A-Za-z'’-]*", text)
-    content = [w for w in words if w.lower() not in _FUNCTION_WORDS and len(w) > 2]
+    content = [w for w in words if w.lower() not in FUNCTION_WORDS and len(w) > 2]
     if not content:
         return False
     caps = sum(1 for w in content if w[0].isupper())
@@ -148,7 +148,7 @@ def _title_lines(lines: list[Line], k: int) -> int:
     ends with a function word (``...in the Period of`` / ``Imperialism``)."""
     j = k
     while j + 1 < len(lines) and (
-        lines[j].text.split()[-1].lower() in _FUNCTION_WORDS
+        lines[j].text.split()[-1].lower() in FUNCTION_WORDS
         or (lines[j + 1].text[:1].islower() and not _title_ends(lines[j].text))
     ):
         j += 1

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -14,24 +13,20 @@ from .book_body import Entry, citation_span
 from .book_dates import date_attrs
 from .book_layout import Line
 from .book_notes import NoteBody
+from .book_state import ED_SCOPE, BuildState, GroupPlan, NotesPlan, Work
 from .book_text import Run, emit
-
-if TYPE_CHECKING:
-    from .book import GroupPlan, NotesPlan, Work, _Build
-    from .book_works import NotesSection
+from .book_works import NotesSection
 
 _PUB_CLOSE = ("salute", "signed", "dateline")
 
 
-def emit_volume(b: _Build) -> ReadResult:
-    from .book import GroupPlan
-
+def emit_volume(b: BuildState) -> ReadResult:
     front = E.front()
     _title_page(b, front)
     if b.front_runs:
         div = E.div(type="preface", n="1")
         div.set(XML_ID, "w01")
-        div.set(_scope_attr(), "w01")
+        div.set(ED_SCOPE, "w01")
         for kind, run in b.front_runs:
             el = E.head() if kind == "head" else E.p()
             set_line(el, run.lines[0].no)
@@ -64,13 +59,7 @@ def emit_volume(b: _Build) -> ReadResult:
     return ReadResult(text, [_editorial_decl(b)], _source_bibl(b))
 
 
-def _scope_attr() -> str:
-    from .book import ED_SCOPE
-
-    return ED_SCOPE
-
-
-def _source_bibl(b: _Build) -> list[etree._Element]:
+def _source_bibl(b: BuildState) -> list[etree._Element]:
     """The printed volume, as its title page gives it, for ``sourceDesc``."""
     lines = b.vol.title_page
     if not lines:
@@ -94,7 +83,7 @@ def _source_bibl(b: _Build) -> list[etree._Element]:
     return [bibl]
 
 
-def _title_page(b: _Build, front: etree._Element) -> None:
+def _title_page(b: BuildState, front: etree._Element) -> None:
     lines = b.vol.title_page
     if not lines:
         return
@@ -125,7 +114,7 @@ def _run_into(el: etree._Element, run: Run, start: int = 0, end: int | None = No
 
 def _group_div(g: GroupPlan, chron_n: int) -> etree._Element:
     div = E.div(type="part")
-    div.set(_scope_attr(), g.scope)
+    div.set(ED_SCOPE, g.scope)
     set_line(div, g.header.title[0].no)
     div.append(_run_into(E.head(), g.header_runs[0]))
     for r in g.header_runs[1:]:
@@ -143,7 +132,7 @@ def _work_div(w: Work, own_scope: bool, chron_n: int = 0) -> etree._Element:
     div = E.div(type=w.kind, n=str(w.n))
     div.set(XML_ID, w.id)
     if own_scope:
-        div.set(_scope_attr(), w.scope)
+        div.set(ED_SCOPE, w.scope)
     set_line(div, w.header.title[0].no)
     div.append(_run_into(E.head(), w.header_runs[0]))
     for r in w.header_runs[1:]:
@@ -312,8 +301,6 @@ def _section_div(section: NotesSection, plans: list[NotesPlan]) -> etree._Elemen
 
 
 def _notes_div(np: NotesPlan) -> etree._Element:
-    from .book import ED_SCOPE
-
     div = E.div(type="notes")
     div.set(ED_SCOPE, np.scope)
     set_line(div, np.block.first.no)
@@ -336,8 +323,6 @@ def _notes_div(np: NotesPlan) -> etree._Element:
 
 def note_element(b: NoteBody, scope: str) -> etree._Element:
     """A note body as TEI, for its marker or for the notes division."""
-    from .book import ED_SCOPE
-
     authorial = b.authorial
     el = E.note(
         n=b.n,
@@ -358,11 +343,11 @@ def note_element(b: NoteBody, scope: str) -> etree._Element:
     return el
 
 
-def _chronicle_div(b: _Build) -> etree._Element:
+def _chronicle_div(b: BuildState) -> etree._Element:
     assert b.chronicle is not None
     div = E.div(type="chronicle", n=str(b.chron_n))
     div.set(XML_ID, f"w{b.chron_n:02d}")
-    div.set(_scope_attr(), f"w{b.chron_n:02d}")
+    div.set(ED_SCOPE, f"w{b.chron_n:02d}")
     first = b.vol.chronicle[0].first
     set_line(div, first.no)
     for year, line, entries in b.chronicle.years:
@@ -405,7 +390,7 @@ def _chronicle_div(b: _Build) -> etree._Element:
     return div
 
 
-def _editorial_decl(b: _Build) -> etree._Element:
+def _editorial_decl(b: BuildState) -> etree._Element:
     s = b.stats
     decl = E.editorialDecl()
     decl.append(

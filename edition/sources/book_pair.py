@@ -9,16 +9,11 @@ enough of the run's markers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from lxml import etree
-
+from .book_emit import note_element
 from .book_notes import NoteBody, choose_markers, parse_notes
+from .book_state import BuildState, NotesPlan, Work
 from .book_text import Marker, Run, find_markers
 from .book_works import NotesBlock
-
-if TYPE_CHECKING:
-    from .book import NotesPlan, Work, _Build
 
 
 def marker_candidates(w: Work) -> list[Marker]:
@@ -58,7 +53,7 @@ def _score(markers: list[Marker], numbers: list[int], symbols: set[str]) -> int:
     return found + sum(1 for mk in markers if mk.n in symbols)
 
 
-def pair(build: _Build, np: NotesPlan) -> None:
+def pair(build: BuildState, np: NotesPlan) -> None:
     """Put the notes of ``np`` at their markers (numbered ones against the works'
     own numbering, symbols in order where their counts agree); warn about the rest."""
     runs: list[Run] = []
@@ -81,7 +76,7 @@ def pair(build: _Build, np: NotesPlan) -> None:
         if found is None:
             continue
         found.chosen = True
-        found.note = _note_el(b, np.scope)
+        found.note = note_element(b, np.scope)
         b.placed = True
     # symbol footnotes: paired in order when each symbol has as many bodies as markers
     sym_marks = [mk for mk in markers if not mk.n.isdigit()]
@@ -93,7 +88,7 @@ def pair(build: _Build, np: NotesPlan) -> None:
         if len(ms) == len(bs):
             for mk, b in zip(ms, bs, strict=True):
                 mk.chosen = True
-                mk.note = _note_el(b, np.scope)
+                mk.note = note_element(b, np.scope)
                 b.placed = True
             continue
         for mk in ms:
@@ -181,8 +176,3 @@ def _seam_between(seams: list[int], b: NoteBody, chosen: list[Marker], runs: lis
     between = [s for s in seams if lo <= s <= hi]
     return between[0] - 1 if between else None
 
-
-def _note_el(b: NoteBody, scope: str) -> etree._Element:
-    from .book_emit import note_element
-
-    return note_element(b, scope)

@@ -19,6 +19,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .book_layout import FILLER_BREAKS, Block, Layout, Line, ends_sentence, is_url, lift_footnotes
+from .book_notes import NOTE_START, SYMBOL_START, choose_markers, parse_notes
+from .book_text import find_markers, make_run
 
 MONTHS = "January February March April May June July August September October November December".split()
 _MONTH = "|".join(MONTHS)
@@ -30,10 +32,9 @@ DATE_LINE = re.compile(
 ``Report Delivered on December 7`` (with a lead-in)."""
 ROMAN = re.compile(r"^[IVXL]{1,6}\.?$")
 NUMBERED_HEAD = re.compile(r"^(\d{1,2})\.\s+(\S.*)$")
-NOTE_START = re.compile(r"^(?P<n>\d{1,3})(?:\.\s*|\s+)(?=\S)(?P<rest>.*)$")
-SYMBOL_START = re.compile(r"^(?P<s>\*{1,3}|†{1,2}|‡{1,2})\s*(?P<rest>\S.*)$")
 CHRONICLE_EVENT = re.compile(r"\b[A-Z]\. ?[A-Z]\. [A-Z][a-z]+")
-_FUNCTION_WORDS = frozenset("a an and at by for from in of on or the to with".split())
+FUNCTION_WORDS = frozenset("a an and at by for from in of on or the to with".split())
+"""Small words: not capitalised in a title, and a title line that ends on one goes on."""
 
 
 @dataclass(slots=True)
@@ -116,7 +117,7 @@ def is_title_block(block: Block, width: int) -> bool:
     if not all(is_heading_line(ln.text) or DATE_LINE.match(ln.text) for ln in lines):
         return False
     return all(
-        is_short(ln, width) or ln.text.split()[-1].lower() in _FUNCTION_WORDS for ln in lines[:-1]
+        is_short(ln, width) or ln.text.split()[-1].lower() in FUNCTION_WORDS for ln in lines[:-1]
     ) and (len(lines[-1].text) < 0.95 * width)
 
 
@@ -290,9 +291,6 @@ def _since_notes(units: list[WorkPart | Group | NotesSection]) -> list[Block]:
 
 def _marked_in(body: list[Block], run: NotesBlock) -> bool:
     """The text has markers for most of the run's notes, in rising order."""
-    from .book_notes import choose_markers, parse_notes
-    from .book_text import find_markers, make_run
-
     numbers = [int(b.n) for b in parse_notes(run.blocks).bodies if not b.symbol]
     markers = []
     for b in body:
