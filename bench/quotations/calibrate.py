@@ -174,6 +174,12 @@ def _line(name: str, w: np.ndarray, rows: list[Row], quoted: float = 0.0) -> str
     return f"  {name}: {tp}/{n} translations kept, {fp} false"
 
 
+def _both(name: str, w: np.ndarray, rows: list[Row]) -> str:
+    """Kept without the quotation-mark log-odds and with them as they are."""
+    tp, n, fp = kept(w, rows, EmbeddingMatcher.own_quoted_logodds)
+    return _line(name, w, rows) + f"; with marks: {tp}/{n}, {fp} false"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.quotations.calibrate", description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=_seeds, default=[1, 2, 3], help="benchmark seeds to fit (default 1,2,3)")
@@ -193,17 +199,20 @@ def main(argv: list[str] | None = None) -> int:
     checked["sample (acceptance test, not fitted)"] = sample_rows(args.content)
     for k, v in {**fitted, **checked}.items():
         print(f"{k}: {len(v)} candidates, {sum(1 for r in v if r.label)} translations")
+    marks = f"with marks: the quotation-mark log-odds as they are, {EmbeddingMatcher.own_quoted_logodds:.2f}"
     if len(fitted) > 1:
-        print("\nleave one seed out (score >= 0.5 on the seed left out)")
+        print(f"\nleave one seed out (score >= 0.5; {marks})")
         for k in fitted:
             w = fit([r for kk, v in fitted.items() if kk != k for r in v])
-            print(_line(k, w, fitted[k]) + ";" + ";".join(_line(c, w, v)[1:] for c, v in checked.items()))
+            print(f"  without {k}:")
+            for c, v in {k: fitted[k], **checked}.items():
+                print("  " + _both(c, w, v))
     w = fit([r for v in fitted.values() for r in v])
     now = np.array(EmbeddingMatcher.weights)
     for label, ww in (("fitted on " + ", ".join(fitted), w), ("the weights as they are", now)):
-        print(f"\n{label}:")
+        print(f"\n{label} ({marks}):")
         for k, v in {**fitted, **checked}.items():
-            print(_line(k, ww, v))
+            print(_both(k, ww, v))
     print(f"weights = ({', '.join(f'{x:.2f}' for x in w)})")
     print(f"as they are: ({', '.join(f'{x:.2f}' for x in now)})")
     print("\nquotation marks, with the weights as they are:")
