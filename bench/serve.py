@@ -29,8 +29,8 @@ import urllib.request
 from pathlib import Path
 
 from bench.machine import describe
+from edition import engine
 from edition.builder import build
-from edition.incremental import IncrementalSite
 from edition.serve import LiveServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -221,9 +221,9 @@ def bench_generated(n: int) -> None:
             f"full build (edition build, all cores): {full:.2f} s for {len(result.edition.texts)} texts, "
             f"{size:.1f} MiB, {len(result.edition.links)} quotation link(s) ({tm})"
         )
-        site = IncrementalSite(content, Path(tmp) / "serve" / "site")
+        site = engine.BuildState(content, Path(tmp) / "serve" / "site")
         t0 = time.perf_counter()
-        r = site.full(detect=True)
+        r = engine.run(site, detect=True)
         print(
             f"live preview's first build (one process, quotations detected): {time.perf_counter() - t0:.2f} s "
             f"({', '.join(f'{k} {v:.2f} s' for k, v in r.timings.items())})"
@@ -232,12 +232,12 @@ def bench_generated(n: int) -> None:
         for k in range(5):
             path = content / f"t{(k * 37) % n:05d}.txt"
             edit_middle(path, k)
-            r = site.update([path])
+            r = engine.run(site, [path], detect=False)
             assert r.ok, r.error
             times.append(r.seconds)
         r_last = r
         t0 = time.perf_counter()
-        rd = site.detect_now()
+        rd = engine.detect_now(site)
         detect = time.perf_counter() - t0
         med = statistics.median(times)
         print(

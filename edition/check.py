@@ -24,7 +24,7 @@ import shutil
 import tempfile
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
@@ -32,11 +32,12 @@ from lxml import html as lxml_html
 
 from .builder import load
 from .config import CONFIG_NAME
-from .errors import Diagnostic, Diagnostics, EditionError, Location
+from .errors import Diagnostics, EditionError, Location, relative_location
 from .export import tei_files
-from .model import Edition
+from .model import Edition, Text
 from .sources import load_source
 from .sources.plaintext import PlainReader
+from .tei import XML_ID, line_of
 
 LINK_ATTRS = (
     ("a", "href"),
@@ -60,19 +61,6 @@ def check(content: Path, schema: bool = True) -> Diagnostics:
         _validate(edition, diags)
     diags.items[:] = [relative_location(d, edition.config.content_dir) for d in diags.items]
     return diags
-
-
-def relative_location(d: Diagnostic, content: Path) -> Diagnostic:
-    """The diagnostic with its path relative to the content directory when it lies inside
-    (a template error names the template by its absolute path)."""
-    path = Path(str(d.location.path))
-    if path.is_absolute():
-        try:
-            rel = path.resolve().relative_to(content.resolve())
-        except (ValueError, OSError):
-            return d
-        return replace(d, location=Location(rel, d.location.line))
-    return d
 
 
 def _book_shaped(edition: Edition, diags: Diagnostics) -> None:
@@ -285,10 +273,29 @@ def _validate(edition: Edition, diags: Diagnostics) -> None:
         doc = etree.fromstring(data)
         if not rng.validate(doc):
             text = by_id.get(rel)
-            loc = Location(text.source) if text is not None else Location(rel)
             for err in list(rng.error_log)[:20]:
+                loc = Location(text.source, _tei_source_line(doc, err.line, text)) if text else Location(rel)
                 diags.error(
                     loc,
                     f"generated TEI ({rel}:{err.line}) is not valid tei_all: {err.message}",
                     "tei-invalid",
                 )
+
+
+def _tei_source_line(doc: etree._Element, tei_line: int, text: Text) -> int | None:
+    """The source line of the element at ``tei_line`` of the exported TEI: the exported
+    copy has no ``ed:line``, so the nearest element with an ``xml:id`` there (itself or an
+    ancestor) is looked up in the text's own tree, whose elements carry it."""
+    at = None
+    for el in doc.iter(etree.Element):
+        line = el.sourceline
+        if isinstance(line, int) and line <= tei_line:
+            at = el
+        elif isinstance(line, int):
+            break
+    while at is not None:
+        xid = at.get(XML_ID)
+        if xid:
+            return next((line_of(el) for el in _by_id(text.root, xid)), None)
+        at = at.getparent()
+    return None

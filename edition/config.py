@@ -16,9 +16,21 @@ from urllib.parse import urlsplit
 import yaml
 
 from .errors import ConfigError, Diagnostics, Location, did_you_mean
+from .quotation_settings import QuotationSettings, quotation_settings
 
 CONFIG_NAME = "edition.yaml"
-PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _package_templates() -> Path:
+    """The package's own templates: ``edition/templates`` in an installed wheel (pyproject.toml
+    maps the repository's top-level ``templates/`` there), else ``templates/`` beside the
+    package, as in a clone (an editable install or ``PYTHONPATH``). See issue 20."""
+    package = Path(__file__).resolve().parent
+    shipped = package / "templates"
+    return shipped if shipped.is_dir() else package.parent / "templates"
+
+
+PACKAGE_TEMPLATES = _package_templates()
 
 KNOWN_KEYS = {
     "title": "the edition's title",
@@ -32,23 +44,6 @@ KNOWN_KEYS = {
     "quotations": "quotation detection settings (enabled, min_words, min_chars, threshold, matcher, exact_pairs)",
     "exclude": "glob patterns of files in the content directory to ignore",
 }
-
-
-DEFAULT_MATCHER = "use"
-
-
-@dataclass(frozen=True, slots=True)
-class QuotationSettings:
-    enabled: bool = True
-    min_words: int = 12
-    min_chars: int = 20
-    threshold: float = 0.5
-    matcher: str = DEFAULT_MATCHER
-    """Cross-lingual matcher registered in ``edition.quotations``: ``use`` (multilingual
-    sentence embeddings), ``cedict`` or ``cedict-jieba`` (CC-CEDICT glosses)."""
-    exact_pairs: float | None = None
-    """Sentence pairs of two languages the ``use`` matcher compares exactly
-    before it hands them to ``cedict`` (None: its own default, 1.5e8)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,84 +164,15 @@ def load_yaml(
     return data
 
 
-QUOTATION_KEYS = {
-    "enabled": ("switch", "true or false"),
-    "min_words": ("count", "a whole number of words, 1 or more"),
-    "min_chars": ("count", "a whole number of Chinese characters, 1 or more"),
-    "threshold": ("share", "a number between 0 and 1"),
-    "matcher": ("name", "the name of a cross-lingual matcher"),
-    "exact_pairs": ("amount", "a number of sentence pairs, 0 or more (e.g. 1.5e8)"),
-}
-"""The keys of ``quotations`` in ``edition.yaml``: the kind of value each takes
-(:func:`_quotation_value`), and what to say when it is not one."""
-
-
-def _quotation_value(key: str, value: Any) -> Any:
-    """``value`` as setting ``key`` takes it, or None if it cannot be."""
-    kind = QUOTATION_KEYS[key][0]
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind == "switch":
-        return value if isinstance(value, bool) else None
-    if kind == "count":
-        return value if number and isinstance(value, int) and value >= 1 else None
-    if kind == "share":
-        return float(value) if number and 0.0 <= value <= 1.0 else None
-    if kind == "amount":  # may be written 1.5e8, which YAML 1.1 reads as a string
-        try:
-            n = float(value) if number or isinstance(value, str) else -1.0
-        except ValueError:
-            return None
-        return n if 0 <= n < float("inf") else None
-    return value if isinstance(value, str) and value.strip() else None
-
-
-def _as_yaml(value: Any) -> str:
-    return str(value).lower() if isinstance(value, bool) else repr(value)
-
-
-def quotation_settings(q: Any, lines: dict[str, int], rel: Path, diags: Diagnostics) -> QuotationSettings:
-    """The ``quotations`` mapping of ``edition.yaml``, checked key by key: an
-    unknown key is a warning, a value of the wrong type or range an error (that
-    setting keeps its default and the build goes on, failing at its end)."""
-    if q is None:
-        return QuotationSettings()
-    if not isinstance(q, dict):
-        diags.error(Location(rel, lines.get("quotations")),
-                    f"'quotations' must be a mapping of settings ({', '.join(QUOTATION_KEYS)}), not"
-                    f" {type(q).__name__}", "config-type")
-        return QuotationSettings()
-    defaults = QuotationSettings()
-    got: dict[str, Any] = {}
-    for key, value in q.items():
-        where = Location(rel, lines.get(f"quotations.{key}", lines.get("quotations")))
-        if key not in QUOTATION_KEYS:
-            diags.warning(where, f"unknown key '{key}' in 'quotations'.{did_you_mean(str(key), QUOTATION_KEYS)}",
-                          "config-key")
-            continue
-        v = _quotation_value(key, value)
-        if v is None:
-            diags.error(where, f"quotations.{key} must be {QUOTATION_KEYS[key][1]}, not {value!r};"
-                               f" using {_as_yaml(getattr(defaults, key))}", "config-value")
-            continue
-        got[key] = v
-    qs = QuotationSettings(**got)
-    from . import quotations  # noqa: F401  (registers every matcher)
-    from .quotations.crosslingual import MATCHERS  # the registry (import here: it imports this module)
-
-    if qs.matcher not in MATCHERS:
-        diags.error(
-            Location(rel, lines.get("quotations.matcher", lines.get("quotations"))),
-            f"unknown cross-lingual matcher '{qs.matcher}' (known: {', '.join(sorted(MATCHERS))});"
-            f" using '{DEFAULT_MATCHER}'.{did_you_mean(qs.matcher, list(MATCHERS))}",
-            "config-value",
-        )
-        qs = QuotationSettings(qs.enabled, qs.min_words, qs.min_chars, qs.threshold, exact_pairs=qs.exact_pairs)
-    return qs
-
-
-def drop_misshapen(data: dict[str, Any], scalars: tuple[str, ...], lists: tuple[str, ...],
-                   where: Callable[[str], Location], diags: Diagnostics, code: str,
-                   instead: dict[str, str] | None = None) -> set[str]:
+def drop_misshapen(
+    data: dict[str, Any],
+    scalars: tuple[str, ...],
+    lists: tuple[str, ...],
+    where: Callable[[str], Location],
+    diags: Diagnostics,
+    code: str,
+    instead: dict[str, str] | None = None,
+) -> set[str]:
     """Report and remove (from ``data`` itself) each key of ``scalars`` whose
     value is a mapping or a list, and each of ``lists`` that is a mapping or
     holds one; ``instead``: what is used in place of a key's value, said in its
@@ -281,8 +207,10 @@ def load_config(content_dir: Path, diags: Diagnostics) -> Config:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ConfigError(f"not UTF-8: byte 0x{raw[exc.start]:02x} at column {col} (save the file as UTF-8)",
-                          Location(rel, line)) from exc
+        raise ConfigError(
+            f"not UTF-8: byte 0x{raw[exc.start]:02x} at column {col} (save the file as UTF-8)",
+            Location(rel, line),
+        ) from exc
     data = load_yaml(path, text, diags, rel)
     if data is None:
         raise ConfigError("edition.yaml could not be read (see above)", Location(rel))
@@ -295,9 +223,14 @@ def load_config(content_dir: Path, diags: Diagnostics) -> Config:
                 "config-key",
             )
     data = dict(data)
-    drop_misshapen(data, ("title", "subtitle", "base_url", "description", "license", "publisher"),
-                   ("editors", "languages", "exclude"), lambda key: Location(rel, lines.get(key)), diags,
-                   "config-type")
+    drop_misshapen(
+        data,
+        ("title", "subtitle", "base_url", "description", "license", "publisher"),
+        ("editors", "languages", "exclude"),
+        lambda key: Location(rel, lines.get(key)),
+        diags,
+        "config-type",
+    )
     qs = quotation_settings(data.get("quotations"), lines, rel, diags)
     langs = as_list(data.get("languages"))
     for lang in langs:
@@ -308,9 +241,12 @@ def load_config(content_dir: Path, diags: Diagnostics) -> Config:
     base_url = str(data.get("base_url") or "").strip()
     parts = urlsplit(base_url)
     if base_url and (parts.scheme not in ("http", "https") or not parts.netloc):
-        diags.error(Location(rel, lines.get("base_url")),
-                    f"base_url must be an absolute http(s) address, like https://example.org/edition/, not"
-                    f" {base_url!r}; it is left out (links stay relative)", "config-value")
+        diags.error(
+            Location(rel, lines.get("base_url")),
+            f"base_url must be an absolute http(s) address, like https://example.org/edition/, not"
+            f" {base_url!r}; it is left out (links stay relative)",
+            "config-value",
+        )
         base_url = ""
     if base_url and not base_url.endswith("/"):
         base_url += "/"

@@ -8,6 +8,7 @@ Message shape: ``path:line: level: message`` (as Sphinx and GCC print them).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import enum
 import threading
@@ -141,3 +142,16 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """`` Did you mean 'x'?`` or an empty string (as mkdocs does with difflib)."""
     close = difflib.get_close_matches(word, list(candidates), n=1)
     return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def relative_location(d: Diagnostic, content: Path) -> Diagnostic:
+    """The diagnostic with its path relative to the content directory when it lies inside
+    (a template error names the template by its absolute path)."""
+    path = Path(str(d.location.path))
+    if path.is_absolute():
+        try:
+            rel = path.resolve().relative_to(content.resolve())
+        except (ValueError, OSError):
+            return d
+        return dataclasses.replace(d, location=Location(rel, d.location.line))
+    return d

@@ -8,7 +8,7 @@ from . import __version__
 from .config import Config
 from .model import TextMeta
 from .sources.base import ReadResult
-from .tei import NSMAP, XML_ID, XML_LANG, E, t
+from .tei import NSMAP, XML_ID, XML_LANG, E, lang_name, t
 
 CERT_INFERRED = "medium"
 
@@ -86,11 +86,14 @@ def make_document(
         ),
         *result.encoding,
     )
-    profile = E.profileDesc(E.langUsage(E.language(_lang_name(meta.lang), ident=meta.lang)))
+    profile = E.profileDesc(E.langUsage(E.language(lang_name(meta.lang), ident=meta.lang)))
     if meta.tags:
         profile.append(E.textClass(E.keywords(*[E.term(k) for k in meta.tags])))
+    profile.extend(result.profile_desc)
 
     header = E.teiHeader(E.fileDesc(title_stmt, pub, source_desc), encoding, profile)
+    if result.revision_desc is not None:
+        header.append(result.revision_desc)
     root = etree.Element(t("TEI"), nsmap=NSMAP)
     root.set(XML_LANG, meta.lang)
     root.append(header)
@@ -98,23 +101,3 @@ def make_document(
     text_el.set(XML_LANG, meta.lang)
     root.append(text_el)
     return etree.ElementTree(root)
-
-
-_LANG_NAMES = {
-    "en": "English",
-    "zh": "Chinese",
-    "fr": "French",
-    "de": "German",
-    "ru": "Russian",
-    "und": "undetermined",
-}
-
-
-def _lang_name(tag: str) -> str:
-    base = tag.split("-")[0]
-    name = _LANG_NAMES.get(base, tag)
-    if tag.startswith("zh-Hans"):
-        return "Chinese (simplified script)"
-    if tag.startswith("zh-Hant"):
-        return "Chinese (traditional script)"
-    return name

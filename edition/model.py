@@ -81,6 +81,11 @@ class Passage:
     end: int = 0
 
 
+def seg_id(p: Passage) -> str:
+    """The xml:id :func:`edition.quotations.mark` gives a passage (stable: the site computes it too)."""
+    return f"{p.anchor}-q{p.start}-{p.end}"
+
+
 @dataclass(frozen=True, slots=True)
 class Link:
     """A quotation shared by two passages."""

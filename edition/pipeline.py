@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 
 from lxml import etree
 
-from . import ids, notes
+from . import ids, notes, workers
 from .config import Config
 from .errors import Diagnostic, Diagnostics, Location
 from .header import make_document
@@ -108,15 +108,19 @@ def read_text(config: Config, rel: Path, diags: Diagnostics) -> Text | None:
     return text
 
 
-def _read_worker(args: tuple[Config, Path]) -> tuple[Path, bytes | None, Text | None, list[Diagnostic]]:
-    config, rel = args
+def _read_worker(config: Config, rel: Path) -> tuple[bytes | None, Text | None, list[Diagnostic]]:
     diags = Diagnostics()
     text = read_text(config, rel, diags)
     if text is None:
-        return rel, None, None, diags.items
+        return None, None, diags.items
     xml = etree.tostring(text.tree)
     text.tree = None  # type: ignore[assignment]  # lxml trees do not pickle; sent as bytes
-    return rel, xml, text, diags.items
+    return xml, text, diags.items
+
+
+def _read_one(rel: Path, config: Config) -> tuple[bytes | None, Text | None, list[Diagnostic]]:
+    """:func:`_read_worker` as a Dask worker calls it (the item first, the shared config after)."""
+    return _read_worker(config, rel)
 
 
 PARALLEL_MIN = 64
@@ -133,32 +137,23 @@ def read_all(
     """Phase 1 over every source (in parallel for large editions)."""
     rels = discover(config, diags) if sources is None else sources
     texts: list[Text] = []
-    jobs = jobs or os.cpu_count() or 1
     from .quotations.parallel import executor
 
     ex = executor()
+    jobs = workers.jobs_for(len(rels), PARALLEL_MIN, jobs)
+    results: Iterable[tuple[bytes | None, Text | None, list[Diagnostic]]] | None = None
     if ex is not None and len(rels) > 1:  # edition build --scheduler (edition/distributed.py)
-        for i, (_rel, xml, text, items) in enumerate(ex.map(_read_worker, [(config, r) for r in rels])):
+        results = ex.map(_read_one, rels, config)
+    elif jobs > 1:
+        results = workers.fork_map(_read_worker, config, rels, jobs, chunksize=32)
+    if results is not None:
+        for i, (xml, text, items) in enumerate(results):
             diags.extend(items)
             if text is not None and xml is not None:
                 text.tree = etree.ElementTree(etree.fromstring(xml))
                 texts.append(text)
             if progress:
                 progress(i + 1, len(rels))
-    elif jobs > 1 and len(rels) >= PARALLEL_MIN:
-        import multiprocessing as mp
-
-        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-        with ctx.Pool(jobs) as pool:
-            for i, (_rel, xml, text, items) in enumerate(
-                pool.imap(_read_worker, [(config, r) for r in rels], chunksize=32)
-            ):
-                diags.extend(items)
-                if text is not None and xml is not None:
-                    text.tree = etree.ElementTree(etree.fromstring(xml))
-                    texts.append(text)
-                if progress:
-                    progress(i + 1, len(rels))
     else:
         for i, rel in enumerate(rels):
             text = read_text(config, rel, diags)
@@ -166,6 +161,11 @@ def read_all(
                 texts.append(text)
             if progress:
                 progress(i + 1, len(rels))
+    return unique(texts, diags)
+
+
+def unique(texts: Iterable[Text], diags: Diagnostics) -> dict[str, Text]:
+    """The texts by id, in the order given; a text whose id is taken is reported and skipped."""
     out: dict[str, Text] = {}
     for text in texts:
         if text.id in out:

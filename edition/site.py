@@ -8,7 +8,7 @@ import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import jinja2
@@ -17,10 +17,8 @@ from markupsafe import Markup
 
 from .config import normalise_lang
 from .errors import Diagnostics
-from .extras import cite_info, compare_url
-from .model import Edition, Passage, Text
-from .quotations.teiio import seg_id
-from .render.html import QuoteEntry, RenderContext, children, note_label, render
+from .model import Edition, Link, Passage, Text, seg_id
+from .render.html import CiteInfo, QuoteEntry, RenderContext, children, note_label, render
 from .render.templates import NavItem, NoteView, PageContext, TocEntry, make_env, render_page
 from .tei import XML_ID, elements, local, t, text_content
 
@@ -166,15 +164,34 @@ def toc_of(el: etree._Element, page_url: str, depth: int = 1, skip: Callable[[et
     return out
 
 
-class SiteWriter:
-    """Renders every page of an edition into ``out`` (a fresh directory)."""
+class FileSink(Protocol):
+    """Where the writer's files go (``edition.engine.sink``: a directory, or memory)."""
 
-    def __init__(self, edition: Edition, out: Path, diags: Diagnostics) -> None:
+    def write(self, rel: str, data: bytes) -> None: ...
+
+
+class InMemory:
+    """A sink that keeps the files in memory (a file of the site wanted without a site:
+    ``links.json`` for ``edition export``)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def write(self, rel: str, data: bytes) -> None:
+        self.files[rel] = data
+
+
+class SiteWriter:
+    """Renders the pages of an edition into a sink (each file once)."""
+
+    def __init__(
+        self, edition: Edition, sink: FileSink, diags: Diagnostics, env: jinja2.Environment | None = None
+    ) -> None:
         self.edition = edition
         self.config = edition.config
-        self.out = out
+        self.sink = sink
         self.diags = diags
-        self.env: jinja2.Environment = make_env(edition.config)
+        self.env: jinja2.Environment = env or make_env(edition.config)  # serve reuses compiled templates
         self.plan = plan(edition)
         self.written: set[str] = set()
         self.quotes = self._quote_entries()
@@ -191,11 +208,7 @@ class SiteWriter:
         if rel in self.written:
             raise RuntimeError(f"{rel} written twice")  # a bug, not a content error
         self.written.add(rel)
-        path = self.out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        path.write_bytes(data)
+        self.sink.write(rel, data.encode("utf-8") if isinstance(data, str) else data)
 
     def base(self, page_url: str, title: str, lang: str) -> PageContext:
         return PageContext(
@@ -435,4 +448,34 @@ def _parent_title(el: etree._Element | None) -> str | None:
     return None
 
 
-__all__ = ["SiteWriter", "plan", "relative"]
+# -- addresses and citations of the site's pages ---------------------------------------------
+
+
+def compare_url(link: Link) -> str:
+    return f"links/{safe_id(link.id)}.html"
+
+
+def safe_id(s: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", s).strip("-") or "link"
+
+
+def cite_info(config: Any, text: Any, page: Any) -> CiteInfo:
+    """The formatted citation of a page (the paragraph's place is added by the renderer):
+    ``Author, “Work”, in Volume (date), in Edition``; the permalink is absolute with ``base_url``."""
+    meta = text.meta
+    who = ", ".join(meta.authors)
+    if getattr(page, "kind", "text") == "work":
+        what = f"“{page.title}”, in {meta.title}"
+        date = getattr(page, "date", None) or meta.date
+    else:
+        what = f"“{meta.title}”"
+        date = meta.date
+    parts = [p for p in (who, what) if p]
+    citation = ", ".join(parts) + (f" ({date})" if date else "")
+    if config.title and config.title != meta.title:
+        citation += f", in {config.title}"
+    url = (config.base_url + page.url) if config.base_url else page.url
+    return CiteInfo(citation, url)
+
+
+__all__ = ["InMemory", "SiteWriter", "cite_info", "compare_url", "plan", "relative", "safe_id"]

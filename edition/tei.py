@@ -9,6 +9,7 @@ removes them before export so the exported TEI is valid against tei_all.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from copy import deepcopy
 from typing import Any, Protocol
@@ -41,6 +42,14 @@ XML_ID = f"{{{XML_NS}}}id"
 XML_LANG = f"{{{XML_NS}}}lang"
 ED_LINE = f"{{{ED_NS}}}line"
 ED_STATE = f"{{{ED_NS}}}state"
+
+
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(s: str) -> str:
+    """Characters XML 1.0 cannot hold become U+FFFD (lxml would raise)."""
+    return _INVALID_XML.sub("\ufffd", s) if _INVALID_XML.search(s) else s
 
 
 def t(tag: str) -> str:
@@ -169,3 +178,24 @@ def indent_blocks(el: etree._Element, level: int = 0) -> None:
         indent_blocks(c, level + 1)
         c.tail = pad
     children[-1].tail = "\n" + "  " * level
+
+
+_LANG_NAMES = {
+    "en": "English",
+    "zh": "Chinese",
+    "fr": "French",
+    "de": "German",
+    "ru": "Russian",
+    "und": "undetermined",
+}
+
+
+def lang_name(tag: str) -> str:
+    """The English name of a language tag, as TEI's ``<language>`` gives it."""
+    base = tag.split("-")[0]
+    name = _LANG_NAMES.get(base, tag)
+    if tag.startswith("zh-Hans"):
+        return "Chinese (simplified script)"
+    if tag.startswith("zh-Hant"):
+        return "Chinese (traditional script)"
+    return name

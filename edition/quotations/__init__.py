@@ -26,19 +26,20 @@ holding most of its tokens); the rest of it is left out of the link.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from ..config import CONFIG_NAME, base_lang
+from ..contract import links_json
 from ..errors import Location
-from ..model import Edition, Link, Passage
+from ..model import Edition, Link, Passage, seg_id
 from ..tei import XML_ID, t
+from ..textfold import fold_text
 from .corpus import Block, Doc
-from .crosslingual import CedictMatcher, CrossLingualMatcher, get_matcher, register_matcher
+from .crosslingual import CedictMatcher
 from .detector import Hit, Settings, find_hits
 from .embedding import EmbeddingMatcher
-from .normalize import fold_text
-from .teiio import insert_anchor, read_blocks, seg_id, wrap
+from .matcher import CrossLingualMatcher, get_matcher, register_matcher
+from .teiio import insert_anchor, read_blocks, wrap
 
 __all__ = [
     "CedictMatcher",
@@ -96,21 +97,20 @@ def detect(edition: Edition) -> list[Link]:
     )
     docs = docs_from_edition(edition)
     matcher = get_matcher(settings.matcher)
-    for attr in ("handed_over", "approximate"):
-        if hasattr(matcher, attr):
-            setattr(matcher, attr, None)  # one registered instance serves every build: forget the last one's
+    matcher.handed_over = None  # one registered instance serves every build: forget the last one's
+    matcher.approximate = None
     links = links_from_hits(docs, find_hits(docs, settings))
-    budget = getattr(matcher, "exact_budget", 0)
-    over = getattr(matcher, "handed_over", None)
+    budget = matcher.exact_budget or 0
+    over = matcher.handed_over
     if over:
         edition.diagnostics.info(
             Location(CONFIG_NAME),
             f"quotations: {over[1]:,} sentences in '{over[0]}' and {over[3]:,} in '{over[2]}' are more than the"
-            f" '{matcher.name}' matcher embeds ({getattr(matcher, 'ann_sentences', 0):,}); translations between"
+            f" '{matcher.name}' matcher embeds ({matcher.ann_sentences or 0:,}); translations between"
             " them were looked for by the lexical 'cedict' matcher, which finds far fewer (README, 'Known limits')",
             "matcher-handed-over",
         )
-    near = getattr(matcher, "approximate", None)
+    near = matcher.approximate
     if near:
         edition.diagnostics.info(
             Location(CONFIG_NAME),
@@ -210,32 +210,3 @@ def mark(edition: Edition, links: list[Link]) -> None:
             link.set("target", f"#{target_of[kh]} {there}")
 
 
-def links_json(edition: Edition, links: list[Link], url_for: Callable[[str, str], str],
-               passage_url: Callable[[Passage], str] | None = None) -> dict[str, Any]:
-    """The ``OUT/links.json`` contract (version 1). ``url_for(text_id, anchor)``
-    is the site's; it is called with ``anchor=""`` for a text's own page.
-    ``passage_url``: the site's address of a passage itself (its mark), else
-    the passage's url is its holding element's."""
-    texts = []
-    for text in edition.texts.values():
-        texts.append({
-            "id": text.id,
-            "source": text.source.as_posix(),
-            "title": text.meta.title,
-            "lang": text.meta.lang,
-            "url": url_for(text.id, ""),
-        })
-
-    def side(p: Passage) -> dict[str, Any]:
-        url = passage_url(p) if passage_url is not None else url_for(p.text, p.anchor)
-        return {"text": p.text, "anchor": p.anchor, "quote": p.quote, "url": url}
-
-    return {
-        "version": 1,
-        "texts": texts,
-        "links": [
-            {"id": lk.id, "kind": lk.kind, "score": lk.score, "direction": lk.direction,
-             "a": side(lk.a), "b": side(lk.b)}
-            for lk in links
-        ],
-    }

@@ -29,16 +29,17 @@ from .lexicon import (
     load_longest_from,
     load_reverse_lexicon,
 )
-from .matchers import register_matcher
-from .normalize import HAN, TOKEN_RE, fold_han, fold_word, is_han
+from .matcher import CrossLingualMatcher, register_matcher
+from ..textfold import HAN, TOKEN_RE, fold_han, fold_word, is_han
 from .parallel import in_parallel
 from .sentences import Sentence
 
 
-class CedictMatcher:
+class CedictMatcher(CrossLingualMatcher):
     """Chinese <-> English through CC-CEDICT glosses (jieba + OpenCC + stems)."""
 
     name = "cedict"
+    scores_passages = True
     top_items = 10
     max_candidates = 20
     min_similarity = 0.25

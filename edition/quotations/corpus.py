@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .normalize import HAN, TOKEN_RE, fold_han, fold_word
+from ..textfold import HAN, TOKEN_RE, fold_han, fold_word
 
 _HAN_LO = [(0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2A6DF)]
 del HAN

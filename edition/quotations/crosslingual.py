@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from .cedict import CedictMatcher
 from .corpus import Doc
-from .matchers import MATCHERS, CrossLingualMatcher, get_matcher, register_matcher
+from .matcher import MATCHERS, CrossLingualMatcher, get_matcher, register_matcher
 from .parallel import core_for_worker, in_background, in_parallel
 from .sentences import (
     Sentence,
@@ -102,8 +102,8 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
         top_of_j[j] = max(top_of_j.get(j, (s, i)), (s, i))
     # the matcher's settings for this run (read once: the pairs are all in, so
     # a matcher that handed the run to another answers for that one now)
-    psim = getattr(matcher, "passage_similarity", None)
-    single_floor = getattr(matcher, "single_pair_floor", 0.35)
+    psim = matcher.passage_similarity if matcher.scores_passages else None
+    single_floor = matcher.single_pair_floor
     if psim is not None:
         found = _chainable(found, single_floor)
     # chains: (i, j) -> (i+1 or i+2, j+1 or j+2), same docs, DP over sorted pairs
@@ -120,10 +120,8 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
                 continue
             if score[p] + s > score[k]:
                 score[k], back[k], length[k] = score[p] + s, p, length[p] + 1
-    extend = getattr(matcher, "extend", None)
-    trim = getattr(matcher, "trim_leads", None)
-    grow, shrink = getattr(matcher, "resize_gains", (0.03, 0.05))
-    resize_floor = getattr(matcher, "resize_floor", float("-inf"))
+    grow, shrink = matcher.resize_gains
+    resize_floor = matcher.resize_floor
     used: set[int] = set()
     out: list[Translation] = []
     chains: list[tuple[list[int], list[int], list[float]]] = []
@@ -192,10 +190,10 @@ def detect_translations(docs: Sequence[Doc], matcher: CrossLingualMatcher, lang_
     for (si, sj, sim, hopeless), (_si, _sj, sims) in zip(done, chains, strict=True):
         # a matcher may then take in neighbouring sentences on local evidence;
         # the score stays the one of the passage it extends
-        if extend is not None and not hopeless:
-            si, sj = extend(src, si, tgt, sj)
+        if not hopeless:
+            si, sj = matcher.extend(src, si, tgt, sj)
         ps, pt = [src[i] for i in si], [tgt[j] for j in sj]
-        ts, tt = trim(ps, pt) if trim is not None else (ps, pt)
+        ts, tt = matcher.trim_leads(ps, pt)
         (ps, si), (pt, sj) = _inside_quotation(ps, ts, si, docs), _inside_quotation(pt, tt, sj, docs)
         quoted = in_quotation_marks(ps, docs) or in_quotation_marks(pt, docs)
         out.append(Translation(ps, pt, sims, sim, si, sj, quoted))

@@ -9,18 +9,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from ..textfold import fold_text, quoted_at
 from .corpus import Corpus, Doc, build_corpus
 from .crosslingual import (
-    CrossLingualMatcher,
     Sentence,
     Translation,
     core_for_worker,
     detect_translations,
-    get_matcher,
     in_background,
 )
+from .matcher import CrossLingualMatcher, get_matcher
 from .monolingual import Match, detect_monolingual
-from .normalize import fold_text, quoted_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +98,7 @@ def scored_translations(docs: list[Doc], matcher: CrossLingualMatcher, src_lang:
     score: similarity and length, as :func:`translation_score` weighs them)."""
 
     def bonus(s: list[Sentence], t: list[Sentence]) -> float:
-        slope = getattr(matcher, "calibration", (0.48, 14.0))[1]
+        slope = matcher.calibration[1]
         return math.log(max(translation_units(s, t, settings), 1e-3)) / slope
 
     out = []
@@ -221,8 +220,8 @@ def translation_hits(docs: list[Doc], matcher: CrossLingualMatcher, pairs: list[
     hits = []
     for src_lang, tgt_lang in pairs:
         found = scored_translations(docs, matcher, src_lang, tgt_lang, settings)
-        calibration = getattr(matcher, "calibration", (0.48, 14.0))  # known once the matcher ran
-        quoted_logodds = getattr(matcher, "quoted_logodds", 0.0)
+        calibration = matcher.calibration  # known once the matcher ran
+        quoted_logodds = matcher.quoted_logodds
         for t, units in found:
             score = translation_score(t, units, calibration, quoted_logodds)
             if score < settings.threshold:
@@ -261,9 +260,9 @@ def _find_hits(docs: list[Doc], settings: Settings, corpus: Corpus | None) -> li
     matcher: CrossLingualMatcher | None = None
     if settings.crosslingual:
         matcher = get_matcher(settings.matcher)
-        if hasattr(matcher, "exact_budget"):  # one registered instance serves every run: set it each time
-            budget = type(matcher).exact_budget if settings.exact_pairs is None else settings.exact_pairs
-            setattr(matcher, "exact_budget", budget)  # noqa: B010 (not part of the matcher protocol)
+        default = type(matcher).exact_budget
+        if default is not None:  # one registered instance serves every run: set its budget each time
+            matcher.exact_budget = default if settings.exact_pairs is None else settings.exact_pairs
         langs = sorted({d.lang for d in docs})
         for i, la in enumerate(langs):
             for lb in langs[i + 1 :]:

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..textfold import ocr_equal
 from .corpus import Corpus
-from .normalize import ocr_equal
 
 N_WORD = 5
 N_HAN = 6

@@ -20,18 +20,12 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from ..model import Passage
 from ..tei import XML_ID, local, t
 from .corpus import Block
 
 LEAF = frozenset("p head item l ab stage trailer byline dateline signed salute docDate cell label".split())
 """Elements whose reading text is one block."""
 PARA_LIKE = LEAF | {"note", "quote"}
-
-
-def seg_id(p: Passage) -> str:
-    """The xml:id :func:`mark` gives a passage (stable: the site can compute it)."""
-    return f"{p.anchor}-q{p.start}-{p.end}"
 
 
 def _has_leaf(el: etree._Element) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from markupsafe import Markup, escape
 
+from ..sanitize import is_safe_url
 from ..tei import XML_ID, XML_LANG, local
 
 Rule = Callable[[etree._Element, "RenderContext"], Markup]
@@ -307,6 +308,9 @@ def r_ref(el: etree._Element, ctx: RenderContext) -> Markup:
         href = ctx.url_for(ctx.text_id, target[1:])
     else:  # a link to another source of the edition goes to its page (as MkDocs does with .md links)
         href = ctx.source_link(target) or target
+    if not is_safe_url(href):
+        # defence in depth (issue 21): readers drop such targets, but TEI may come from elsewhere
+        return Markup(f'<span{attrs(el, ctx, "ref")}>{children(el, ctx)}</span>')
     return Markup(f'<a href="{escape(href)}">{children(el, ctx)}</a>')
 
 
@@ -425,7 +429,10 @@ def r_titlepart(el: etree._Element, ctx: RenderContext) -> Markup:
 
 
 def r_graphic(el: etree._Element, ctx: RenderContext) -> Markup:
-    return Markup(f'<img src="{escape(el.get("url") or "")}" alt="">')
+    url = el.get("url") or ""
+    if not is_safe_url(url):  # as in r_ref: never a javascript: or data: source
+        return Markup("")
+    return Markup(f'<img src="{escape(url)}" alt="">')
 
 
 def r_gap(el: etree._Element, ctx: RenderContext) -> Markup:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from ..config import (
     CONFIG_NAME,
     Config,
@@ -45,6 +47,7 @@ _BUILTIN: dict[str, str] = {
     "plain": "edition.sources.plaintext:PlainReader",
     "markdown": "edition.sources.markdown:MarkdownReader",
     "book": "edition.sources.book:BookReader",
+    "tei": "edition.sources.tei:TEIReader",
 }
 READERS: dict[str, type[Reader]] = {}
 
@@ -129,8 +132,12 @@ def discover(config: Config, diags: Diagnostics) -> list[Path]:
     for side in sidecars:
         if side.with_suffix("") not in stems:
             near = did_you_mean(side.stem, sorted({s.name for s in stems if s.parent == side.parent}))
-            diags.warning(Location(side, 1), f"metadata file without a source: no '{side.stem}.*' next to it, so"
-                                             f" this metadata applies to nothing.{near}", "meta-orphan")
+            diags.warning(
+                Location(side, 1),
+                f"metadata file without a source: no '{side.stem}.*' next to it, so"
+                f" this metadata applies to nothing.{near}",
+                "meta-orphan",
+            )
     return out
 
 
@@ -169,7 +176,7 @@ def slugify(stem: str) -> str:
     return s or "text"
 
 
-def _iso_date(value: Any) -> str | None:
+def iso_date(value: Any) -> str | None:
     """ISO form of a YAML date/datetime/string; None if not a date."""
     import datetime as dt
 
@@ -207,9 +214,15 @@ def build_meta(
             )
     # a value of the wrong shape is reported and dropped here, in the caller's
     # mapping too (``id`` is read from it after)
-    dropped = drop_misshapen(data, ("title", "lang", "date", "source", "license", "description", "format", "id"),
-                             ("author", "editor", "tags", "categories"), loc, diags, "meta-invalid",
-                             {"title": "using the file name", "lang": "assuming 'und'"})
+    dropped = drop_misshapen(
+        data,
+        ("title", "lang", "date", "source", "license", "description", "format", "id"),
+        ("author", "editor", "tags", "categories"),
+        loc,
+        diags,
+        "meta-invalid",
+        {"title": "using the file name", "lang": "assuming 'und'"},
+    )
     title = data.get("title")
     if not title and "title" not in dropped:
         diags.warning(
@@ -235,7 +248,7 @@ def build_meta(
         lang = normalise_lang(lang)
     date = None
     if data.get("date") is not None:
-        date = _iso_date(data["date"])
+        date = iso_date(data["date"])
         if date is None:
             diags.error(
                 loc("date"),
@@ -316,10 +329,18 @@ def load_source(config: Config, rel: Path, diags: Diagnostics) -> Loaded | None:
     data: dict[str, Any] = {}
     lines: dict[str, int] = {}
     meta_rel = rel
+    # a format that states its own metadata (a TEI header): front matter and sidecar win over it
+    own = reader_for(_sidecar_format(path), rel.suffix)
+    if own is not None:
+        data, lines = own.embedded_meta(text)
     fm, body_line = split_front_matter(text)
     if fm is None and text.split("\n", 1)[0].rstrip() == "---":
-        diags.warning(Location(rel, 1), "front matter opened by '---' is never closed by another '---' line;"
-                                        " the whole file is read as text", "front-matter")
+        diags.warning(
+            Location(rel, 1),
+            "front matter opened by '---' is never closed by another '---' line;"
+            " the whole file is read as text",
+            "front-matter",
+        )
     if fm is not None:
         parsed = load_yaml(path, fm, diags, rel, line_offset=1)
         if parsed is not None:
@@ -360,10 +381,29 @@ def load_source(config: Config, rel: Path, diags: Diagnostics) -> Loaded | None:
     given = data.get("id")
     text_id = slugify(str(given or rel.with_suffix("").as_posix().replace("/", "-")))
     if given and str(given) != text_id:
-        diags.warning(Location(meta_rel, lines.get("id")), f"id '{given}' is not an id as URLs need it (lowercase"
-                      f" letters, digits, '-' and '_'); using '{text_id}'", "meta-invalid")
+        diags.warning(
+            Location(meta_rel, lines.get("id")),
+            f"id '{given}' is not an id as URLs need it (lowercase"
+            f" letters, digits, '-' and '_'); using '{text_id}'",
+            "meta-invalid",
+        )
     src = SourceFile(rel=rel, path=path, text=text, meta=meta, body_line=body_line)
     return Loaded(id=text_id, src=src, reader=reader, digest=h.hexdigest())
+
+
+def _sidecar_format(path: Path) -> str | None:
+    """``format`` of a source's sidecar, read before the source's own metadata (best effort)."""
+    for suffix in META_SUFFIXES:
+        side = path.with_suffix(suffix)
+        if side.is_file():
+            try:
+                # every scalar a string: a value YAML cannot convert (date: 2027-13-45) is for build_meta to report
+                data = yaml.load(side.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)  # noqa: S506
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                return None
+            fmt = data.get("format") if isinstance(data, dict) else None
+            return str(fmt) if isinstance(fmt, str) else None
+    return None
 
 
 def book_sniff(text: str) -> str | None:

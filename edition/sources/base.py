@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from lxml import etree
 
@@ -48,6 +48,10 @@ class ReadResult:
     """Children for the header's ``encodingDesc`` (e.g. ``editorialDecl`` saying what was corrected)."""
     source_desc: list[etree._Element] = field(default_factory=list)
     """Extra children for ``sourceDesc`` (e.g. a ``bibl`` for a reposted article)."""
+    profile_desc: list[etree._Element] = field(default_factory=list)
+    """Extra children for ``profileDesc`` (the ``tei`` reader: the source's ``creation``, ``correspDesc``...)."""
+    revision_desc: etree._Element | None = None
+    """A ``revisionDesc`` for the header (the ``tei`` reader: the source's own)."""
 
 
 class Reader(ABC):
@@ -61,6 +65,12 @@ class Reader(ABC):
     @abstractmethod
     def read(self, src: SourceFile, diags: Diagnostics) -> ReadResult:
         """Build the TEI ``<text>``; record problems in ``diags`` and keep going."""
+
+    @classmethod
+    def embedded_meta(cls, text: str) -> tuple[dict[str, Any], dict[str, int]]:
+        """Metadata the source states itself (a TEI header), as front matter keys with their
+        lines; a sidecar or front matter wins over it. Must not raise."""
+        return {}, {}
 
     def sniff(self, src: SourceFile) -> str | None:
         """Optionally say why another reader would fit better (``edition check`` shows it)."""

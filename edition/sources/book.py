@@ -3,47 +3,48 @@
 The volume becomes one TEI ``<text>``: ``front`` (title page, preface),
 ``body`` (one ``div`` per work, with ``xml:id`` ``w01``, ``w02``... in order;
 works under a shared heading are children of one division) and ``back``
-(the notes divisions, the biographical chronicle). Notes are paired here, per
-work, and put at their markers; the printed ``Notes`` division keeps what
+(the notes divisions, the biographical chronicle). Notes are paired per work
+and put at their markers: notes printed after each work, notes printed together
+at the end of the volume (each run given to the work whose markers it matches)
+and footnotes from the foot of a page; the printed notes division keeps what
 could not be placed, with a warning. Every repair of extraction damage is a
 ``choice`` of ``sic`` and ``corr`` and is counted in ``editorialDecl``.
 
 The stages live in sibling modules: :mod:`.book_layout` (lines and pages),
-:mod:`.book_works` (works, notes blocks, chronicle), :mod:`.book_body`
+:mod:`.book_works` (works, notes sections, chronicle), :mod:`.book_body`
 (headings, paragraphs, quotations, closing lines), :mod:`.book_text` (repairs,
 markers, mixed content), :mod:`.book_notes` (note bodies and markers),
-:mod:`.book_dates` (dates and the chronicle).
+:mod:`.book_pair` (notes to their markers and works), :mod:`.book_dates`
+(dates and the chronicle), :mod:`.book_emit` (TEI).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from difflib import get_close_matches
 
-from lxml import etree
-
 from ..errors import Diagnostics
-from ..tei import ED_NS
 from .base import Reader, ReadResult, SourceFile
 from .book_body import (
     Entry,
-    Header,
+    HeadingEvidence,
     find_quotes,
     parse_body,
     parse_header,
     runs_for,
 )
 from .book_dates import date_attrs, find_in_chronicle, parse_chronicle, quoted_titles
+from .book_emit import emit_volume
 from .book_layout import Block, Line, looks_like_book, split_lines
-from .book_notes import NoteBody, body_runs, choose_markers, parse_notes
-from .book_text import Marker, Run, find_fixes, find_markers, find_wraps, make_run, vocabulary
-from .book_works import Group, NotesBlock, WorkPart, segment
+from .book_notes import body_runs, parse_notes
+from .book_pair import assign_runs, names, pair
+from .book_state import BuildState, GroupPlan, NotesPlan, Work
+from .book_text import Run, find_fixes, find_markers, find_wraps, make_run, vocabulary
+from .book_works import Group, NotesBlock, NotesSection, WorkPart, segment
 
 __all__ = ["BookReader", "looks_like_book"]
 
-ED_SCOPE = f"{{{ED_NS}}}scope"
 _YEAR = re.compile(r"\b(1[6-9]\d\d|20\d\d)\b")
 _CHRONICLE_PUB = re.compile(
     r"\bpublished in (?:the )?(?:(?:magazine|newspaper|journal) )?"
@@ -52,59 +53,9 @@ _CHRONICLE_PUB = re.compile(
 """``is published in the magazine Bolshevik, No. 6, 1927`` in a chronicle entry."""
 
 
-@dataclass(slots=True)
-class Work:
-    id: str
-    n: int
-    header: Header
-    header_runs: list[Run]
-    """Title then each subtitle."""
-    entries: list[Entry]
-    kind: str
-    scope: str
-    group: GroupPlan | None = None
-    notes: NotesPlan | None = None
-    date: dict[str, str] | None = None
-    date_year: int | None = None
-    date_line: Line | None = None
-    date_pre: str = ""
-    chronicle_pub: tuple[str, int] | None = None
-    """Publication data quoted from the chronicle (text, line) when the work prints none."""
-
-    @property
-    def title(self) -> str:
-        return " ".join(ln.text for ln in self.header.title)
-
-    def runs(self) -> list[Run]:
-        out = list(self.header_runs)
-        for e in self.entries:
-            if e.title_run:
-                out.append(e.title_run)
-            if e.run:
-                out.append(e.run)
-        return out
-
-
-@dataclass(slots=True)
-class GroupPlan:
-    header: Header
-    header_runs: list[Run]
-    scope: str
-    works: list[Work] = field(default_factory=list)
-    notes: NotesPlan | None = None
-    date: dict[str, str] | None = None
-
-
-@dataclass(slots=True)
-class NotesPlan:
-    block: NotesBlock
-    bodies: list[NoteBody]
-    stray: list[Block]
-    scope: str
-    works: list[Work]
-
-
-def _work_kind(title: str, subs: list[str]) -> str:
+def _work_kind(title: str, subs: list[str], entries: list[Entry]) -> str:
+    """The genre named by the title (English genre words), else by the work's
+    shape: a salutation and a signature make a letter."""
     allt = " ".join([title, *subs])
     if re.search(r"\bTheses\b", allt):
         return "theses"
@@ -114,14 +65,14 @@ def _work_kind(title: str, subs: list[str]) -> str:
         return "greeting"
     if title.startswith("Letter"):
         return "letter"
-    if re.match(r"Reply to the Discussion", title):
-        return "reply"
     if any(s.startswith("Report") for s in subs) or title.startswith("Report"):
         return "report"
     if title.startswith("Speech") or any(s.startswith("Speech") for s in subs):
         return "speech"
     if title.startswith("Reply") or any(s.startswith("Reply") for s in subs):
         return "reply"
+    if any(e.kind == "opener" for e in entries) and any(e.kind == "signed" for e in entries):
+        return "letter"
     return "article"
 
 
@@ -147,14 +98,8 @@ class BookReader(Reader):
         return None
 
 
-class _Build:
-    def __init__(self, src: SourceFile, diags: Diagnostics) -> None:
-        self.src = src
-        self.diags = diags
-        self.stats: Counter[str] = Counter()
-
-    def warn(self, line: int | None, message: str, code: str) -> None:
-        self.diags.warning(self.src.loc(line), message, code)
+class _Build(BuildState):
+    """Plans the volume (works, groups, notes), repairs and dates it, pairs its notes, emits TEI."""
 
     # --- plan -------------------------------------------------------------------------
 
@@ -165,15 +110,28 @@ class _Build:
         self.vol = vol
         year = self._volume_year(vol.title_page)
         self.chronicle = parse_chronicle(vol.chronicle, year) if vol.chronicle else None
-        self.order: list[Work | GroupPlan] = []
+        headers = [
+            h
+            for u in vol.units
+            if not isinstance(u, NotesSection)
+            for h in ([u.header, *(p.header for p in u.works)] if isinstance(u, Group) else [u.header])
+        ]
+        self.headings = HeadingEvidence.of(headers, quoted_titles(self.chronicle) if self.chronicle else [])
+        self.order = []
         works: list[Work] = []
         groups: list[GroupPlan] = []
         notes_plans: list[NotesPlan] = []
         # w01 is the preface (front), the chronicle takes the last number
         n = 1 if vol.front else 0
+        waiting: list[Work] = []
+        """Works since the last notes printed: those a notes section may belong to."""
         for unit in vol.units:
-            if isinstance(unit, Group):
-                gh = parse_header(unit.header)
+            if isinstance(unit, NotesSection):
+                # in document order among the notes divisions; segment() finds a section only after a work
+                notes_plans.extend(self._plan_section(unit, waiting or works[-1:]))
+                waiting = []
+            elif isinstance(unit, Group):
+                gh = parse_header(unit.header, self.headings)
                 first = n + 1
                 last = n + len(unit.works)
                 g = GroupPlan(
@@ -191,6 +149,9 @@ class _Build:
                 if unit.notes:
                     g.notes = self._plan_notes(unit.notes, g.scope, g.works)
                     notes_plans.append(g.notes)
+                    waiting = []
+                else:
+                    waiting.extend(g.works)
                 self.order.append(g)
             else:
                 n += 1
@@ -200,6 +161,13 @@ class _Build:
                 if unit.notes:
                     w.notes = self._plan_notes(unit.notes, w.scope, [w])
                     notes_plans.append(w.notes)
+                    waiting = []
+                else:
+                    waiting.append(w)
+        for zone in vol.footnotes if works else []:
+            plan = self._plan_footnotes(zone, works)
+            if plan is not None:
+                notes_plans.append(plan)
         self.works = works
         self.groups = groups
         self.notes_plans = notes_plans
@@ -208,7 +176,7 @@ class _Build:
         self._repair_all()
         self._dates()
         for np in notes_plans:
-            self._pair(np)
+            pair(self, np)
         self._check_titles()
         return self._emit()
 
@@ -217,7 +185,7 @@ class _Build:
         return years[-1] if years else None
 
     def _plan_work(self, part: WorkPart, n: int, scope: str) -> Work:
-        header = parse_header(part.header)
+        header = parse_header(part.header, self.headings)
         entries = parse_body(part.body, self.layout.width)
         find_quotes(entries)
         subs = [" ".join(ln.text for ln in s) for s in header.subtitles]
@@ -229,7 +197,7 @@ class _Build:
             header,
             [make_run(header.title), *[make_run(s) for s in header.subtitles]],
             entries,
-            _work_kind(" ".join(ln.text for ln in header.title), subs),
+            _work_kind(" ".join(ln.text for ln in header.title), subs, entries),
             scope,
         )
         for e in entries:
@@ -267,10 +235,37 @@ class _Build:
             if body.duplicate_of is not None:
                 self.warn(
                     body.first.no,
-                    f"footnote line in the notes of {self._names(works)} repeats the one before it ('{body.text}')",
+                    f"footnote line in the notes of {names(works)} repeats the one before it ('{body.text}')",
                     "book-note-duplicate",
                 )
         return NotesPlan(block, parsed.bodies, parsed.stray, scope, works)
+
+    def _plan_section(self, section: NotesSection, candidates: list[Work]) -> list[NotesPlan]:
+        plans: list[NotesPlan] = []
+        for run, target in zip(section.runs, assign_runs(section.runs, candidates), strict=True):
+            plan = self._plan_notes(run, target.scope, [target])
+            plan.section = section
+            target.notes = plan
+            plans.append(plan)
+        return plans
+
+    def _plan_footnotes(self, zone: list[Line], works: list[Work]) -> NotesPlan | None:
+        """Footnotes from the foot of a page join the notes of the work printed
+        there (in page order), or make its only notes (a new plan, returned)."""
+        w = works[0]
+        for cand in works:
+            if cand.header.title[0].no < zone[0].no:
+                w = cand
+        block = Block(zone, 1)
+        bodies = parse_notes([block]).bodies
+        for body in bodies:
+            body_runs(body)
+        plan = w.group.notes if w.group is not None and w.group.notes is not None else w.notes
+        if plan is not None:
+            plan.bodies = sorted([*plan.bodies, *bodies], key=lambda b: b.first.no)
+            return None
+        w.notes = NotesPlan(NotesBlock([], [block]), bodies, [], w.scope, [w], foot=True)
+        return w.notes
 
     def _plan_front(self, blocks: list[Block]) -> list[tuple[str, Run]]:
         """The preface: a heading, then paragraphs. Such a preface may have no
@@ -404,131 +399,6 @@ class _Build:
             elif "when" in w.date and not w.date["when"].startswith("-"):
                 year = int(w.date["when"][:4])
 
-    # --- notes ------------------------------------------------------------------------
-
-    def _pair(self, np: NotesPlan) -> None:
-        runs: list[Run] = []
-        if np.works[0].group is not None and np.works[0].group.notes is np:
-            runs.extend(np.works[0].group.header_runs)
-        for w in np.works:
-            runs.extend(w.runs())
-        markers = [mk for r in runs for mk in r.markers]
-        owner: dict[int, Work] = {}
-        for w in np.works:
-            for r in w.runs():
-                for mk in r.markers:
-                    owner[id(mk)] = w
-        numbered = [b for b in np.bodies if not b.symbol and b.duplicate_of is None]
-        numbers = [int(b.n) for b in numbered]
-        chosen = choose_markers(markers, numbers)
-        by_n = {int(mk.n): mk for mk in chosen}
-        for b in numbered:
-            found = by_n.get(int(b.n))
-            if found is None:
-                continue
-            found.chosen = True
-            found.note = self._note_el(b, np.scope)
-            b.placed = True
-        # symbol footnotes: paired in order when each symbol has as many bodies as markers
-        sym_marks = [mk for mk in markers if not mk.n.isdigit()]
-        sym_bodies = [b for b in np.bodies if b.symbol and b.duplicate_of is None]
-        kinds = sorted({mk.n for mk in sym_marks} | {b.n for b in sym_bodies}, key=lambda s: (len(s), s))
-        for kind in kinds:
-            ms = [mk for mk in sym_marks if mk.n == kind]
-            bs = [b for b in sym_bodies if b.n == kind]
-            if len(ms) == len(bs):
-                for mk, b in zip(ms, bs, strict=True):
-                    mk.chosen = True
-                    mk.note = self._note_el(b, np.scope)
-                    b.placed = True
-                continue
-            for mk in ms:
-                mk.chosen = True  # kept as a marker without its note
-            if not bs:
-                # no bodies at all: one report per work, naming it
-                for w in np.works:
-                    mine = [mk for mk in ms if owner.get(id(mk)) is w]
-                    if mine:
-                        self.warn(
-                            self._marker_line(mine[0], runs),
-                            f"{len(mine)} '{kind}' footnote marker(s) in {w.id} '{w.title}' have no footnote body "
-                            f"(lines {self._lines_of(mine, runs)})",
-                            "book-footnote-unpaired",
-                        )
-                continue
-            if not ms:
-                msg = f"{len(bs)} '{kind}' footnote body(ies) in the notes of {self._scope_name(np)} have no marker in the text"
-                self.warn(bs[0].first.no, msg, "book-footnote-unpaired")
-                continue
-            msg = (
-                f"{len(ms)} '{kind}' footnote markers but {len(bs)} bodies in {self._scope_name(np)}: "
-                f"cannot pair them; bodies kept in the notes division (markers at lines {self._lines_of(ms, runs)})"
-            )
-            self.warn(self._marker_line(ms[0], runs), msg, "book-footnote-unpaired")
-        for b in numbered:
-            if not b.placed:
-                w = self._owner_of(b, chosen, owner, np)
-                seam = self._seam_between(b, chosen, runs)
-                hint = (
-                    f"; the text has a seam at line {seam}, where the marker may have been lost"
-                    if seam
-                    else ""
-                )
-                self.warn(
-                    b.first.no,
-                    f"note {b.n} of {w.id} '{w.title}' has no marker in the text; kept in the notes division{hint}",
-                    "book-note-unplaced",
-                )
-        for b in np.bodies:
-            text = b.text[b.number_len :].strip()
-            if not b.symbol and len(text) < 30 and not text.endswith((".", ")", "”", '"')):
-                self.warn(
-                    b.first.no,
-                    f"note {b.n} of {self._names(np.works[-1:])} seems truncated: '{text}'",
-                    "book-note-truncated",
-                )
-        for blk in np.stray:
-            self.warn(blk.first.no, "text in the notes division before the first note", "book-note-stray")
-
-    def _lines_of(self, markers: list[Marker], runs: list[Run]) -> str:
-        shown = [str(self._marker_line(mk, runs)) for mk in markers[:12]]
-        return ", ".join(shown) + (", ..." if len(markers) > 12 else "")
-
-    def _scope_name(self, np: NotesPlan) -> str:
-        return self._names(np.works)
-
-    @staticmethod
-    def _names(works: list[Work]) -> str:
-        return " and ".join(f"{w.id} '{w.title}'" for w in works)
-
-    def _marker_line(self, mk: Marker, runs: list[Run]) -> int:
-        for r in runs:
-            if any(m is mk for m in r.markers):
-                return r.line_at(mk.start).no
-        return 0
-
-    def _owner_of(self, b: NoteBody, chosen: list[Marker], owner: dict[int, Work], np: NotesPlan) -> Work:
-        n = int(b.n)
-        before = [mk for mk in chosen if int(mk.n) < n]
-        after = [mk for mk in chosen if int(mk.n) > n]
-        if after:
-            return owner.get(id(after[0]), np.works[-1])
-        if before:
-            return owner.get(id(before[-1]), np.works[-1])
-        return np.works[-1]
-
-    def _seam_between(self, b: NoteBody, chosen: list[Marker], runs: list[Run]) -> int | None:
-        n = int(b.n)
-        lo = max((self._marker_line(mk, runs) for mk in chosen if int(mk.n) < n), default=0)
-        hi = min((self._marker_line(mk, runs) for mk in chosen if int(mk.n) > n), default=10**9)
-        seams = [s for s in self.layout.seams if lo <= s <= hi]
-        return seams[0] - 1 if seams else None
-
-    def _note_el(self, b: NoteBody, scope: str) -> etree._Element:
-        from .book_emit import note_element
-
-        return note_element(b, scope)
-
     # --- titles -----------------------------------------------------------------------
 
     def _check_titles(self) -> None:
@@ -544,7 +414,7 @@ class _Build:
         ]
         for w in self.works:
             for e in w.entries:
-                run = e.title_run or (e.run if e.kind in ("subsection", "question") else None)
+                run = e.title_run or (e.run if e.kind in ("subsection", "series") else None)
                 if run is None:
                     continue
                 for word in re.findall(r"[A-Za-z][A-Za-z’'-]*[A-Za-z]", run.text):
@@ -617,6 +487,4 @@ class _Build:
     # --- TEI ---------------------------------------------------------------------------
 
     def _emit(self) -> ReadResult:
-        from .book_emit import emit_volume
-
         return emit_volume(self)

@@ -11,17 +11,16 @@ closing period, ``First Question``, upper case), never by length alone.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .book_layout import Block, Line, ends_sentence
 from .book_text import Run, make_run
 from .book_works import (
-    _FUNCTION_WORDS,
     DATE_LINE,
+    FUNCTION_WORDS,
     NUMBERED_HEAD,
-    QUESTION_HEAD,
     ROMAN,
-    SUBTITLE,
     is_bare_date,
 )
 
@@ -43,7 +42,7 @@ _CITATION = re.compile(
 @dataclass(slots=True)
 class Entry:
     kind: str
-    """p, section, subsection, question, milestone, salute, signed, dateline, publication, opener"""
+    """p, section, subsection, series, milestone, salute, signed, dateline, publication, opener"""
     lines: list[Line]
     n: str | None = None
     title: list[Line] = field(default_factory=list)
@@ -57,6 +56,8 @@ class Entry:
     split: bool = False
     """A paragraph break without its paragraph line, restored before this paragraph."""
     """A paragraph put back here from the notes, where the extraction had spliced it."""
+    series: str = ""
+    """For a heading of a series (``First Question``): the series' name (``question``)."""
 
     @property
     def line(self) -> Line:
@@ -70,14 +71,57 @@ class Header:
     date: Line | None
 
 
-def parse_header(block: Block) -> Header:
+def opening(text: str) -> str:
+    """The first two words of a heading line, the key by which a volume shows
+    that a line opens a subtitle (``Reply to``, ``A Lecture``)."""
+    return " ".join(text.lower().split()[:2])
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[^a-z ]", "", text.lower().replace("’", "'")).strip()
+
+
+@dataclass(slots=True)
+class HeadingEvidence:
+    """What the volume shows about its headings (issue 20: no list of words).
+
+    A header line after the title is a subtitle when it is wholly in
+    parentheses, when its first two words open a line of another work's header
+    (the volume's own recurring subtitles: ``Reply to ...``), or when a title
+    quoted elsewhere in the volume (the chronicle) ends where the line begins;
+    otherwise it continues the title."""
+
+    openings: Counter[str] = field(default_factory=Counter)
+    """How many headers have a line opening with these two words."""
+    quoted: frozenset[str] = frozenset()
+    """Titles the volume quotes (letters and spaces only, lower case)."""
+
+    @classmethod
+    def of(cls, headers: list[Block], quoted: list[str]) -> HeadingEvidence:
+        openings: Counter[str] = Counter()
+        for b in headers:
+            openings.update({opening(ln.text) for ln in b.lines if not DATE_LINE.match(ln.text)})
+        return cls(openings, frozenset(_plain(q) for q in quoted))
+
+    def starts_subtitle(self, title: list[Line], line: Line) -> bool:
+        text = line.text
+        if text.startswith("(") and text.rstrip(" .,").endswith(")"):
+            return True
+        if self.openings[opening(text)] >= 2:
+            return True
+        sofar = _plain(re.sub(r"\d+$", "", " ".join(ln.text for ln in title)))
+        return bool(sofar) and sofar in self.quoted
+
+
+def parse_header(block: Block, evidence: HeadingEvidence | None = None) -> Header:
+    ev = evidence or HeadingEvidence()
     title: list[Line] = [block.lines[0]]
     subs: list[list[Line]] = []
     date: Line | None = None
     for ln in block.lines[1:]:
         if DATE_LINE.match(ln.text) and date is None:
             date = ln
-        elif SUBTITLE.match(ln.text) or date is not None:
+        elif date is not None or (not subs and ev.starts_subtitle(title, ln)) or (subs and ev.starts_subtitle([], ln)):
             subs.append([ln])
         elif subs:
             subs[-1].append(ln)
@@ -88,7 +132,7 @@ def parse_header(block: Block) -> Header:
 
 def is_title_case(text: str) -> bool:
     words = re.findall(r"[A-Za-z][A-Za-z'’-]*", text)
-    content = [w for w in words if w.lower() not in _FUNCTION_WORDS and len(w) > 2]
+    content = [w for w in words if w.lower() not in FUNCTION_WORDS and len(w) > 2]
     if not content:
         return False
     caps = sum(1 for w in content if w[0].isupper())
@@ -104,7 +148,7 @@ def _title_lines(lines: list[Line], k: int) -> int:
     ends with a function word (``...in the Period of`` / ``Imperialism``)."""
     j = k
     while j + 1 < len(lines) and (
-        lines[j].text.split()[-1].lower() in _FUNCTION_WORDS
+        lines[j].text.split()[-1].lower() in FUNCTION_WORDS
         or (lines[j + 1].text[:1].islower() and not _title_ends(lines[j].text))
     ):
         j += 1
@@ -117,7 +161,44 @@ def _title_ends(text: str) -> bool:
     return t.endswith((".", ",", ";", ":", "!"))
 
 
-def _split_at_headings(blocks: list[Block]) -> list[Block]:
+def heading_series(blocks: list[Block]) -> dict[str, tuple[int, str]]:
+    """Headings of one series in a work, found by their recurrence (issue 20):
+    two or more short title lines, each standing where a heading can (first
+    in its paragraph, or first on a page after a closed sentence), that differ
+    in one word only (``First Question`` ... ``Tenth Question``, ``The First
+    Evening`` ...). Maps each to its place in the series and the series' name
+    (the last word they share, lower-cased: the division's type)."""
+    cands: list[str] = []
+    for b in blocks:
+        for k, ln in enumerate(b.lines):
+            if k and not (ln.pb and ends_sentence(b.lines[k - 1].text)):
+                continue
+            words = ln.text.split()
+            if (
+                2 <= len(words) <= 4
+                and is_title_case(ln.text)
+                and not _title_ends(ln.text)
+                and not DATE_LINE.match(ln.text)
+                and not NUMBERED_HEAD.match(ln.text)
+            ):
+                cands.append(ln.text)
+    groups: dict[tuple[int, tuple[str, ...]], list[str]] = {}
+    for text in cands:
+        words = text.split()
+        for p in range(len(words)):
+            groups.setdefault((p, tuple(w if i != p else "" for i, w in enumerate(words))), []).append(text)
+    out: dict[str, tuple[int, str]] = {}
+    for (p, shape), texts in groups.items():
+        if len(texts) >= 2 and len(set(texts)) == len(texts):
+            shared = [w for i, w in enumerate(shape) if i != p and w[:1].isalpha()]
+            if not shared:
+                continue
+            for n, text in enumerate(texts, 1):
+                out.setdefault(text, (n, shared[-1].lower()))
+    return out
+
+
+def _split_at_headings(blocks: list[Block], series: dict[str, tuple[int, str]]) -> list[Block]:
     """A heading at the top of a page may follow the previous paragraph with no
     paragraph line between them (only the page break)."""
     out: list[Block] = []
@@ -128,7 +209,7 @@ def _split_at_headings(blocks: list[Block]) -> list[Block]:
             if (
                 ln.pb
                 and ends_sentence(b.lines[k - 1].text)
-                and (ROMAN.match(ln.text) or QUESTION_HEAD.match(ln.text))
+                and (ROMAN.match(ln.text) or ln.text in series)
             ):
                 out.append(Block(b.lines[start:k], b.breaks if start == 0 else 1, b.seam and start == 0))
                 start = k
@@ -140,7 +221,8 @@ def parse_body(blocks: list[Block], width: int = 0) -> list[Entry]:
     """Entries of a work's body; ``width`` is the length of a full line (0: unknown)."""
     entries: list[Entry] = []
     last_sub = 0
-    for bi, b in enumerate(_split_at_headings(blocks)):
+    series = heading_series(blocks)
+    for bi, b in enumerate(_split_at_headings(blocks, series)):
         lines = b.lines
         k = 0
         while k < len(lines):
@@ -166,9 +248,9 @@ def parse_body(blocks: list[Block], width: int = 0) -> list[Entry]:
                 entries.append(Entry("milestone", [lines[k]]))
                 k += 1
                 continue
-            q = QUESTION_HEAD.match(text)
-            if q:
-                entries.append(Entry("question", [lines[k]], str(_ordinal(q.group("ord")))))
+            if text in series:
+                n, name = series[text]
+                entries.append(Entry("series", [lines[k]], str(n), series=name))
                 k += 1
                 continue
             m = NUMBERED_HEAD.match(text)
@@ -202,12 +284,6 @@ def parse_body(blocks: list[Block], width: int = 0) -> list[Entry]:
     _closing(entries)
     _opening(entries)
     return entries
-
-
-def _ordinal(word: str) -> int:
-    from .book_works import ORDINALS
-
-    return ORDINALS.index(word) + 1
 
 
 def _split_short(entries: list[Entry], width: int) -> None:
@@ -305,9 +381,11 @@ def _split_signed(entries: list[Entry], idx: int, sig: int) -> None:
 
 
 def _opening(entries: list[Entry]) -> None:
+    """A salutation: a work that closes with a signature and opens with one
+    short line ending in a comma (``My dear Kate,``)."""
     if entries and entries[0].kind == "p" and len(entries[0].lines) == 1:
         t = entries[0].lines[0].text
-        if t.endswith(",") and len(t) < 40 and t.startswith("Dear"):
+        if t.endswith(",") and len(t) < 40 and any(e.kind == "signed" for e in entries):
             entries[0].kind = "opener"
 
 

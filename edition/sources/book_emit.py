@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -12,24 +11,22 @@ from ..tei import XML_ID, E, set_line
 from .base import ReadResult
 from .book_body import Entry, citation_span
 from .book_dates import date_attrs
+from .book_layout import Line
 from .book_notes import NoteBody
+from .book_state import ED_SCOPE, BuildState, GroupPlan, NotesPlan, Work
 from .book_text import Run, emit
-
-if TYPE_CHECKING:
-    from .book import GroupPlan, NotesPlan, Work, _Build
+from .book_works import NotesSection
 
 _PUB_CLOSE = ("salute", "signed", "dateline")
 
 
-def emit_volume(b: _Build) -> ReadResult:
-    from .book import GroupPlan
-
+def emit_volume(b: BuildState) -> ReadResult:
     front = E.front()
     _title_page(b, front)
     if b.front_runs:
         div = E.div(type="preface", n="1")
         div.set(XML_ID, "w01")
-        div.set(_scope_attr(), "w01")
+        div.set(ED_SCOPE, "w01")
         for kind, run in b.front_runs:
             el = E.head() if kind == "head" else E.p()
             set_line(el, run.lines[0].no)
@@ -45,7 +42,12 @@ def emit_volume(b: _Build) -> ReadResult:
         else:
             body.append(_work_div(unit, own_scope=True, chron_n=b.chron_n))
     for np in b.notes_plans:
-        back.append(_notes_div(np))
+        if np.section is None and _nothing_left(np):
+            continue
+        if np.section is None:
+            back.append(_notes_div(np))
+        elif np is next(p for p in b.notes_plans if p.section is np.section):
+            back.append(_section_div(np.section, [p for p in b.notes_plans if p.section is np.section]))
     if b.chronicle is not None:
         back.append(_chronicle_div(b))
     text = E.text()
@@ -57,13 +59,7 @@ def emit_volume(b: _Build) -> ReadResult:
     return ReadResult(text, [_editorial_decl(b)], _source_bibl(b))
 
 
-def _scope_attr() -> str:
-    from .book import ED_SCOPE
-
-    return ED_SCOPE
-
-
-def _source_bibl(b: _Build) -> list[etree._Element]:
+def _source_bibl(b: BuildState) -> list[etree._Element]:
     """The printed volume, as its title page gives it, for ``sourceDesc``."""
     lines = b.vol.title_page
     if not lines:
@@ -87,7 +83,7 @@ def _source_bibl(b: _Build) -> list[etree._Element]:
     return [bibl]
 
 
-def _title_page(b: _Build, front: etree._Element) -> None:
+def _title_page(b: BuildState, front: etree._Element) -> None:
     lines = b.vol.title_page
     if not lines:
         return
@@ -118,7 +114,7 @@ def _run_into(el: etree._Element, run: Run, start: int = 0, end: int | None = No
 
 def _group_div(g: GroupPlan, chron_n: int) -> etree._Element:
     div = E.div(type="part")
-    div.set(_scope_attr(), g.scope)
+    div.set(ED_SCOPE, g.scope)
     set_line(div, g.header.title[0].no)
     div.append(_run_into(E.head(), g.header_runs[0]))
     for r in g.header_runs[1:]:
@@ -136,7 +132,7 @@ def _work_div(w: Work, own_scope: bool, chron_n: int = 0) -> etree._Element:
     div = E.div(type=w.kind, n=str(w.n))
     div.set(XML_ID, w.id)
     if own_scope:
-        div.set(_scope_attr(), w.scope)
+        div.set(ED_SCOPE, w.scope)
     set_line(div, w.header.title[0].no)
     div.append(_run_into(E.head(), w.header_runs[0]))
     for r in w.header_runs[1:]:
@@ -177,8 +173,8 @@ def _entries(div: etree._Element, w: Work) -> None:
             pb = E.pb(n=str(e.lines[0].page))
             set_line(pb, e.lines[0].no)
             container.append(pb)
-        if e.kind in ("section", "question"):
-            section = E.div(type="section" if e.kind == "section" else "question")
+        if e.kind in ("section", "series"):
+            section = E.div(type="section" if e.kind == "section" else e.series)
             if e.n:
                 section.set("n", e.n)
             set_line(section, e.line.no)
@@ -277,19 +273,38 @@ def _atom_spans(run: Run) -> list[tuple[int, int]]:
     return spans
 
 
-def _notes_div(np: NotesPlan) -> etree._Element:
-    from .book import ED_SCOPE
+def _heads(div: etree._Element, lines: list[Line]) -> None:
+    for ln in lines:
+        if ln.pb:
+            div.append(set_line(E.pb(n=str(ln.page)), ln.no))
+        div.append(set_line(E.head(ln.text), ln.no))
 
+
+def _nothing_left(np: NotesPlan) -> bool:
+    """No heading, and every note at its marker: the division would be empty."""
+    return (
+        (np.foot or not np.block.heads)
+        and not np.stray
+        and all(body.placed and not body.pbs for body in np.bodies)
+    )
+
+
+def _section_div(section: NotesSection, plans: list[NotesPlan]) -> etree._Element:
+    """Notes of several works printed together: one division, one per work inside."""
+    div = E.div(type="notes")
+    set_line(div, (section.heads or [section.runs[0].first])[0].no)
+    _heads(div, section.heads)
+    for np in plans:
+        if not _nothing_left(np):
+            div.append(_notes_div(np))
+    return div
+
+
+def _notes_div(np: NotesPlan) -> etree._Element:
     div = E.div(type="notes")
     div.set(ED_SCOPE, np.scope)
-    set_line(div, np.block.head.no)
-    head = E.head(np.block.head.text)
-    set_line(head, np.block.head.no)
-    if np.block.head.pb:
-        pb = E.pb(n=str(np.block.head.page))
-        set_line(pb, np.block.head.no)
-        div.append(pb)
-    div.append(head)
+    set_line(div, np.block.first.no)
+    _heads(div, np.block.heads)
     for blk in np.stray:
         p = E.p(" ".join(ln.text for ln in blk.lines))
         set_line(p, blk.first.no)
@@ -308,8 +323,6 @@ def _notes_div(np: NotesPlan) -> etree._Element:
 
 def note_element(b: NoteBody, scope: str) -> etree._Element:
     """A note body as TEI, for its marker or for the notes division."""
-    from .book import ED_SCOPE
-
     authorial = b.authorial
     el = E.note(
         n=b.n,
@@ -330,11 +343,11 @@ def note_element(b: NoteBody, scope: str) -> etree._Element:
     return el
 
 
-def _chronicle_div(b: _Build) -> etree._Element:
+def _chronicle_div(b: BuildState) -> etree._Element:
     assert b.chronicle is not None
     div = E.div(type="chronicle", n=str(b.chron_n))
     div.set(XML_ID, f"w{b.chron_n:02d}")
-    div.set(_scope_attr(), f"w{b.chron_n:02d}")
+    div.set(ED_SCOPE, f"w{b.chron_n:02d}")
     first = b.vol.chronicle[0].first
     set_line(div, first.no)
     for year, line, entries in b.chronicle.years:
@@ -377,7 +390,7 @@ def _chronicle_div(b: _Build) -> etree._Element:
     return div
 
 
-def _editorial_decl(b: _Build) -> etree._Element:
+def _editorial_decl(b: BuildState) -> etree._Element:
     s = b.stats
     decl = E.editorialDecl()
     decl.append(

@@ -17,8 +17,11 @@ from dataclasses import dataclass, field
 
 from .book_layout import Block, Line, ends_sentence
 from .book_text import Marker, Run, make_run
-from .book_works import NOTE_START, SYMBOL_START
 
+NOTE_START = re.compile(r"^(?P<n>\d{1,3})(?:\.\s*|\s+)(?=\S)(?P<rest>.*)$")
+"""A note body's first line: its number, then its text (``1.``, ``1.The``, ``1 Text``)."""
+SYMBOL_START = re.compile(r"^(?P<s>\*{1,3}|†{1,2}|‡{1,2})\s*(?P<rest>\S.*)$")
+"""A footnote's first line: its symbol, then its text."""
 _AUTHOR_SIGN = re.compile(r"[—–-]\s*(?!Ed\.)(?:[A-Z]\. ?){1,2}[A-Z][a-z]{0,3}\.\s*$")
 """The author's initials closing a note (``—J. St.``); ``—Ed.`` is the editor's."""
 _EDITOR_SIGN = re.compile(r"[—–-]\s*Ed\.\s*$")

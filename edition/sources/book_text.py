@@ -112,16 +112,37 @@ class Vocabulary:
     bigrams: Counter[tuple[str, str]]
     spacing: tuple[re.Pattern[str] | None, dict[str, str]] | None = None
     """Found by :func:`_spacing_damage` on first use."""
+    abbrevs: Counter[str] = field(default_factory=Counter)
+    """Abbreviations the volume prints with a point before a Roman numeral (``Vol``)."""
 
     def pair_count(self, a: str, b: str) -> int:
         return self.bigrams[(a, b)]
 
 
+_POINT_NUMERAL = re.compile(r"\. [IVXLC]+\b")
+_ABBREV_BEFORE = re.compile(r"(?<![A-Za-z])([A-Z][a-z]{1,4})$")
+
+
+def _numeral_abbrevs(text: str) -> Counter[str]:
+    """Abbreviations printed with their point before a Roman numeral (``Vol. XX``,
+    ``Pt. XII``); the numeral is looked for first, as it is the rarer part."""
+    out: Counter[str] = Counter()
+    for m in _POINT_NUMERAL.finditer(text):
+        a = _ABBREV_BEFORE.search(text, max(0, m.start() - 6), m.start())
+        if a:
+            out[a.group(1)] += 1
+    return out
+
+
 def vocabulary(texts: list[str]) -> Vocabulary:
-    low = "\n".join(texts).lower()
+    joined = "\n".join(texts)
+    low = joined.lower()
     toks = _WORD.findall(low)
     return Vocabulary(
-        Counter(toks), Counter(_HYPHENED.findall(low)), Counter(zip(toks, toks[1:], strict=False))
+        Counter(toks),
+        Counter(_HYPHENED.findall(low)),
+        Counter(zip(toks, toks[1:], strict=False)),
+        abbrevs=_numeral_abbrevs(joined),
     )
 
 
@@ -200,8 +221,10 @@ def _spacing_damage(vocab: Vocabulary) -> tuple[re.Pattern[str] | None, dict[str
     return re.compile(rf"\b(?:{alts})\b"), fixes
 
 
-_ROMAN_ONE = re.compile(r"\bVols?\. ([IVXLC]+1)\b")
-_VOL_COMMA = re.compile(r"\bVol, (?=[IVXLC]+\b)")
+_ROMAN_ONE = re.compile(r"\b[A-Z][a-z]{0,4}\. ([IVXLC]+1)\b")
+"""A Roman numeral after an abbreviation (``Vol. XXV1``, ``Bd. IV1``) ending in the
+digit 1: an ``I`` misread, when the volume prints the numeral elsewhere."""
+_ABBREV_COMMA = re.compile(r"\b([A-Z][a-z]{1,4}), (?=[IVXLC]+\b)")
 _DOUBLE_STOP = re.compile(r"(?<=[A-Za-z)])\.\.(?![.\s]*\.)")
 _INNER_STOP = re.compile(r"\b[A-Za-z]+\.[a-z]+\b")
 _INNER_STOP_HINT = re.compile(r"[a-z]\.[a-z]{3}")
@@ -221,18 +244,22 @@ _RIGHT_WORDS = frozenset("the which that in and".split())
 
 def _punctuation(run: Run, vocab: Vocabulary, taken: list[tuple[int, int]]) -> None:
     """Typesetting slips that cannot be anything else: ``Vol. XXV1`` (a Roman
-    numeral holds no digit), ``Vol, XXI``, ``(E.C.C.I.)..``, ``Con.gresses``
+    numeral holds no digit; ``XXVI`` printed elsewhere in the volume), ``Vol, XXI``, ``(E.C.C.I.)..``, ``Con.gresses``
     (when ``Congresses`` is a word of the volume), a hyphen after ``the``
     (``the-path``: a space) or before ``the``/``which`` (``revolution-which``: a
     dash), where the volume has that hyphenated pair only once."""
     text = run.text
     found: list[Fix] = []
     # cheap tests first: these slips are rare and the text is long
-    if "Vol" in text:
+    if ". " in text:
         for m in _ROMAN_ONE.finditer(text):
-            found.append(Fix(m.start(1), m.end(1), m.group(1)[:-1] + "I", "ocr"))
-        for m in _VOL_COMMA.finditer(text):
-            found.append(Fix(m.start(), m.end(), "Vol. ", "punctuation"))
+            corr = m.group(1)[:-1] + "I"
+            if vocab.words[corr.lower()]:
+                found.append(Fix(m.start(1), m.end(1), corr, "ocr"))
+    if ", " in text:
+        for m in _ABBREV_COMMA.finditer(text):
+            if vocab.abbrevs[m.group(1)]:  # ``Vol, XXI`` where the volume prints ``Vol. XX``
+                found.append(Fix(m.start(), m.end(), f"{m.group(1)}. ", "punctuation"))
     if ".." in text:
         for m in _DOUBLE_STOP.finditer(text):
             found.append(Fix(m.start(), m.end(), ".", "punctuation"))
@@ -272,6 +299,15 @@ def _split_run_together(w: str, vocab: Vocabulary) -> str | None:
             if score >= 1 and (best is None or score > best[0]):
                 best = (score, f"{a} {b}")
     return best[1] if best else None
+
+
+def soft_hyphen(before: str, after: str, vocab: Vocabulary) -> bool:
+    """Whether the hyphen of ``before-`` at a line end, continued by ``after`` on the next
+    line, was put there by the typesetting (``mis-`` + ``taken``), by the rule
+    :func:`find_fixes` applies to a volume: the joined word occurs in the text at least as
+    often as the hyphenated one, or ``after`` is a suffix of a capitalised known word.
+    The plain reader joins hard-wrapped lines with it too (issue 20)."""
+    return "hyphenation" in _repair_token(f"{before}-{after}", vocab)[1]
 
 
 def _repair_token(tok: str, vocab: Vocabulary) -> tuple[str, list[str]]:
@@ -320,7 +356,8 @@ _NOT_BEFORE_SPACED = re.compile(
     + "|".join("January February March April June July August September October November December".split())
     + r")\.? |[\-–] )$"
 )
-_ROMAN_BEFORE = re.compile(r"\b(?:Vol|Vols)\. [IVXLC]+$")
+_ROMAN_BEFORE = re.compile(r"\b[A-Z][a-z]{0,4}\. [IVXLC]+$")
+"""A Roman numeral after an abbreviation (``Vol. XX``): a digit glued to it is a misprint, not a marker."""
 
 
 _MAYBE_MARKER = re.compile(r"[\d*†‡]")

@@ -8,7 +8,7 @@ rule is a small function over :class:`Para` so that it can be tested alone.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from lxml import etree
@@ -16,6 +16,7 @@ from lxml import etree
 from ..errors import Diagnostics
 from ..tei import ED_NS, E, set_line, t, unset
 from .base import Reader, ReadResult, SourceFile
+from .book_text import soft_hyphen, vocabulary
 
 ED_SCOPE = f"{{{ED_NS}}}scope"
 ED_STATE = f"{{{ED_NS}}}state"
@@ -64,6 +65,9 @@ class Para:
     """Printed label: note mark or item number."""
     group: int = 0
     """Block quotation group (paragraphs of one quotation share it)."""
+    soft: list[int] = field(default_factory=list)
+    """Offsets in ``text`` of hyphens that stood at a line end inside a word, until
+    :func:`resolve_hyphens` decides on them."""
 
 
 def is_cjk(s: str) -> bool:
@@ -72,8 +76,12 @@ def is_cjk(s: str) -> bool:
 
 def split_paragraphs(body: str, first_line: int) -> list[Para]:
     """Blank-line separated paragraphs. Hard-wrapped lines are joined (with a
-    space, except between two CJK characters), unless the file writes one
-    paragraph per line: then adjacent lines (a title above a subtitle) stay apart."""
+    space, except between two CJK characters; a word cut by a line-end hyphen
+    without one, the hyphen left for :func:`resolve_hyphens`). In a file that writes
+    paragraphs on one line (some or all of them), each block decides for itself
+    (issue 20): its lines are joined where the block is hard-wrapped (a passage pasted
+    from a PDF) and stay apart where they are paragraphs of their own (a title above a
+    subtitle)."""
     blocks: list[list[tuple[int, str]]] = []
     buf: list[tuple[int, str]] = []
     for i, raw in enumerate(body.split("\n")):
@@ -86,26 +94,106 @@ def split_paragraphs(body: str, first_line: int) -> list[Para]:
         buf.append((first_line + i, line))
     if buf:
         blocks.append(buf)
-    single = sum(1 for b in blocks if len(b) == 1)
-    longest = max((len(x) for b in blocks for _, x in b), default=0)
-    one_per_line = bool(blocks) and single >= 0.8 * len(blocks) and longest > 200
+    # A line longer than any wrap width: the file does not hard-wrap its paragraphs (at
+    # least not all of them), so each block shows whether it is wrapped.
+    per_block = max((len(x) for b in blocks for _, x in b), default=0) > 200
+    # Where most blocks are not single lines, the file mostly hard-wraps: there a full line
+    # that ends a sentence is taken as wrapped too, as it was before blocks decided.
+    wrapping = sum(1 for b in blocks if len(b) == 1) < 0.8 * len(blocks)
     out: list[Para] = []
     for b in blocks:
-        if one_per_line:
-            out.extend(Para(x, n) for n, x in b)
-        else:
-            out.append(Para(_join([x for _, x in b]), b[0][0]))
+        for run in wrapped_runs(b, wrapping) if per_block else [b]:
+            text, soft = _join([x for _, x in run])
+            out.append(Para(text, run[0][0], soft=soft))
     return out
 
 
-def _join(lines: list[str]) -> str:
+WRAP_FILL = 0.8
+"""A hard-wrapped line is full: with the next line's first word it would pass 80% of the
+block's longest line. Lines pasted from a PDF were set in proportional type, so their
+lengths in characters vary; a greedy wrap in characters would pass 100%."""
+SENTENCE_END = tuple(".!?:。！？：…")
+
+
+def _breaks_mid_sentence(line: str) -> bool:
+    """The line ends inside a sentence: no final stop (a comma does not end one), or a hyphen."""
+    if MAYBE_MARKER.search(line[-8:]):
+        line = MARKER_RE.sub("", line[-40:]).rstrip()
+    return not line.rstrip(CLOSERS + " ").endswith(SENTENCE_END) or line.endswith("-")
+
+
+def _cjk_join(left: str, right: str) -> bool:
+    return bool(left and right and CJK_RE.match(left[-1]) and CJK_RE.match(right[0]))
+
+
+def _full(line: str, nxt: str, width: int) -> bool:
+    """The next line's first word (character, in CJK) would not have fitted on this line."""
+    if _cjk_join(line, nxt):
+        return len(line) + 1 > WRAP_FILL * width
+    first = nxt.split(maxsplit=1)  # empty for a line of other blanks (no-break spaces)
+    return len(line) + 1 + len(first[0] if first else "") > WRAP_FILL * width
+
+
+def wrapped_runs(block: list[tuple[int, str]], wrapping: bool = False) -> list[list[tuple[int, str]]]:
+    """A block's lines grouped into paragraphs, in a file that writes paragraphs on one line.
+
+    A line break is a wrap when the line is full (:data:`WRAP_FILL`) and breaks inside a
+    sentence. In a block where at least half the breaks are wraps (a hard-wrapped passage),
+    or in a file that mostly hard-wraps (``wrapping``), a full line that happens to end a
+    sentence is wrapped too; a short line ends its paragraph. A block of heading-like lines
+    (a title above a subtitle) stays line by line."""
+    if len(block) == 1 or all(looks_like_heading(Para(x, n)) for n, x in block):
+        return [[ln] for ln in block]
+    width = max(len(x) for _, x in block)
+    full = [_full(x, nxt, width) for (_, x), (_, nxt) in zip(block, block[1:], strict=False)]
+    wraps = [f and _breaks_mid_sentence(x) for f, (_, x) in zip(full, block, strict=False)]
+    passage = wrapping or sum(wraps) * 2 >= len(wraps)
+    runs = [[block[0]]]
+    for k, ln in enumerate(block[1:]):
+        if wraps[k] or (passage and full[k]):
+            runs[-1].append(ln)
+        else:
+            runs.append([ln])
+    return runs
+
+
+def _join(lines: list[str]) -> tuple[str, list[int]]:
+    """The lines as one paragraph, and the offsets of the line-end hyphens that joined a word."""
     text = lines[0]
+    soft: list[int] = []
     for nxt in lines[1:]:
-        if text and CJK_RE.match(text[-1]) and CJK_RE.match(nxt[0]):
+        if _cjk_join(text, nxt):
+            text += nxt
+        elif text.endswith("-") and text[-2:-1].isalpha() and nxt[:1].isalpha():
+            soft.append(len(text) - 1)
             text += nxt
         else:
             text += " " + nxt
-    return text
+    return text, soft
+
+
+def resolve_hyphens(paras: list[Para]) -> tuple[int, int]:
+    """Remove the line-end hyphens that cut a word (``mis-`` + ``taken``), by the book
+    reader's rule with this text's own words as evidence; keep the others (``well-`` +
+    ``known``). Returns (removed, kept)."""
+    if not any(p.soft for p in paras):
+        return 0, 0
+    vocab = vocabulary([p.text for p in paras])
+    removed = kept = 0
+    for p in paras:
+        for at in reversed(p.soft):  # from the end, so earlier offsets stay valid
+            start, end = at, at + 1
+            while start > 0 and p.text[start - 1].isalpha():
+                start -= 1
+            while end < len(p.text) and p.text[end].isalpha():
+                end += 1
+            if soft_hyphen(p.text[start:at], p.text[at + 1 : end], vocab):
+                p.text = p.text[:at] + p.text[at + 1 :]
+                removed += 1
+            else:
+                kept += 1
+        p.soft = []
+    return removed, kept
 
 
 def ends_sentence(s: str) -> bool:
@@ -421,6 +509,7 @@ class PlainReader(Reader):
 
     def read(self, src: SourceFile, diags: Diagnostics) -> ReadResult:
         paras = split_paragraphs(src.body, src.body_line)
+        joined, kept = resolve_hyphens(paras)
         classify(paras)
         text_el, stats = build(paras, src.meta.lang.startswith("zh"))
         encoding: list[etree._Element] = []
@@ -444,8 +533,22 @@ class PlainReader(Reader):
                     f"unlabelled citation taken as the body of reference {p.n}",
                     "note-unlabelled",
                 )
+        decl: list[etree._Element] = []
+        if joined or kept:
+            decl.append(
+                E.hyphenation(
+                    E.p(
+                        f"Hard-wrapped lines joined into paragraphs; {joined} word(s) cut by a hyphen at a line "
+                        "end joined where the text has the joined form elsewhere, "
+                        f"{kept} line-end hyphen(s) kept as printed."
+                    ),
+                    eol="some" if kept else "none",
+                )
+            )
         if notes:
-            encoding.append(E.editorialDecl(E.normalization(*[E.p(n) for n in notes])))
+            decl.append(E.normalization(*[E.p(n) for n in notes]))
+        if decl:
+            encoding.append(E.editorialDecl(*decl))
         return ReadResult(text=text_el, encoding=encoding)
 
     def sniff(self, src: SourceFile) -> str | None:

@@ -1,103 +1,31 @@
-"""Edition-wide pages and files: links.json, the links page and its side-by-side
-pages, the search page, 404, sitemap.xml, robots.txt and the Atom feed.
-
-Everything here is deterministic: no build time, no random order (issue 6: two
-builds of the same sources are byte-identical). Dates in the feed come from the
-texts' own dates.
-"""
+"""The quotation links of the edition: ``links.json``, the links page (one per sort order, with
+the network of texts), and one page per link showing its two passages side by side."""
 
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
 from markupsafe import Markup, escape
 
-from .model import Link, Passage
-from .render.html import CiteInfo
-from .render.templates import render_page
-from .tei import text_content
-
-if TYPE_CHECKING:
-    from .site import SiteWriter
-
-
-def write_all(writer: SiteWriter) -> None:
-    links_json(writer)
-    links_pages(writer)
-    search_page(writer)
-    not_found(writer)
-    feed(writer)
-    sitemap(writer)  # last: it lists every page written before it
-    robots(writer)
-
-
-# -- links.json ---------------------------------------------------------------------------
-
-
-def valid_links(writer: SiteWriter) -> list[Link]:
-    texts = writer.edition.texts
-    return [ln for ln in writer.edition.links if ln.a.text in texts and ln.b.text in texts]
+from ..contract import dumps
+from ..contract import links_json as contract
+from ..model import Link, Passage
+from ..site import SiteWriter, compare_url, relative, safe_id
+from ..tei import text_content
+from ..textfold import tokenize
+from .common import excerpt_of, page, passage_url, quoting_side, valid_links, work_title
 
 
 def links_json(writer: SiteWriter) -> None:
-    """``OUT/links.json`` (the contract is :func:`.quotations.links_json`'s): each
+    """``OUT/links.json`` (the contract is :func:`edition.contract.links_json`'s): each
     passage's ``url`` opens the passage itself, highlighted, where it was marked."""
-    from . import export
-    from .quotations import links_json as contract
-
     data = contract(writer.edition, valid_links(writer), lambda tid, anchor: writer.plan.url(tid, anchor),
                     lambda p: passage_url(writer, p))
-    writer.write("links.json", export.dumps(data))
-
-
-# -- small helpers -------------------------------------------------------------------------
-
-
-def page(writer: SiteWriter, url: str, template: str, title: str, lang: str | None = None, **ctx: Any) -> None:
-    from .site import relative
-
-    base = writer.base(url, title, lang or ui_lang(writer))
-    base["breadcrumbs"] = [] if url in ("index.html", "404.html") else [
-        {"title": writer.config.title, "url": relative(url, "index.html")}]
-    base.update(ctx)  # type: ignore[typeddict-item]
-    writer.write(url, render_page(writer.env, template, base, writer.config, writer.diags))
-
-
-def ui_lang(writer: SiteWriter) -> str:
-    return (writer.config.languages or ("en",))[0]
-
-
-def passage_url(writer: SiteWriter, p: Passage) -> str:
-    """Site-relative URL of a passage: its quotation seg if it has one, else its anchor."""
-    return writer.plan.url(p.text, writer.plan.seg_for(p) or p.anchor)
-
-
-def work_title(writer: SiteWriter, p: Passage) -> str | None:
-    """Title of the work (inside a volume) that holds a passage, if any."""
-    page_url = writer.plan.anchor_page.get(p.text, {}).get(p.anchor)
-    return next((pg.title for pg in writer.plan.pages[p.text][1:] if pg.url == page_url), None)
-
-
-def compare_url(link: Link) -> str:
-    return f"links/{safe_id(link.id)}.html"
-
-
-def safe_id(s: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", s).strip("-") or "link"
-
-
-def quoting_side(link: Link) -> tuple[Passage, Passage]:
-    """(the passage that quotes, the passage quoted); ``a`` first when the direction is unknown."""
-    return (link.b, link.a) if link.direction == "b->a" else (link.a, link.b)
-
-
-# -- the links page ------------------------------------------------------------------------
+    writer.write("links.json", dumps(data))
 
 
 @dataclass(slots=True)
@@ -146,14 +74,7 @@ def sort_pairs(pairs: list[Pair], how: str, titles: dict[str, str]) -> list[Pair
     return sorted(pairs, key=lambda p: (-len(p.links), titles[p.quoting], titles[p.quoted]))
 
 
-def excerpt_of(s: str, n: int = 140) -> str:
-    s = " ".join(s.split())
-    return s if len(s) <= n else s[: n - 1].rstrip() + "…"
-
-
 def links_pages(writer: SiteWriter) -> None:
-    from .site import relative
-
     edition = writer.edition
     titles = {tid: tx.meta.title for tid, tx in edition.texts.items()}
     langs = {tid: tx.meta.lang for tid, tx in edition.texts.items()}
@@ -226,8 +147,6 @@ def network_svg(writer: SiteWriter, pairs: list[Pair]) -> Markup:
         out.append(f'<line class="edge" x1="{sx:.1f}" y1="{sy:.1f}" x2="{ex:.1f}" y2="{ey:.1f}" '
                    f'stroke-width="{1 + math.log2(len(p.links)):.1f}"{marker}>'
                    f'<title>{len(p.links)} link(s)</title></line>')
-    from .site import relative
-
     for tx in texts:
         x, y = pos[tx.id]
         anchor = "end" if x < cx - 1 else ("start" if x > cx + 1 else "middle")
@@ -268,8 +187,6 @@ def _differing(quote: str, other: str, first: bool) -> tuple[Markup, int]:
     so that what stays unmarked is the same words on both."""
     from difflib import SequenceMatcher
 
-    from .quotations.normalize import tokenize
-
     mine, theirs = tokenize(quote), tokenize(other)
     a, b = ([x.form for x in mine], [x.form for x in theirs])
     sm = SequenceMatcher(None, *((a, b) if first else (b, a)), autojunk=False)
@@ -292,8 +209,6 @@ def _differing(quote: str, other: str, first: bool) -> tuple[Markup, int]:
 
 def compare_page(writer: SiteWriter, link: Link) -> None:
     """A passage and the passage that quotes it side by side (two columns on wide screens)."""
-    from .site import relative
-
     url = compare_url(link)
     qg, qd = quoting_side(link)
     diff = link.kind != "translation"  # one language: the words that differ are shown
@@ -314,116 +229,4 @@ def compare_page(writer: SiteWriter, link: Link) -> None:
          links_url=relative(url, "links.html"), diff=runs > 0)
 
 
-# -- search, 404 ---------------------------------------------------------------------------
-
-
-def search_page(writer: SiteWriter) -> None:
-    page(writer, "search.html", "search.html", "Search")
-
-
-def not_found(writer: SiteWriter) -> None:
-    """404.html is served for any missing path, so relative links would break below the
-    root: it links from the site's own path (the path of ``base_url``), or ``/``."""
-    from urllib.parse import urlsplit
-
-    root = urlsplit(writer.config.base_url).path or "/" if writer.config.base_url else "/"
-    base = writer.base("404.html", "Page not found", ui_lang(writer))
-    base["root"] = root if root.endswith("/") else root + "/"
-    base["canonical"] = ""
-    writer.write("404.html", render_page(writer.env, "404.html", base, writer.config, writer.diags))
-
-
-# -- feed, sitemap, robots -----------------------------------------------------------------
-
-
-def atom_date(date: str | None) -> str:
-    """``1927`` -> ``1927-01-01T00:00:00Z`` (Atom wants a full timestamp)."""
-    d = (date or "1970")[:10]
-    parts = d.split("-")
-    while len(parts) < 3:
-        parts.append("01")
-    return "-".join(parts) + "T00:00:00Z"
-
-
-ATOM = "http://www.w3.org/2005/Atom"
-SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
-
-
-def feed(writer: SiteWriter) -> None:
-    """An Atom feed of the texts (newest by date first). Ids and links are absolute when
-    ``base_url`` is set, as Atom wants; otherwise relative to the feed."""
-    from lxml import etree
-    from lxml.builder import ElementMaker
-
-    from .tei import XML_LANG
-
-    A = ElementMaker(namespace=ATOM, nsmap={None: ATOM})  # noqa: N806 - the element maker, as in lxml docs
-    cfg = writer.config
-    base = cfg.base_url
-    texts = sorted(writer.edition.texts.values(), key=lambda x: (x.meta.date or "", x.id), reverse=True)
-    updated = max((atom_date(x.meta.date) for x in texts), default=atom_date(None))
-    urn = f"urn:edition:{safe_id(cfg.title)}"
-    root = A.feed(A.title(cfg.title))
-    root.set(XML_LANG, ui_lang(writer))
-    if cfg.subtitle:
-        root.append(A.subtitle(cfg.subtitle))
-    root.extend([A.id(base or urn), A.updated(updated), A.link(rel="self", href=base + "feed.xml"),
-                 A.link(rel="alternate", type="text/html", href=base + "index.html")])
-    for name in list(cfg.editors) or [cfg.publisher or "The editors"]:
-        root.append(A.author(A.name(name)))
-    for tx in texts:
-        url = base + writer.plan.url(tx.id)
-        entry = A.entry(A.title(tx.meta.title), A.id(url if base else f"{urn}:{tx.id}"),
-                        A.link(rel="alternate", type="text/html", href=url), A.updated(atom_date(tx.meta.date)))
-        entry.set(XML_LANG, tx.meta.lang)
-        entry.extend(A.author(A.name(a)) for a in tx.meta.authors)
-        summary = tx.meta.description or tx.meta.source or ""
-        if summary:
-            entry.append(A.summary(" ".join(summary.split())))
-        root.append(entry)
-    etree.indent(root, space="")
-    writer.write("feed.xml", etree.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n")
-
-
-def sitemap(writer: SiteWriter) -> None:
-    """sitemap.xml lists every HTML page (absolute URLs: only with ``base_url``)."""
-    from lxml import etree
-    from lxml.builder import ElementMaker
-
-    base = writer.config.base_url
-    if not base:
-        return
-    S = ElementMaker(namespace=SITEMAP, nsmap={None: SITEMAP})  # noqa: N806
-    pages = sorted(p for p in writer.written if p.endswith(".html") and p != "404.html")
-    root = S.urlset(*(S.url(S.loc(base + p)) for p in pages))
-    etree.indent(root, space="")
-    writer.write("sitemap.xml", etree.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n")
-
-
-def robots(writer: SiteWriter) -> None:
-    lines = ["User-agent: *", "Allow: /"]
-    if writer.config.base_url:
-        lines.append(f"Sitemap: {writer.config.base_url}sitemap.xml")
-    writer.write("robots.txt", "\n".join(lines) + "\n")
-
-
-# -- citations -----------------------------------------------------------------------------
-
-
-def cite_info(config: Any, text: Any, page: Any) -> CiteInfo:
-    """The formatted citation of a page (the paragraph's place is added by the renderer):
-    ``Author, “Work”, in Volume (date), in Edition``; the permalink is absolute with ``base_url``."""
-    meta = text.meta
-    who = ", ".join(meta.authors)
-    if getattr(page, "kind", "text") == "work":
-        what = f"“{page.title}”, in {meta.title}"
-        date = getattr(page, "date", None) or meta.date
-    else:
-        what = f"“{meta.title}”"
-        date = meta.date
-    parts = [p for p in (who, what) if p]
-    citation = ", ".join(parts) + (f" ({date})" if date else "")
-    if config.title and config.title != meta.title:
-        citation += f", in {config.title}"
-    url = (config.base_url + page.url) if config.base_url else page.url
-    return CiteInfo(citation, url)
+__all__ = ["SORTS", "Pair", "compare_page", "links_json", "links_pages", "network_svg"]
