@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import engine
-from .engine.render import render_all
 from .distributed import connect
+from .engine.render import render_all
 from .engine.run import Progress
 from .errors import ConfigError, Diagnostics, EditionError, Location
 from .model import Edition

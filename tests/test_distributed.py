@@ -11,7 +11,7 @@ import pytest
 
 from edition.errors import ConfigError
 from edition.quotations import parallel
-from edition.quotations.windows import _scan, _Space
+from edition.quotations.windows import WindowSpace, exact_scan
 from tests.conftest import missing_tool
 
 
@@ -34,15 +34,15 @@ def test_the_scan_merges_blocks_computed_elsewhere_as_it_merges_its_own() -> Non
     b = rng.standard_normal((700, 32)).astype(np.float32)
     a /= np.linalg.norm(a, axis=1, keepdims=True)
     b /= np.linalg.norm(b, axis=1, keepdims=True)
-    alone = _scan(a, b, 4)
+    alone = exact_scan(a, b, 4)
     ex = InProcess()
     with parallel.using(ex):
-        spread = _scan(a, b, 4)
+        spread = exact_scan(a, b, 4)
     assert ex.tasks == 3  # blocks of 512 rows
     for name in ("na", "nb", "best_b", "cos_b", "best_a"):
         assert np.array_equal(getattr(alone, name), getattr(spread, name)), name
     # and the blocks change nothing against one block holding the whole product
-    whole = _scan(a, b, 4, keep=True)
+    whole = exact_scan(a, b, 4, keep=True)
     assert np.array_equal(alone.best_b, whole.best_b) and np.array_equal(alone.best_a, whole.best_a)
     np.testing.assert_allclose(alone.nb, whole.nb, rtol=1e-6)
 
@@ -57,7 +57,7 @@ def test_the_approximate_index_finds_the_exact_nearest_windows() -> None:
     a /= np.linalg.norm(a, axis=1, keepdims=True)
     b /= np.linalg.norm(b, axis=1, keepdims=True)
     ia, ib = WindowIndex.build(a, nprobe=8), WindowIndex.build(b, nprobe=8)
-    found, exact = ann_scan(a, b, ia, ib, 4), _scan(a, b, 4)
+    found, exact = ann_scan(a, b, ia, ib, 4), exact_scan(a, b, 4)
     got = found.scan
     assert (got.best_b == exact.best_b).mean() > 0.95
     assert (got.best_a == exact.best_a).mean() > 0.95
@@ -114,7 +114,7 @@ def test_a_build_on_a_local_cluster_writes_the_links_of_a_single_process_build(
     docs, _plants = generate(kjv(), cuv(), 160_000, seed=11)
     content = write_edition(docs, tmp_path)
     # the scan in blocks, as for a large edition (a small one keeps the whole product in one block)
-    monkeypatch.setattr(_Space, "memo_bytes", 0)
+    monkeypatch.setattr(WindowSpace, "memo_bytes", 0)
     alone = build(content, tmp_path / "alone", search=False)
     assert alone.out is not None and alone.edition.links
     tasks: list[str] = []
@@ -127,7 +127,7 @@ def test_a_build_on_a_local_cluster_writes_the_links_of_a_single_process_build(
     monkeypatch.setattr(DaskExecutor, "map", counted)
     spread = build(content, tmp_path / "spread", search=False, scheduler="local:2")
     assert spread.out is not None
-    assert tasks.count("_read_worker") == len(docs)
+    assert tasks.count("_read_one") == len(docs)  # edition.pipeline reads each text on a worker
     assert tasks.count("_scan_block") >= 4  # both directions' blocks went to the workers
     assert (tmp_path / "spread" / "links.json").read_bytes() == (tmp_path / "alone" / "links.json").read_bytes()
     assert [e.message for e in spread.diagnostics.items] == [e.message for e in alone.diagnostics.items]

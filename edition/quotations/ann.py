@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .parallel import executor
-from .windows import _Scan
+from .windows import WindowScan
 
 
 @dataclass(slots=True)
@@ -131,7 +131,7 @@ class AnnScan:
     """What :func:`ann_scan` found: :class:`.windows._Scan`'s fields, and each
     window's :attr:`kept` nearest windows on the other side."""
 
-    scan: _Scan
+    scan: WindowScan
     near_b: np.ndarray
     """Each window of ``a``'s nearest windows of ``b`` (-1: none), best first; ``near_a`` the converse."""
     near_a: np.ndarray
@@ -143,7 +143,7 @@ def ann_scan(a: np.ndarray, b: np.ndarray, ia: WindowIndex, ib: WindowIndex, k: 
     from the indexes of both sides; and each window's ``kept`` nearest."""
     da, ja = ib.search(a, max(k, kept))
     db, jb = ia.search(b, max(k, kept))
-    scan = _Scan(_mean_found(da[:, :k], ja[:, :k]), _mean_found(db[:, :k], jb[:, :k]), np.maximum(ja[:, 0], 0),
+    scan = WindowScan(_mean_found(da[:, :k], ja[:, :k]), _mean_found(db[:, :k], jb[:, :k]), np.maximum(ja[:, 0], 0),
                  np.where(ja[:, 0] >= 0, da[:, 0], -1.0).astype(np.float32), np.maximum(jb[:, 0], 0))
     return AnnScan(scan, ja, jb)
 

@@ -20,6 +20,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from ..textfold import HAN, TOKEN_RE, fold_han, fold_word, is_han
 from .lexicon import (
     KEYS,
     RENDERING_CHARS,
@@ -30,7 +31,6 @@ from .lexicon import (
     load_reverse_lexicon,
 )
 from .matcher import CrossLingualMatcher, register_matcher
-from ..textfold import HAN, TOKEN_RE, fold_han, fold_word, is_han
 from .parallel import in_parallel
 from .sentences import Sentence
 
@@ -356,7 +356,7 @@ class CedictMatcher(CrossLingualMatcher):
         """Each word of Chinese sentence ``i`` weighs as its commonest known sense."""
         got = self._memo_w.get(i)
         if got is None:
-            got = _remember(self._memo_w, i, _word_weights(self._zh_items[i], self._weight), self.memo_size)
+            got = remember(self._memo_w, i, _word_weights(self._zh_items[i], self._weight), self.memo_size)
         return got
 
     def _rendered_in(self, i: int, stem: str, src: Sequence[Sentence]) -> bool:
@@ -365,7 +365,7 @@ class CedictMatcher(CrossLingualMatcher):
         key = (i, stem)
         got = self._memo_rendered.get(key)
         if got is None:
-            got = _remember(self._memo_rendered, key, not self._pieces(i, src).isdisjoint(
+            got = remember(self._memo_rendered, key, not self._pieces(i, src).isdisjoint(
                 _reverse_lexicon().get(stem, ())), self.memo_size)
         return got
 
@@ -376,7 +376,7 @@ class CedictMatcher(CrossLingualMatcher):
         if got is None:
             simp = "".join(fold_han(ch) for ch in src[i].text)
             pieces = frozenset(simp[a : a + n] for n in range(1, RENDERING_CHARS + 1) for a in range(len(simp) - n + 1))
-            got = _remember(self._memo_pieces, i, pieces, self.pieces_memo_size)
+            got = remember(self._memo_pieces, i, pieces, self.pieces_memo_size)
         return got
 
     def passage_similarity(self, src: Sequence[Sentence], src_idx: list[int], tgt: Sequence[Sentence],
@@ -445,7 +445,7 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-def _remember(memo: dict[K, V], key: K, value: V, size: int) -> V:
+def remember(memo: dict[K, V], key: K, value: V, size: int) -> V:
     """``memo[key] = value``, the memo emptied first once it holds ``size`` entries."""
     if len(memo) >= size:
         memo.clear()

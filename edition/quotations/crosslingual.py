@@ -7,12 +7,13 @@ its sentences), so one lucky sentence is not enough unless it is long.
 
 The matchers live in their own modules: :mod:`.cedict` (lexical, CC-CEDICT
 glosses) and :mod:`.embedding` (``use``, sentence vectors; the default);
-sentences and quotation marks in :mod:`.sentences`, worker processes in
+sentences and quotation marks in :mod:`.sentences`, the matcher interface in
+:mod:`.matcher`, worker processes in
 :mod:`.parallel`. Their public names are imported here too.
 
 To add a matcher::
 
-    class LaBSE:
+    class LaBSE(CrossLingualMatcher):  # edition.quotations.matcher: the capabilities, with defaults
         name = "labse"
         def supports(self, a, b): return {a, b} == {"zh", "en"}
         def pairs(self, src, tgt): ...  # nearest neighbours, yield (i, j, cos)
@@ -31,10 +32,10 @@ from .matcher import MATCHERS, CrossLingualMatcher, get_matcher, register_matche
 from .parallel import core_for_worker, in_background, in_parallel
 from .sentences import (
     Sentence,
-    _open_quotation_at,
-    _quotation_from,
     in_quotation_marks,
     next_sentence,
+    open_quotation_at,
+    quotation_from,
     split_sentences,
 )
 
@@ -231,10 +232,10 @@ def _inside_quotation(before: list[Sentence], after: list[Sentence], idx: list[i
         k, first = 0, after[0]
         at = first.start - 1
     text = docs[first.doc].blocks[first.block].text
-    close = _quotation_from(text, at)
+    close = quotation_from(text, at)
     if close is None and first.elided_before:
-        opened = _open_quotation_at(text, first.start)
-        close = _quotation_from(text, opened) if opened is not None else None
+        opened = open_quotation_at(text, first.start)
+        close = quotation_from(text, opened) if opened is not None else None
     if close is None:
         return after[k:], idx[k:]
     kept: list[Sentence] = []

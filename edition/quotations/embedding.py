@@ -43,7 +43,7 @@ from .cedict import CedictMatcher
 from .matcher import CrossLingualMatcher, register_matcher
 from .sentences import Sentence, next_sentence
 from .vectors import MODEL, VectorCache
-from .windows import _cos, _knn_outside, _path, _scan, _Space, _windows
+from .windows import WindowSpace, cosine, diagonal_path, exact_scan, nearest_outside, sentence_windows
 
 __all__ = ["MODEL", "USE_LANGS", "EmbeddingMatcher", "VectorCache"]
 
@@ -156,7 +156,7 @@ class EmbeddingMatcher(CrossLingualMatcher):
         self._model: Any = None
         self._memo: dict[str, np.ndarray] = {}
         self._cache: VectorCache | None = None
-        self._space: _Space | None = None
+        self._space: WindowSpace | None = None
         self._lex_ready = False
         self._zh_first = True
         self._lexical = CedictMatcher()
@@ -228,17 +228,17 @@ class EmbeddingMatcher(CrossLingualMatcher):
         # windows of one and two neighbouring sentences on each side: a sentence
         # of one language is often half, or one and a half, of the other's (three
         # were tried: more candidates, but their margins shrink more than they gain)
-        wa, va = _windows(src, sa, self.width)
-        wb, vb = _windows(tgt, sb, self.width)
+        wa, va = sentence_windows(src, sa, self.width)
+        wb, vb = sentence_windows(tgt, sb, self.width)
         if exact:
-            scan = _scan(va, vb, self.neighbours, keep=len(va) * len(vb) * 4 <= _Space.memo_bytes)
-            self._space = _Space(wa, va, wb, vb, scan.na, scan.nb, sa, sb, scan.sims)
+            scan = exact_scan(va, vb, self.neighbours, keep=len(va) * len(vb) * 4 <= WindowSpace.memo_bytes)
+            self._space = WindowSpace(wa, va, wb, vb, scan.na, scan.nb, sa, sb, scan.sims)
         else:  # issue 22: an approximate search, not the lexical matcher's ~0.1 recall
             self.approximate = (src_lang, len(src), tgt_lang, len(tgt))
             found = ann_scan(va, vb, WindowIndex.build(va, self.ann_probes), WindowIndex.build(vb, self.ann_probes),
                              self.neighbours)
             scan = found.scan
-            self._space = _Space(wa, va, wb, vb, scan.na, scan.nb, sa, sb, None, found.near_b, found.near_a)
+            self._space = WindowSpace(wa, va, wb, vb, scan.na, scan.nb, sa, sb, None, found.near_b, found.near_a)
         sp = self._space
         self._lex_ready = self._lexical.supports(src_lang, tgt_lang)
         if self._lex_ready:
@@ -254,7 +254,7 @@ class EmbeddingMatcher(CrossLingualMatcher):
 
         def keep(x: int, y: int, margin: float) -> None:
             (i0, i1), (j0, j1) = wa[x], wb[y]
-            for i, j in _path(i0, i1, j0, j1):
+            for i, j in diagonal_path(i0, i1, j0, j1):
                 if out.get((i, j), -1.0) < margin:
                     out[(i, j)] = margin
 
@@ -308,9 +308,9 @@ class EmbeddingMatcher(CrossLingualMatcher):
             hb = knn_outside(sum_b / norm_b, sp.va, sp.near_a[_windows_within(sp.bb, tgt_idx)], sp.ea, sp.ba,
                              src_idx[0], src_idx[-1], self.neighbours)
         else:
-            ha = _knn_outside(sp.rows_a(src_idx) / norm_a, sp.eb, sp.bb, tgt_idx[0], tgt_idx[-1], self.neighbours,
+            ha = nearest_outside(sp.rows_a(src_idx) / norm_a, sp.eb, sp.bb, tgt_idx[0], tgt_idx[-1], self.neighbours,
                               sp.reach)
-            hb = _knn_outside(sp.rows_b(tgt_idx) / norm_b, sp.ea, sp.ba, src_idx[0], src_idx[-1], self.neighbours,
+            hb = nearest_outside(sp.rows_b(tgt_idx) / norm_b, sp.ea, sp.ba, src_idx[0], src_idx[-1], self.neighbours,
                               sp.reach)
         if not self._lex_ready:
             lex = self.lexical_floor  # no lexicon for this pair of languages: neutral
@@ -416,7 +416,7 @@ class EmbeddingMatcher(CrossLingualMatcher):
                 continue  # only where the passage, or its part in a block, starts
             body = s.without_lead()
             alt = v - self.embed([s.text])[0] + self.embed([body.text])[0]
-            if _cos(alt, other) >= _cos(v, other):
+            if cosine(alt, other) >= cosine(v, other):
                 out[k], v = body, alt
         return out, v
 

@@ -145,7 +145,7 @@ class KeyMemo:
             v = version("simplemma")
         except PackageNotFoundError:  # pragma: no cover
             v = "0"
-        return _cache_dir() / f"en-keys-{LEXICON_VERSION}-{v}.pickle"
+        return cache_dir() / f"en-keys-{LEXICON_VERSION}-{v}.pickle"
 
     def table(self) -> dict[str, str | None]:
         if self._table is None:
@@ -188,7 +188,7 @@ def _cedict_source() -> Path | None:
     return None
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
     root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(root) / "edition"
 
@@ -233,7 +233,7 @@ def _pickled(name: str, build: Callable[[Path], dict[str, T]]) -> dict[str, T]:
     if src is None:
         return {}
     st = src.stat()
-    cache = _cache_dir() / f"{name}-{LEXICON_VERSION}-{st.st_size}-{int(st.st_mtime)}.pickle"
+    cache = cache_dir() / f"{name}-{LEXICON_VERSION}-{st.st_size}-{int(st.st_mtime)}.pickle"
     try:
         with cache.open("rb") as fh:
             data: dict[str, T] = pickle.load(fh)

@@ -101,7 +101,7 @@ _CLOSER = {"“": "”", "「": "」", "『": "』", '"': '"'}
 also an apostrophe)."""
 
 
-def _quotation_from(text: str, at: int) -> int | None:
+def quotation_from(text: str, at: int) -> int | None:
     """Where the quotation that ``text[at]`` opens closes (its matching closing
     mark, nested marks of the same kind skipped), or None when ``text[at]``
     opens none (:func:`_may_open`), or no mark closes it in ``text``."""
@@ -118,10 +118,10 @@ def _quotation_from(text: str, at: int) -> int | None:
     return None
 
 
-def _open_quotation_at(text: str, pos: int) -> int | None:
+def open_quotation_at(text: str, pos: int) -> int | None:
     """The opening mark of the innermost quotation still open at ``pos`` in
     ``text`` (marks read from the start, a straight ``"`` opening only where
-    :func:`_quotation_from` lets it), or None."""
+    :func:`quotation_from` lets it), or None."""
     stack: list[int] = []
     for x in range(pos):
         c = text[x]
@@ -157,8 +157,8 @@ def in_quotation_marks(sents: list[Sentence], docs: Sequence[Doc]) -> bool:
 
 def _quotation_opened_before(text: str, pos: int) -> int | None:
     """Where the quotation closes that a mark right before ``pos`` (spaces
-    aside) opens, or None (:func:`_quotation_from`)."""
+    aside) opens, or None (:func:`quotation_from`)."""
     at = pos - 1
     while at >= 0 and text[at].isspace():
         at -= 1
-    return _quotation_from(text, at)
+    return quotation_from(text, at)

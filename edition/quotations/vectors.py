@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .lexicon import _cache_dir, caches_on
+from .lexicon import cache_dir, caches_on
 
 MODEL = "use-multilingual-v3"
 
@@ -20,7 +20,7 @@ class VectorCache:
     (:func:`.lexicon.caches_on`)."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path or _cache_dir() / f"vectors-{MODEL}.sqlite"
+        self.path = path or cache_dir() / f"vectors-{MODEL}.sqlite"
         self.db: sqlite3.Connection | None = None
         if not caches_on():
             return

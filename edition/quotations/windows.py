@@ -2,8 +2,8 @@
 
 The search space of :class:`.embedding.EmbeddingMatcher`: each run of one or
 two neighbouring sentences of a block is a window (the normalised sum of its
-sentence vectors); :func:`_scan` finds each window's nearest windows on the
-other side exactly (blocked matrix products), and :class:`_Space` keeps what a
+sentence vectors); :func:`exact_scan` finds each window's nearest windows on the
+other side exactly (blocked matrix products), and :class:`WindowSpace` keeps what a
 passage's score needs afterwards. :mod:`.ann` finds the same approximately.
 """
 
@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .cedict import _remember
+from .cedict import remember
 from .parallel import executor
 from .sentences import Sentence
 
 
 @dataclass(slots=True)
-class _Space:
+class WindowSpace:
     """The windows of the last :meth:`EmbeddingMatcher.pairs` run."""
 
     wa: list[tuple[int, int]]
@@ -76,7 +76,7 @@ class _Space:
         for i in idx:
             row = self._rows.get((side, i))
             if row is None:
-                row = _remember(self._rows, (side, i), wins @ sents[i], size)
+                row = remember(self._rows, (side, i), wins @ sents[i], size)
             out += row
         return out
 
@@ -91,7 +91,7 @@ class _Space:
         self.reach = int(max((self.ea - self.ba).max(initial=0), (self.eb - self.bb).max(initial=0)))
 
 
-def _knn_outside(sims: np.ndarray, ends: np.ndarray, begins: np.ndarray, lo: int, hi: int, k: int,
+def nearest_outside(sims: np.ndarray, ends: np.ndarray, begins: np.ndarray, lo: int, hi: int, k: int,
                  reach: int) -> float:
     """Mean of the ``k`` highest ``sims`` of windows not overlapping sentences
     ``lo..hi`` (``sims`` is overwritten). The windows are in order of their
@@ -109,11 +109,11 @@ def _knn_outside(sims: np.ndarray, ends: np.ndarray, begins: np.ndarray, lo: int
     return float(np.partition(sims, n - k)[n - k :].sum()) / k
 
 
-def _cos(a: np.ndarray, b: np.ndarray) -> float:
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12)
 
 
-def _windows(sents: Sequence[Sentence], vecs: np.ndarray, width: int) -> tuple[list[tuple[int, int]], np.ndarray]:
+def sentence_windows(sents: Sequence[Sentence], vecs: np.ndarray, width: int) -> tuple[list[tuple[int, int]], np.ndarray]:
     """Each run of 1 to ``width`` neighbouring sentences of one block, as the
     normalised sum of their vectors (close to the run's own embedding for this
     averaging encoder, and free)."""
@@ -145,7 +145,7 @@ def _windows(sents: Sequence[Sentence], vecs: np.ndarray, width: int) -> tuple[l
     return wins, v
 
 
-def _path(i0: int, i1: int, j0: int, j1: int) -> set[tuple[int, int]]:
+def diagonal_path(i0: int, i1: int, j0: int, j1: int) -> set[tuple[int, int]]:
     """Sentence pairs along the diagonal of a window pair (every sentence of
     both windows, in order), for the detector's chains."""
     out = set()
@@ -157,7 +157,7 @@ def _path(i0: int, i1: int, j0: int, j1: int) -> set[tuple[int, int]]:
 
 
 @dataclass(slots=True)
-class _Scan:
+class WindowScan:
     na: np.ndarray
     """Mean cosine of each row of ``a``'s k nearest rows of ``b``; ``nb`` the converse."""
     nb: np.ndarray
@@ -169,7 +169,7 @@ class _Scan:
     """The whole product, when the scan was asked to keep it."""
 
 
-def _scan(a: np.ndarray, b: np.ndarray, k: int, rows: int = 512, keep: bool = False) -> _Scan:
+def exact_scan(a: np.ndarray, b: np.ndarray, k: int, rows: int = 512, keep: bool = False) -> WindowScan:
     """Nearest neighbours both ways in one pass over ``a @ b.T``, by blocks of
     ``rows`` (memory stays at ``rows * len(b)`` floats); with ``keep``, in one
     block, the whole product, which the result then holds.
@@ -204,12 +204,12 @@ def _scan(a: np.ndarray, b: np.ndarray, k: int, rows: int = 512, keep: bool = Fa
         col_top = np.partition(both, len(both) - kb, axis=0)[len(both) - kb :]
         kept = blk.sims
     # sorted first, so that the mean does not depend on how the blocks fell
-    return _Scan(na, np.sort(col_top, axis=0).mean(axis=0), best_b, cos_b, best_a, kept)
+    return WindowScan(na, np.sort(col_top, axis=0).mean(axis=0), best_b, cos_b, best_a, kept)
 
 
 @dataclass(slots=True)
 class _Block:
-    """What :func:`_scan` keeps of one block of rows of ``a @ b.T``."""
+    """What :func:`exact_scan` keeps of one block of rows of ``a @ b.T``."""
 
     na: np.ndarray
     best_b: np.ndarray
