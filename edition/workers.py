@@ -1,9 +1,11 @@
 """Worker processes: the one module of the tool that forks (issue 21).
 
-Two uses. :func:`fork_map` spreads independent work (reading sources, rendering texts) over a
+Three uses. :func:`fork_map` spreads independent work (reading sources, rendering texts) over a
 pool of forked processes that inherit what the parent holds (lxml trees do not pickle, a fork
 needs no pickling of them). :class:`BackgroundJob` runs one slow task (quotation detection,
 the search index) in one forked child that the preview can cancel when the editor saves again.
+:func:`in_background` starts one function in a forked child and hands back a way to wait for
+its result (the quotation stage's monolingual search while the cross-lingual one runs here).
 """
 
 from __future__ import annotations
@@ -31,6 +33,47 @@ def jobs_for(count: int, least: int, jobs: int | None = None) -> int:
     on one core, or where processes cannot be forked."""
     n = jobs or os.cpu_count() or 1
     return n if n > 1 and count >= least and can_fork() else 1
+
+
+def cores() -> int:
+    """Worker processes a stage may use: ``EDITION_JOBS``, else the cores this process may run on."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return int(os.environ.get("EDITION_JOBS", "0")) or (len(affinity(0)) if affinity else os.cpu_count() or 1)
+
+
+def in_background(fn: Callable[[], T]) -> Callable[[], T]:
+    """Start ``fn()`` in a forked worker process now; the function returned
+    waits for its result. With one core (or ``EDITION_JOBS=1``, or no fork)
+    ``fn`` runs when its result is asked for. A worker that fails or dies
+    hands ``fn`` back to the caller, so that its error is raised there."""
+    if cores() < 2 or not can_fork():
+        return fn
+    ctx = mp.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            value: tuple[bool, Any] = (True, fn())
+        except BaseException:  # re-run in the caller, which raises it with its traceback
+            value = (False, None)
+        sender.send(value)
+        sender.close()
+
+    proc = ctx.Process(target=child, daemon=True)
+    proc.start()
+    sender.close()
+
+    def result() -> T:
+        try:
+            ok, value = receiver.recv()
+        except (EOFError, OSError):
+            ok, value = False, None
+        finally:
+            receiver.close()
+            proc.join()
+        return value if ok else fn()
+
+    return result
 
 
 _INHERITED: Any = None
@@ -193,4 +236,4 @@ class BackgroundJob:
         self.process.close()
 
 
-__all__ = ["BackgroundJob", "can_fork", "fork_map", "jobs_for"]
+__all__ = ["BackgroundJob", "can_fork", "cores", "fork_map", "in_background", "jobs_for"]

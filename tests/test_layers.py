@@ -213,7 +213,7 @@ def test_builtin_matcher_names_are_those_the_quotation_stage_registers() -> None
     assert set(MATCHERS) <= matcher_names()
 
 
-PENDING_FORKS = {"edition.quotations.parallel"}  # its pool moves to edition.workers (next commit)
+PENDING_FORKS: set[str] = set()
 
 
 def test_only_the_workers_module_starts_processes() -> None:
