@@ -22,7 +22,6 @@ import signal
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from ..engine import BuildState, Report
 from ..errors import EditionError
 from .assets import content_type, inject
 from .http import Requests, Server, make_server, safe_path
-from .status import Status
+from .status import Status, wait_until
 from .watch import Builder, start_observer
 
 
@@ -137,12 +136,7 @@ class LiveServer:
 
     def settle(self, timeout: float = 60.0) -> bool:
         """Wait until :meth:`settled` (False on timeout): what tests compare with ``edition build``."""
-        deadline = time.monotonic() + timeout
-        while not self.settled():
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.02)
-        return True
+        return wait_until(self.settled, timeout)
 
     def error_lines(self) -> list[str]:
         """What the overlay and the terminal show: ``path:line: level: message``."""

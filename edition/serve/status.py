@@ -6,11 +6,22 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 HISTORY = 500
 """Epochs whose changed paths are remembered (an older page reloads whatever changed)."""
+
+
+def wait_until(done: Callable[[], bool], timeout: float) -> bool:
+    """Poll ``done`` every 20 ms until it holds (True) or ``timeout`` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 class Status:

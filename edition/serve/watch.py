@@ -24,7 +24,7 @@ from ..config import PACKAGE_TEMPLATES
 from ..engine import BuildState, Report
 from ..errors import Level
 from ..workers import BackgroundJob
-from .status import Status
+from .status import Status, wait_until
 
 
 def start_observer(content: Path, relevant: Callable[[Path], bool], notify: Callable[[Iterable[Path]], None]) -> Any:
@@ -117,12 +117,7 @@ class Builder:
 
     def settle(self, timeout: float = 60.0) -> bool:
         """Wait until :meth:`settled` (False on timeout): what tests compare with ``edition build``."""
-        deadline = time.monotonic() + timeout
-        while not self.settled():
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.02)
-        return True
+        return wait_until(self.settled, timeout)
 
     def error_lines(self) -> list[str]:
         """What the overlay and the terminal show: ``path:line: level: message``."""
