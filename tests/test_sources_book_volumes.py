@@ -197,6 +197,10 @@ def test_series_headings_by_recurrence() -> None:
     ]
 
 
+SKETCHES_FRONT = ["Grey, O.", "¶", "Sketches", "¶", "1902", "===", "Foreword", "A short foreword.", "~~~4"]
+"""The front of the small volumes the tests below make: author, title, year, a foreword."""
+
+
 def test_end_notes_restarting_without_sub_headings(book_schema: etree.RelaxNG) -> None:
     """Notes at the end of the volume whose numbering starts again at 1 with no
     heading between: the runs go to the works whose markers they match, and a
@@ -205,15 +209,7 @@ def test_end_notes_restarting_without_sub_headings(book_schema: etree.RelaxNG) -
     text = expand(
         "\n".join(
             [
-                "Grey, O.",
-                "¶",
-                "Sketches",
-                "¶",
-                "1902",
-                "===",
-                "Foreword",
-                "A short foreword.",
-                "~~~4",
+                *SKETCHES_FRONT,
                 "Among the Fens",
                 "June 1, 1902",
                 "¶",
@@ -270,15 +266,7 @@ def test_last_work_of_numbered_points_is_not_taken_for_notes() -> None:
     text = expand(
         "\n".join(
             [
-                "Grey, O.",
-                "¶",
-                "Sketches",
-                "¶",
-                "1902",
-                "===",
-                "Foreword",
-                "A short foreword.",
-                "~~~4",
+                *SKETCHES_FRONT,
                 "Among the Fens",
                 "¶",
                 *[full + "," for _ in range(8)],
