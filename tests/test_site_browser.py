@@ -31,6 +31,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("browser-site") / "site"
     result = builder.build(CONTENT, out)
     assert result.out == out, [str(d) for d in result.diagnostics]
+    # the search tests below need the index; say so here rather than as 30 s browser time-outs
+    assert (out / "pagefind" / "pagefind.js").is_file(), [str(d) for d in result.diagnostics]
     return out
 
 
