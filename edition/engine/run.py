@@ -31,6 +31,7 @@ import os
 import time
 import traceback
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import pipeline
@@ -47,6 +48,19 @@ SEARCH_PARTS = ("pagefind", "search")
 """What :func:`edition.search.index` writes into the site."""
 
 Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class FullRun:
+    """How a full run reads and writes (see :func:`run` for each field); an edit's run needs none of it."""
+
+    strict: bool | None = None
+    search: bool = False
+    bundle: bool = False
+    validate: bool = True
+    write: bool = True
+    jobs: int | None = None
+    progress: Progress | None = None
 
 
 def run(
@@ -80,25 +94,15 @@ def run(
     if links is not None:
         return _apply_links(state, links)
     if paths is None or state.config is None or not state.built:
-        return _full(
-            state,
-            True,
-            detect,
-            strict=strict,
-            search=search,
-            bundle=bundle,
-            validate=validate,
-            write=write,
-            jobs=jobs,
-            progress=progress,
-        )
+        how = FullRun(strict, search, bundle, validate, write, jobs, progress)
+        return _full(state, True, detect, how)
     kind = state.classify(paths)
     if kind == "full":
-        return _full(state, True, detect, jobs=jobs)
+        return _full(state, True, detect, FullRun(jobs=jobs))
     edits = _scan(state, paths if paths and kind == "texts" else None)
     if kind == "templates":
         if not any(edits):
-            return _full(state, False, detect, jobs=jobs)
+            return _full(state, False, detect, FullRun(jobs=jobs))
         # sources changed as well: take them in, then render everything
         report = _update_texts(state, *edits, render_all_pages=True, detect=detect)
         report.kind = "templates"
@@ -290,19 +294,7 @@ def _assemble(
 # -- full runs ---------------------------------------------------------------------------------
 
 
-def _full(
-    state: BuildState,
-    reread: bool,
-    detect: bool,
-    *,
-    strict: bool | None = None,
-    search: bool = False,
-    bundle: bool = False,
-    validate: bool = True,
-    write: bool = True,
-    jobs: int | None = None,
-    progress: Progress | None = None,
-) -> Report:
+def _full(state: BuildState, reread: bool, detect: bool, how: FullRun) -> Report:
     """Read (unless ``reread`` is False) and render everything into a new directory swapped in place."""
     t0 = time.perf_counter()
     report = Report("full" if reread else "templates")
@@ -311,7 +303,7 @@ def _full(
     try:
         read_diags: Diagnostics | None = None
         if reread or state.config is None:
-            read_diags = _load_all(state, jobs, progress)
+            read_diags = _load_all(state, how.jobs, how.progress)
         first = len(read_diags.items) if read_diags is not None else 0
         t1 = time.perf_counter()
         if reread:
@@ -323,26 +315,26 @@ def _full(
         t2 = time.perf_counter()
         report.timings = {"read": t1 - t0, "across": t2 - t1}
         state.edition = edition
-        if strict is not None and edition.diagnostics.failed(strict):
+        if how.strict is not None and edition.diagnostics.failed(how.strict):
             report.ok = False  # edition build: nothing is written
             return report
-        if not write:
+        if not how.write:
             return report
         sink = DirectorySink(state.out, keep=SEARCH_PARTS if state.keep_phase1 else ())
         try:
-            writer = render_all(edition, sink, jobs=jobs)
+            writer = render_all(edition, sink, jobs=how.jobs)
             t3 = time.perf_counter()
             report.timings["render"] = t3 - t2
-            if search:
+            if how.search:
                 from .. import search as search_index
 
                 search_index.index(edition, sink.path)
                 report.timings["search"] = time.perf_counter() - t3
-            if bundle:
+            if how.bundle:
                 from .. import export
 
                 t5 = time.perf_counter()
-                export.write_site_export(edition, sink.path, validate=validate)  # OUT/export/ (issue 22)
+                export.write_site_export(edition, sink.path, validate=how.validate)  # OUT/export/ (issue 22)
                 report.timings["export"] = time.perf_counter() - t5
             t4 = time.perf_counter()
             sink.commit()
