@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .errors import ConfigError
-from .quotations.parallel import using
+from .workers import using
 
 R = TypeVar("R")
 

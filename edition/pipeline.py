@@ -137,9 +137,7 @@ def read_all(
     """Phase 1 over every source (in parallel for large editions)."""
     rels = discover(config, diags) if sources is None else sources
     texts: list[Text] = []
-    from .quotations.parallel import executor
-
-    ex = executor()
+    ex = workers.executor()
     jobs = workers.jobs_for(len(rels), PARALLEL_MIN, jobs)
     results: Iterable[tuple[bytes | None, Text | None, list[Diagnostic]]] | None = None
     if ex is not None and len(rels) > 1:  # edition build --scheduler (edition/distributed.py)

@@ -16,9 +16,10 @@ import shutil
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -236,4 +237,40 @@ class BackgroundJob:
         self.process.close()
 
 
-__all__ = ["BackgroundJob", "can_fork", "cores", "fork_map", "in_background", "jobs_for"]
+# ---------------------------------------------------------------------------
+# another machine's workers (issue 22): set by :func:`edition.distributed.connect`; reading
+# (:func:`edition.pipeline.read_all`) and the quotation scan ask :func:`executor` for them
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Runs independent tasks on workers that may be other processes or
+    machines: what it is given and what it returns travels pickled."""
+
+    workers: int
+
+    def map(self, fn: Callable[..., R], items: Sequence[Any], *shared: Any) -> list[R]:
+        """``[fn(item, *shared) for item in items]``, in order; ``shared`` is
+        sent to each worker once, not once per item."""
+        ...
+
+
+_EXECUTOR: list[Executor] = []
+
+
+def executor() -> Executor | None:
+    """The executor of the build that is running, if it has one (``edition build --scheduler``)."""
+    return _EXECUTOR[-1] if _EXECUTOR else None
+
+
+@contextmanager
+def using(ex: Executor) -> Iterator[Executor]:
+    """Make ``ex`` :func:`executor` while the block runs."""
+    _EXECUTOR.append(ex)
+    try:
+        yield ex
+    finally:
+        _EXECUTOR.remove(ex)
+
+
+__all__ = ["BackgroundJob", "Executor", "can_fork", "cores", "executor", "fork_map", "in_background", "jobs_for", "using"]

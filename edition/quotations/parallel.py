@@ -4,15 +4,14 @@ the one module that starts processes), or a Dask cluster's that the build passes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TypeVar
 
 from .. import workers
-from ..workers import in_background
+from ..workers import Executor, executor, in_background, using
 
 T = TypeVar("T")
-R = TypeVar("R")
 
 PARALLEL_MIN = 20000
 """Below this many sentences the cross-lingual stage runs in one process."""
@@ -48,41 +47,6 @@ def in_parallel(fn: Callable[[int, int], list[T]], n: int, least: int = PARALLEL
     chunks = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
     parts = list(workers.fork_map(_chunk, fn, chunks, jobs))
     return [x for part in parts for x in part]
-
-
-# ---------------------------------------------------------------------------
-# another machine's workers (issue 22): set by :func:`edition.distributed.connect`
-
-
-@runtime_checkable
-class Executor(Protocol):
-    """Runs independent tasks on workers that may be other processes or
-    machines: what it is given and what it returns travels pickled."""
-
-    workers: int
-
-    def map(self, fn: Callable[..., R], items: Sequence[Any], *shared: Any) -> list[R]:
-        """``[fn(item, *shared) for item in items]``, in order; ``shared`` is
-        sent to each worker once, not once per item."""
-        ...
-
-
-_EXECUTOR: list[Executor] = []
-
-
-def executor() -> Executor | None:
-    """The executor of the build that is running, if it has one (``edition build --scheduler``)."""
-    return _EXECUTOR[-1] if _EXECUTOR else None
-
-
-@contextmanager
-def using(ex: Executor) -> Iterator[Executor]:
-    """Make ``ex`` :func:`executor` while the block runs."""
-    _EXECUTOR.append(ex)
-    try:
-        yield ex
-    finally:
-        _EXECUTOR.remove(ex)
 
 
 __all__ = ["PARALLEL_MIN", "Executor", "core_for_worker", "executor", "in_background", "in_parallel", "using"]
