@@ -267,19 +267,17 @@ def _validate(edition: Edition, diags: Diagnostics) -> None:
             "schema-missing",
         )
         return
-    rng = schema_mod.validator()
     by_id = {f"tei/{tid}.xml": text for tid, text in edition.texts.items()}
     for rel, data in tei_files(edition).items():
+        found = schema_mod.problems_in(data)  # cached per document, as the export's report
+        if not found:
+            continue
         doc = etree.fromstring(data)
-        if not rng.validate(doc):
-            text = by_id.get(rel)
-            for err in list(rng.error_log)[:20]:
-                loc = Location(text.source, _tei_source_line(doc, err.line, text)) if text else Location(rel)
-                diags.error(
-                    loc,
-                    f"generated TEI ({rel}:{err.line}) is not valid tei_all: {err.message}",
-                    "tei-invalid",
-                )
+        text = by_id.get(rel)
+        for line, message in found[:20]:
+            source_line = _tei_source_line(doc, line, text) if text and line else None
+            loc = Location(text.source, source_line) if text else Location(rel)
+            diags.error(loc, f"generated TEI ({rel}:{line}) is not valid tei_all: {message}", "tei-invalid")
 
 
 def _tei_source_line(doc: etree._Element, tei_line: int, text: Text) -> int | None:

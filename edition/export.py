@@ -22,7 +22,6 @@ timestamp and permission, nothing in a file that depends on the time or the mach
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -106,16 +105,10 @@ def tei_names(files: dict[str, bytes]) -> list[str]:
     return sorted(n for n in files if n == "corpus.xml" or (n.startswith("tei/") and n.endswith(".xml")))
 
 
-def _cache_on() -> bool:
-    return os.environ.get("EDITION_CACHE", "1") not in ("0", "false", "no")
-
-
 def validate_files(files: dict[str, bytes]) -> ValidationReport:
     """Check each XML file against tei_all, parsed from its bytes (so lines are the file's).
 
-    Results are cached per (schema, document) sha256 in ``$XDG_CACHE_HOME/edition/validation/``
-    (``EDITION_CACHE=0``: not): compiling tei_all takes 6-9 s, and a build whose texts did
-    not change then does not compile it at all."""
+    Results are cached per (schema, document) sha256 (:func:`edition.schema.problems_in`)."""
     from . import schema
 
     names = tei_names(files)
@@ -127,48 +120,12 @@ def validate_files(files: dict[str, bytes]) -> ValidationReport:
     label = f"tei_all.rng, sha256 {schema_sha}"
     if schema_sha == schema.SCHEMA_SHA256:
         label = f"tei_all.rng (TEI P5 {schema.TEI_VERSION}), sha256 {schema_sha}"
-    cache = schema.cache_dir() / "validation" / schema_sha[:16]
     out: list[FileValidation] = []
     for name in names:
-        data = files[name]
-        key = hashlib.sha256(data).hexdigest()
-        hit = _cached(cache / f"{key}.json") if _cache_on() else None
-        if hit is None:
-            hit = _validate_one(data)
-            if _cache_on():
-                _store(cache / f"{key}.json", hit)
+        hit = schema.problems_in(files[name])
         out.append(FileValidation(name, not hit, [SchemaProblem(line, msg) for line, msg in hit]))
     note = "Validated with lxml (libxml2) RELAX NG; the Schematron rules of tei_all are not checked"
     return ValidationReport(label, note, out)
-
-
-def _validate_one(data: bytes) -> list[tuple[int | None, str]]:
-    from . import schema
-
-    try:
-        doc = etree.fromstring(data, etree.XMLParser(no_network=True, resolve_entities=False))
-    except etree.XMLSyntaxError as exc:
-        return [(exc.lineno, f"not well-formed: {exc.msg}")]
-    return schema.problems(doc)
-
-
-def _cached(path: Path) -> list[tuple[int | None, str]] | None:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        return [(None if x[0] is None else int(x[0]), str(x[1])) for x in raw]
-    except (OSError, ValueError, TypeError, IndexError):
-        return None
-
-
-def _store(path: Path, problems: list[tuple[int | None, str]]) -> None:
-    try:  # best effort: a cache that cannot be written is skipped
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".v-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump([list(p) for p in problems], f, ensure_ascii=False)
-        os.replace(tmp, path)
-    except OSError:
-        pass
 
 
 H = ElementMaker()  # HTML, no namespace

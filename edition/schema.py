@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from .caches import caches_on
 from .errors import EditionError, Location
 
 ENV_VAR = "EDITION_TEI_SCHEMA"
@@ -169,6 +171,52 @@ def problems(doc: etree._Element | etree._ElementTree) -> list[tuple[int | None,
         msg = err.message if line else f"{err.message} (at {err.path})"
         out.append((line, msg))
     return out
+
+
+def problems_in(data: bytes) -> list[tuple[int | None, str]]:
+    """:func:`problems` of a serialised document, parsed from its bytes (so lines are the
+    file's). Cached per (schema, document) sha256 in ``$XDG_CACHE_HOME/edition/validation/``
+    (``EDITION_CACHE=0``: not): compiling tei_all takes 6-9 s, and a build or check whose
+    texts did not change then does not compile it at all."""
+    path = schema_path()
+    if path is None:
+        raise SchemaError(_missing_message())
+    entry = _validation_cache(path.resolve()) / f"{hashlib.sha256(data).hexdigest()}.json"
+    hit = _cached(entry) if caches_on() else None
+    if hit is None:
+        try:
+            doc = etree.fromstring(data, etree.XMLParser(no_network=True, resolve_entities=False))
+        except etree.XMLSyntaxError as exc:
+            hit = [(exc.lineno, f"not well-formed: {exc.msg}")]
+        else:
+            hit = problems(doc)
+        if caches_on():
+            _store(entry, hit)
+    return hit
+
+
+@functools.cache
+def _validation_cache(path: Path) -> Path:
+    return cache_dir() / "validation" / hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def _cached(path: Path) -> list[tuple[int | None, str]] | None:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return [(None if x[0] is None else int(x[0]), str(x[1])) for x in raw]
+    except (OSError, ValueError, TypeError, IndexError):
+        return None
+
+
+def _store(path: Path, found: list[tuple[int | None, str]]) -> None:
+    try:  # best effort: a cache that cannot be written is skipped
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".v-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump([list(p) for p in found], f, ensure_ascii=False)
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def validate(doc: etree._Element | etree._ElementTree, source: str | Path | None = None) -> list[str]:

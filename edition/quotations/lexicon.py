@@ -16,6 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
+from ..caches import caches_on
+
 LEXICON_VERSION = 8
 
 T = TypeVar("T")
@@ -116,13 +118,6 @@ def en_key(word: str) -> str | None:
         key = _key(word)
         KEYS.learn(word, key)
         return key
-
-
-def caches_on() -> bool:
-    """Whether run-to-run caches (sentence vectors, English word keys) are
-    used: ``EDITION_CACHE=0`` turns them off (the benchmark does, so that its
-    timings include that work). The parsed CC-CEDICT is always cached."""
-    return os.environ.get("EDITION_CACHE", "1") not in ("0", "false", "no")
 
 
 class KeyMemo:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .lexicon import cache_dir, caches_on
+from ..caches import caches_on
+from .lexicon import cache_dir
 
 MODEL = "use-multilingual-v3"
 
@@ -17,7 +18,7 @@ class VectorCache:
     """Sentence vectors by SHA-1 of (model, text), in one SQLite file under the
     user cache (``$XDG_CACHE_HOME/edition``). Best effort: a cache that cannot
     be opened or written is skipped. ``EDITION_CACHE=0`` turns it off
-    (:func:`.lexicon.caches_on`)."""
+    (:func:`edition.caches.caches_on`)."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or cache_dir() / f"vectors-{MODEL}.sqlite"
