@@ -6,9 +6,7 @@
 For each size, a generated edition (``bench/quotations/generate.py``: King James
 and Chinese Union verses with planted quotations, written as plain-text files
 with sidecars) is built once to fill the sentence-vector cache (its time
-includes embedding the sentences the cache lacks; its links may differ from
-the later builds', as a vector read back from the cache is rounded to
-float16), then once more without a scheduler (the reference), then once per
+includes embedding the sentences the cache lacks), then once more without a scheduler (the reference), then once per
 worker count with ``--scheduler local:N``. Every build runs in a fresh
 process (``edition build --no-search``) and its ``links.json`` must be
 byte-identical to the reference's. The ratio is the time with 1 worker over

@@ -750,3 +750,23 @@ def test_lexical_matcher_searches_by_blocks_and_skips_common_keys() -> None:
     assert not any(i == 0 for i, _j in got)
     assert (1, n) in got and (2, n + 1) in got
     assert any(i == 0 and j < n for i, j, _s in wide.pairs(_sentences(_ZH_Q), "zh", crowd, "en"))
+
+
+def test_fresh_vectors_equal_the_ones_read_back_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first build and a rebuild compare the same vectors, so they write the
+    same scores: a fresh vector is rounded as the cache keeps it (float16)."""
+    import numpy as np
+
+    from edition.quotations.embedding import EmbeddingMatcher
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("EDITION_CACHE", raising=False)
+    texts = ["The lighthouse keeper counted the gulls at dawn.", "灯塔看守人在黎明时数海鸥。"]
+    fresh = EmbeddingMatcher().embed(texts)
+    assert list((tmp_path / "edition").glob("vectors-*.sqlite")), "the vectors were not cached"
+    again = EmbeddingMatcher()
+    again._encoder = None  # type: ignore[assignment,method-assign]  # a cache miss would fail here
+    cached = again.embed(texts)
+    assert cached.dtype == fresh.dtype == np.float32
+    assert np.array_equal(fresh, cached)
+    assert float(fresh[0] @ fresh[1]) > 0.3

@@ -196,7 +196,9 @@ class EmbeddingMatcher(CrossLingualMatcher):
                 if k in known:
                     self._memo[t] = known[k]
             if missing:
-                vecs = self._encoder().encode([t for t, _k in missing]).astype(np.float32)
+                # rounded as the cache keeps them, so that a first build and a
+                # rebuild from the cache compare the same vectors
+                vecs = self._encoder().encode([t for t, _k in missing]).astype(np.float16).astype(np.float32)
                 for (t, _k), v in zip(missing, vecs, strict=True):
                     self._memo[t] = v
                 self._cache.put({k: v for (_t, k), v in zip(missing, vecs, strict=True)})
