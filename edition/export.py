@@ -38,6 +38,7 @@ from .config import CONFIG_NAME
 from .contract import dumps
 from .errors import Diagnostics, Level
 from .model import Edition, Text
+from .site import SITE_BUNDLE, SITE_EXPORT, SITE_REPORT
 from .tei import NSMAP, XML_ID, E, indent_blocks, lang_name, serialize, t, xml_safe
 
 BUNDLE_NAME = "edition-bundle.zip"
@@ -445,16 +446,25 @@ def links_json_of(edition: Edition) -> bytes:
     return files.files["links.json"]
 
 
-def write_site_export(edition: Edition, site: Path, validate: bool = True) -> ValidationReport:
-    """``build``'s copy: ``OUT/export/edition-bundle.zip``, its validation report and manifest beside it."""
+def site_export_files(edition: Edition, tei: dict[str, bytes], links_json: bytes,
+                      validate: bool = True) -> tuple[dict[str, bytes], ValidationReport]:
+    """The site's ``export/`` files (site path -> bytes): the zip, its validation report and manifest."""
+    files, report = bundle(edition, links_json, validate=validate, tei=tei)
+    out = {SITE_BUNDLE: zip_bytes(files)}
+    for name in ("validation.json", "manifest.json"):
+        out[f"{SITE_EXPORT}/{name}"] = files[name]
+    return out, report
+
+
+def write_site_export(edition: Edition, site: Path, validate: bool = True) -> tuple[int, ValidationReport]:
+    """``build``'s copy: ``OUT/export/edition-bundle.zip``, its validation report and manifest
+    beside it, made from the site's ``tei/`` and ``links.json``; the zip's size (the index shows it)."""
     tei = {f"tei/{tid}.xml": (site / "tei" / f"{tid}.xml").read_bytes() for tid in sorted(edition.texts)}
-    files, report = bundle(edition, (site / "links.json").read_bytes(), validate=validate, tei=tei)
-    out = site / "export"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / BUNDLE_NAME).write_bytes(zip_bytes(files))
-    for name in ("validation.json", "manifest.json"):  # (the HTML report stays in the zip: not a page of the site)
-        (out / name).write_bytes(files[name])
-    return report
+    files, report = site_export_files(edition, tei, (site / "links.json").read_bytes(), validate)
+    for rel, data in files.items():
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_bytes(data)
+    return len(files[SITE_BUNDLE]), report
 
 
 def invalid_messages(report: ValidationReport, edition: Edition) -> Iterator[tuple[Path, str]]:
@@ -485,4 +495,4 @@ def export(edition: Edition, out: Path, *, strict: bool = False, validate: bool 
     return ExportResult(edition, Path(out), report)
 
 
-__all__ = ["BUNDLE_NAME", "ExportResult", "export", "ValidationReport", "bundle", "corpus", "serialize_text", "tei_files", "zip_bytes"]
+__all__ = ["BUNDLE_NAME", "site_export_files", "write_site_export", "ExportResult", "export", "ValidationReport", "bundle", "corpus", "serialize_text", "tei_files", "zip_bytes"]

@@ -19,10 +19,16 @@ from .config import normalise_lang
 from .errors import Diagnostics
 from .model import Edition, Link, Passage, Text, seg_id
 from .render.html import CiteInfo, QuoteEntry, RenderContext, children, note_label, render
-from .render.templates import NavItem, NoteView, PageContext, TocEntry, make_env, render_page
+from .render.templates import BundleView, NavItem, NoteView, PageContext, TocEntry, make_env, render_page
 from .tei import XML_ID, elements, local, t, text_content
 
 WORK_ID = re.compile(r"^w\d+$")
+
+SITE_EXPORT = "export"
+"""Where the site holds the archival bundle (:mod:`edition.export`, issue 22)."""
+SITE_BUNDLE = f"{SITE_EXPORT}/edition-bundle.zip"
+SITE_REPORT = f"{SITE_EXPORT}/validation.json"
+"""The bundle's TEI validation report, beside the zip (the HTML one stays in the zip: not a page of the site)."""
 
 
 @dataclass(slots=True)
@@ -88,6 +94,18 @@ def relative(from_page: str, to: str) -> str:
 def root_of(page_url: str) -> str:
     depth = page_url.count("/")
     return "../" * depth
+
+
+def human_size(n: int) -> str:
+    """``834 bytes``, ``12 kB``, ``1.2 MB`` (decimal units, as browsers show downloads)."""
+    if n < 1000:
+        return f"{n} bytes"
+    size = float(n)
+    for unit in ("kB", "MB", "GB"):
+        size /= 1000
+        if size < 999.5:
+            break
+    return f"{size:.1f} {unit}" if size < 9.95 else f"{size:.0f} {unit}"
 
 
 def works_of(text: Text) -> list[etree._Element]:
@@ -185,9 +203,12 @@ class SiteWriter:
     """Renders the pages of an edition into a sink (each file once)."""
 
     def __init__(
-        self, edition: Edition, sink: FileSink, diags: Diagnostics, env: jinja2.Environment | None = None
+        self, edition: Edition, sink: FileSink, diags: Diagnostics, env: jinja2.Environment | None = None,
+        bundle: bool = False,
     ) -> None:
         self.edition = edition
+        self.bundle = bundle
+        """Pages link the archival bundle ``export/`` (issue 22): only when the run writes it."""
         self.config = edition.config
         self.sink = sink
         self.diags = diags
@@ -225,8 +246,17 @@ class SiteWriter:
             next=None,
             toc=[],
             notes=[],
+            bundle=self.bundle_view(page_url),
             extra={},
         )
+
+    def bundle_view(self, page_url: str, size: int | None = None) -> BundleView | None:
+        """The links to the bundle from ``page_url`` (relative: any base URL, ``file://`` and the
+        preview), or None when this run writes no bundle (no dead link)."""
+        if not self.bundle:
+            return None
+        return BundleView(url=relative(page_url, SITE_BUNDLE), report_url=relative(page_url, SITE_REPORT),
+                          size=human_size(size) if size is not None else "")
 
     def _quote_entries(self) -> dict[str, dict[str, list[QuoteEntry]]]:
         """text id -> xml:id of the block after which to show -> entries."""
@@ -385,8 +415,11 @@ class SiteWriter:
         ctx["toc"] = toc_of(body, main.url) if body is not None else []
         self.write(main.url, render_page(self.env, "text.html", ctx, self.config, self.diags))
 
-    def index(self) -> None:
+    def index(self, bundle_size: int | None = None) -> None:
+        """The list of texts; with the archival bundle's size when it is known (written last by
+        a full run, so that the zip is made by then; serve: the zip the site holds now)."""
         ctx = self.base("index.html", self.config.title, (self.config.languages or ("en",))[0])
+        ctx["bundle"] = self.bundle_view("index.html", bundle_size)
         ctx["texts"] = [
             {
                 "id": tx.id,
@@ -478,4 +511,4 @@ def cite_info(config: Any, text: Any, page: Any) -> CiteInfo:
     return CiteInfo(citation, url)
 
 
-__all__ = ["InMemory", "SiteWriter", "cite_info", "compare_url", "plan", "relative", "safe_id"]
+__all__ = ["SITE_BUNDLE", "SITE_EXPORT", "SITE_REPORT", "InMemory", "SiteWriter", "cite_info", "compare_url", "plan", "relative", "safe_id"]

@@ -3,12 +3,12 @@ touches (:func:`render_some`). :func:`render_text` is the one place that says wh
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import jinja2
 
 from .. import export, pipeline, workers
-from ..errors import Diagnostic
+from ..errors import Diagnostic, Diagnostics
 from ..model import Edition, Text
 from ..pages import write_all as write_edition_pages
 from ..render.templates import make_env
@@ -46,12 +46,18 @@ def _render_chunk(writer: SiteWriter, ids: list[str]) -> tuple[set[str], dict[st
 
 
 def render_all(
-    edition: Edition, sink: Sink, env: jinja2.Environment | None = None, jobs: int | None = None
+    edition: Edition, sink: Sink, env: jinja2.Environment | None = None, jobs: int | None = None, *,
+    bundle: bool = False, make_bundle: Callable[[], int] | None = None, bundle_size: int | None = None,
 ) -> SiteWriter:
-    """Write every file of the site into ``sink``."""
-    writer = SiteWriter(edition, sink, edition.diagnostics, env)
+    """Write every file of the site into ``sink``.
+
+    ``bundle``: the pages link the archival bundle ``export/`` (issue 22). ``make_bundle``
+    writes it (``edition build``), once every other file is written (it is made from the site's
+    TEI files and ``links.json``), and returns the zip's size; else ``bundle_size`` is the size
+    of the zip the site holds (serve makes it in the background). The index, which shows the
+    size, is written last."""
+    writer = SiteWriter(edition, sink, edition.diagnostics, env, bundle=bundle)
     writer.static()
-    writer.index()
     ids = list(edition.texts)
     n = workers.jobs_for(len(ids), pipeline.PARALLEL_MIN, jobs) if isinstance(sink, DirectorySink) else 1
     if n > 1:
@@ -67,7 +73,27 @@ def render_all(
         for tid in ids:
             render_text(writer, edition.texts[tid])
     write_edition_pages(writer)
+    if make_bundle is not None:
+        bundle_size = make_bundle()
+    writer.index(bundle_size)
     return writer
+
+
+def render_index(state: BuildState, sink: Sink) -> None:
+    """The index alone (serve: the archival bundle made in the background has a new size)."""
+    assert state.edition is not None and state.config is not None
+    if state.env is None:
+        state.env = make_env(state.config)
+    writer = SiteWriter(state.edition, sink, Diagnostics(), state.env, bundle=state.background_bundle)
+    writer.index(state.bundle_size)
+    state.index_key = index_key(state, writer)
+
+
+def index_key(state: BuildState, writer: SiteWriter, per_text: object = None) -> object:
+    """What the index shows: each text's metadata and pages (``per_text``, when already
+    computed), the number of links, the configuration, the archival bundle's size."""
+    per_text = per_text_key(writer) if per_text is None else per_text
+    return (per_text, len(writer.edition.links), repr(state.config), state.bundle_size)
 
 
 def per_text_key(writer: SiteWriter) -> object:
@@ -112,7 +138,7 @@ def remember(state: BuildState, writer: SiteWriter) -> None:
     """After a full render: what the next partial render compares with."""
     edition = writer.edition
     per_text = per_text_key(writer)
-    state.index_key = (per_text, len(edition.links), repr(state.config))
+    state.index_key = index_key(state, writer, per_text)
     state.pages_key = pages_key(state, writer, edition.texts, per_text)
     state.nav_key = nav_keys(writer)
 
@@ -126,12 +152,12 @@ def render_some(
     assert state.config is not None
     if state.env is None:
         state.env = make_env(state.config)
-    writer = SiteWriter(edition, sink, edition.diagnostics, state.env)
+    writer = SiteWriter(edition, sink, edition.diagnostics, state.env, bundle=state.background_bundle)
     per_text = per_text_key(writer)
-    index_key = (per_text, len(edition.links), repr(state.config))
-    if index_key != state.index_key:
-        writer.index()  # the list of texts: titles, dates, languages, works
-    state.index_key = index_key
+    key = index_key(state, writer, per_text)
+    if key != state.index_key:
+        writer.index(state.bundle_size)  # the list of texts: titles, dates, languages, works
+    state.index_key = key
     nav = nav_keys(writer)
     ids = {tid for tid in ids if tid in edition.texts}
     ids |= {tid for tid, key in nav.items() if state.nav_key.get(tid) != key}
@@ -151,4 +177,4 @@ def render_some(
     return writer, ids
 
 
-__all__ = ["files_of_text", "remember", "render_all", "render_some", "render_text"]
+__all__ = ["files_of_text", "index_key", "remember", "render_all", "render_index", "render_some", "render_text"]

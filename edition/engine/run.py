@@ -38,6 +38,7 @@ from .. import pipeline
 from ..config import load_config
 from ..errors import Diagnostic, Diagnostics, EditionError, Level, Location
 from ..model import Edition, Link, Text
+from ..site import SITE_EXPORT
 from ..sources import META_SUFFIXES, discover, is_ignored
 from .links import copy_text, mark_keys, marked_texts, neighbours, revalidate
 from .render import files_of_text, remember, render_all, render_some
@@ -46,6 +47,9 @@ from .state import BuildState, Cached, Report, owner, quotation_warning
 
 SEARCH_PARTS = ("pagefind", "search")
 """What :func:`edition.search.index` writes into the site."""
+BACKGROUND_PARTS = (*SEARCH_PARTS, SITE_EXPORT)
+"""What serve makes in the background (the search index, the archival bundle): a full run
+keeps them until they are made again."""
 
 Progress = Callable[[str, int, int], None]
 
@@ -86,7 +90,8 @@ def run(
     sources have errors (or, True, warnings) ``edition build`` fails on; None (serve): keep
     the last good version of a source that fails. ``search``: build the search index into the
     site (full runs only). ``bundle``: write the archival bundle ``export/`` (:func:`edition.export.write_site_export`,
-    its TEI checked against tei_all when ``validate``; full runs only: serve leaves it out).
+    its TEI checked against tei_all when ``validate``; full runs only: serve makes it in the
+    background, :attr:`.BuildState.background_bundle`); the pages link it.
     ``write``: False to read and resolve only (``edition check``).
     A run that fails leaves the site and the state as they were: ``Report.ok`` is False,
     ``Report.exception`` says why."""
@@ -320,22 +325,26 @@ def _full(state: BuildState, reread: bool, detect: bool, how: FullRun) -> Report
             return report
         if not how.write:
             return report
-        sink = DirectorySink(state.out, keep=SEARCH_PARTS if state.keep_phase1 else ())
+        sink = DirectorySink(state.out, keep=BACKGROUND_PARTS if state.keep_phase1 else ())
+
+        def make_bundle() -> int:
+            from .. import export
+
+            t5 = time.perf_counter()
+            size, _ = export.write_site_export(edition, sink.path, validate=how.validate)  # OUT/export/ (issue 22)
+            report.timings["export"] = time.perf_counter() - t5
+            return size
+
         try:
-            writer = render_all(edition, sink, jobs=how.jobs)
+            writer = render_all(edition, sink, jobs=how.jobs, bundle=how.bundle or state.background_bundle,
+                                make_bundle=make_bundle if how.bundle else None, bundle_size=state.bundle_size)
             t3 = time.perf_counter()
-            report.timings["render"] = t3 - t2
+            report.timings["render"] = t3 - t2 - report.timings.get("export", 0.0)
             if how.search:
                 from .. import search as search_index
 
                 search_index.index(edition, sink.path)
                 report.timings["search"] = time.perf_counter() - t3
-            if how.bundle:
-                from .. import export
-
-                t5 = time.perf_counter()
-                export.write_site_export(edition, sink.path, validate=how.validate)  # OUT/export/ (issue 22)
-                report.timings["export"] = time.perf_counter() - t5
             t4 = time.perf_counter()
             sink.commit()
             report.timings["write"] = time.perf_counter() - t4
@@ -475,9 +484,10 @@ def _rebuild(
         edition = _assemble(state, detect, touched)
     t2 = time.perf_counter()
     if render_all_pages:
-        sink = DirectorySink(state.out, keep=SEARCH_PARTS)
+        sink = DirectorySink(state.out, keep=BACKGROUND_PARTS)
         try:
-            writer = render_all(edition, sink)  # templates changed: compiled anew
+            # templates changed: compiled anew
+            writer = render_all(edition, sink, bundle=state.background_bundle, bundle_size=state.bundle_size)
             sink.commit()
         except BaseException:
             sink.discard()
@@ -520,4 +530,4 @@ def _rebuild(
     state.last_error = None
 
 
-__all__ = ["SEARCH_PARTS", "failure", "run"]
+__all__ = ["BACKGROUND_PARTS", "SEARCH_PARTS", "failure", "run"]

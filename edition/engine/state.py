@@ -96,6 +96,13 @@ class BuildState:
     """Text id -> what its previous/next links show (they follow the index's reading order)."""
     search_key_built: object = None
     """What the search index in the site was built from (see :meth:`search_key`)."""
+    background_bundle: bool = False
+    """Make the archival bundle ``export/`` in the background (serve; ``edition build`` makes it
+    in its one run) and link it from the pages."""
+    bundle_key_built: object = None
+    """What the bundle in the site was made from (the texts and links: :meth:`search_key`)."""
+    bundle_size: int | None = None
+    """The size of the zip the site holds (the index shows it); None before the first."""
 
     def __post_init__(self) -> None:
         self.content = Path(self.content).resolve()
@@ -180,6 +187,10 @@ class BuildState:
 
     def search_due(self) -> bool:
         return self.built and self.edition is not None and self.search_key_built != self.search_key()
+
+    def bundle_due(self) -> bool:
+        return (self.background_bundle and self.built and self.edition is not None
+                and self.bundle_key_built != self.search_key())
 
 
 def owner(path: str, rels: Iterable[Path]) -> Path | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from ..render.templates import render_page
-from ..site import SiteWriter
+from ..site import SITE_BUNDLE, SITE_REPORT, SiteWriter
 from .common import ui_lang
 
 
@@ -16,6 +16,8 @@ def not_found(writer: SiteWriter) -> None:
     base = writer.base("404.html", "Page not found", ui_lang(writer))
     base["root"] = root if root.endswith("/") else root + "/"
     base["canonical"] = ""
+    if base["bundle"] is not None:  # from the root too
+        base["bundle"] = {**base["bundle"], "url": base["root"] + SITE_BUNDLE, "report_url": base["root"] + SITE_REPORT}
     writer.write("404.html", render_page(writer.env, "404.html", base, writer.config, writer.diags))
 
 

@@ -16,7 +16,8 @@ def sitemap(writer: SiteWriter) -> None:
     if not base:
         return
     S = ElementMaker(namespace=SITEMAP, nsmap={None: SITEMAP})  # noqa: N806
-    pages = sorted(p for p in writer.written if p.endswith(".html") and p != "404.html")
+    # index.html is written after this (last in a full run, when the archival bundle's size is known)
+    pages = sorted({"index.html", *(p for p in writer.written if p.endswith(".html") and p != "404.html")})
     root = S.urlset(*(S.url(S.loc(base + p)) for p in pages))
     etree.indent(root, space="")
     writer.write("sitemap.xml", etree.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n")

@@ -31,6 +31,17 @@ class NoteView(TypedDict):
     html: Markup
 
 
+class BundleView(TypedDict):
+    """The archival bundle a page links to (issue 22); every URL relative to the page."""
+
+    url: str
+    """The zip (``export/edition-bundle.zip``)."""
+    report_url: str
+    """Its TEI validation report beside it (``export/validation.json``)."""
+    size: str
+    """The zip's size for people (``1.2 MB``); "" where it is not shown (only the index shows it)."""
+
+
 class PageContext(TypedDict, total=False):
     """What a page template may use (documented in the README)."""
 
@@ -56,6 +67,8 @@ class PageContext(TypedDict, total=False):
     source_url: str
     texts: list[Any]
     works: list[Any]
+    bundle: BundleView | None
+    """The archival bundle, when the site holds one (the footer and the index link to it)."""
     extra: dict[str, Any]
 
 
