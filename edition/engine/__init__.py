@@ -6,10 +6,18 @@
 * :mod:`.links`: quotation links carried over an edit and marked again where they changed;
 * :mod:`.render`: the pages of an edition, all of them or those a change touches;
 * :mod:`.sink`: where the files go (a temporary directory swapped into place, or memory);
-* :mod:`.background`: quotation detection and the search index in a forked child (serve).
+* :mod:`.background`: quotation detection, the search index and the archival bundle in a forked child (serve).
 """
 
-from .background import apply_links, apply_search, detect_now, start_detection, start_search
+from .background import (
+    apply_bundle,
+    apply_links,
+    apply_search,
+    detect_now,
+    start_bundle,
+    start_detection,
+    start_search,
+)
 from .links import revalidate
 from .run import SEARCH_PARTS, failure, run
 from .sink import DirectorySink, MemorySink, replace_dir
@@ -21,6 +29,7 @@ __all__ = [
     "DirectorySink",
     "MemorySink",
     "Report",
+    "apply_bundle",
     "apply_links",
     "apply_search",
     "detect_now",
@@ -28,6 +37,7 @@ __all__ = [
     "replace_dir",
     "revalidate",
     "run",
+    "start_bundle",
     "start_detection",
     "start_search",
 ]

@@ -1,6 +1,6 @@
 """Slow work of a kept build state, run in a forked child while the preview keeps answering:
-quotation detection over every text (then the links are applied with ``run(state, links=...)``)
-and the search index (moved into the site when done). Both are dropped when the texts changed
+quotation detection over every text (then the links are applied with ``run(state, links=...)``),
+the search index and the archival bundle (moved into the site when done). Both are dropped when the texts changed
 meanwhile (their key no longer matches)."""
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from ..errors import Diagnostics
 from ..model import Edition, Link
 from ..workers import BackgroundJob
 from .links import detect
+from ..site import SITE_BUNDLE, SITE_EXPORT
+from .render import render_index
 from .run import SEARCH_PARTS, run
+from .sink import MemorySink
 from .state import BuildState, Report
 
 
@@ -61,6 +64,64 @@ def start_search(state: BuildState) -> BackgroundJob | None:
     return BackgroundJob.run(state.search_key(), _index, (state.edition, scratch), "search", scratch)
 
 
+def _bundle(edition: Edition, scratch: Path) -> int:
+    """Write the site's ``export/`` files into ``scratch``; the zip's size."""
+    from .. import export
+
+    tei = export.tei_files(edition)  # the bytes of the site's tei/ (the same function writes them)
+    files, _ = export.site_export_files(edition, tei, export.links_json_of(edition), validate=True)
+    for rel, data in files.items():
+        (scratch / rel).parent.mkdir(parents=True, exist_ok=True)
+        (scratch / rel).write_bytes(data)
+    return len(files[SITE_BUNDLE])
+
+
+def start_bundle(state: BuildState) -> BackgroundJob | None:
+    """Make the archival bundle (issue 22) of the site as it is now, in a forked process, into a
+    scratch directory next to the site.
+
+    Why in the background, as the search index: ``edition build`` writes the bundle and every
+    page links it, and a Hugo or MkDocs user expects the preview to be the site the build
+    makes, links that work included. But the bundle zips every text and validates the changed
+    ones against tei_all (compiling it takes 6-9 s): at each save that would slow the
+    save-reload path many times over. So the preview makes it once the editor is idle (after
+    the quotations and the search index), a save cancels it, and the index shows the new size
+    when it is in place; until then a request for it waits (:mod:`edition.serve.http`)."""
+    if not state.bundle_due():
+        return None
+    assert state.edition is not None
+    # what the bundle's header lists of the build's decisions: every diagnostic now (a full
+    # build's are of its one run; the preview's, of the run of each text)
+    edition = Edition(state.edition.config, state.edition.texts, Diagnostics(state.diagnostics()),
+                      state.edition.links)
+    scratch = Path(tempfile.mkdtemp(prefix=".bundle-", dir=state.out.parent))
+    return BackgroundJob.run(state.bundle_key(), _bundle, (edition, scratch), "bundle", scratch)
+
+
+def apply_bundle(state: BuildState, key: object, scratch: Path, size: int) -> Report:
+    """Put a finished bundle in place (if the texts it holds are still the ones shown) and
+    render the index again when the zip's size changed."""
+    report = Report("bundle")
+    try:
+        if key != state.bundle_key():
+            return Report("none")
+        src, dst = scratch / SITE_EXPORT, state.out / SITE_EXPORT
+        changed = {p.relative_to(scratch).as_posix() for p in src.rglob("*") if p.is_file()}
+        if dst.exists():
+            os.rename(dst, scratch / f".old-{SITE_EXPORT}")
+        os.rename(src, dst)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    state.bundle_key_built = key
+    if size != state.bundle_size:
+        state.bundle_size = size
+        memory = MemorySink(state.out)
+        render_index(state, memory)
+        changed |= memory.commit(state.written, ())
+    state.last_changed = changed
+    return report
+
+
 def apply_search(state: BuildState, key: object, scratch: Path) -> Report:
     """Put a finished search index in place (if the texts it indexed are still the ones shown)."""
     report = Report("search")
@@ -81,4 +142,4 @@ def apply_search(state: BuildState, key: object, scratch: Path) -> Report:
     return report
 
 
-__all__ = ["apply_links", "apply_search", "detect_now", "start_detection", "start_search"]
+__all__ = ["apply_bundle", "apply_links", "apply_search", "detect_now", "start_bundle", "start_detection", "start_search"]

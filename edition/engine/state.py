@@ -188,9 +188,13 @@ class BuildState:
     def search_due(self) -> bool:
         return self.built and self.edition is not None and self.search_key_built != self.search_key()
 
+    def bundle_key(self) -> object:
+        """What the archival bundle is made from: the texts and their links."""
+        return self.search_key()
+
     def bundle_due(self) -> bool:
         return (self.background_bundle and self.built and self.edition is not None
-                and self.bundle_key_built != self.search_key())
+                and self.bundle_key_built != self.bundle_key())
 
 
 def owner(path: str, rels: Iterable[Path]) -> Path | None:

@@ -147,7 +147,9 @@ class LiveServer:
         check_out_dir(self.content, Path(tempfile.gettempdir()) / "edition-serve")
         self._tmp = Path(tempfile.mkdtemp(prefix="edition-serve-"))
         try:
-            self.site = BuildState(self.content, self._tmp / "site")
+            # the archival bundle export/, which `edition build` writes and every page links, is
+            # made in the background (edition.engine.background.start_bundle says why)
+            self.site = BuildState(self.content, self._tmp / "site", background_bundle=True)
             self.builder = Builder(
                 self.site,
                 self.status,
@@ -160,13 +162,14 @@ class LiveServer:
                 search=self.search,
             )
             self.builder.first_build()
-            site = self.site
+            site, builder = self.site, self.builder
             requests = Requests(
                 self.status,
                 lambda: site.out,
                 lambda: site.config.base_url if site.config is not None else "",
                 self.host,
                 self.log_requests,
+                lambda rel: rel.startswith("export/") and builder.bundle_pending(),
             )
             self._httpd = make_server(self.host, self.port, requests)
             if self.watch:

@@ -15,6 +15,7 @@ import json
 import posixpath
 import socket
 import sys
+import time
 import urllib.parse
 from collections.abc import Callable
 from http import HTTPStatus
@@ -26,6 +27,8 @@ from .assets import NO_SITE_YET, NOT_FOUND, content_type, inject, snippet
 from .status import Status
 
 PREFIX = "/__edition/"
+PENDING_WAIT = 120.0
+"""Seconds a request for a file made in the background (the archival bundle) waits for it."""
 
 
 def safe_path(raw: str) -> str | None:
@@ -94,12 +97,16 @@ class Requests:
         base_url: Callable[[], str],
         host: str,
         log_requests: bool = False,
+        pending: Callable[[str], bool] = lambda rel: False,
     ) -> None:
         self.status = status
         self.out_dir = out_dir
         self.base_url = base_url
         self.host = host
         self.log_requests = log_requests
+        self.pending = pending
+        """Whether a missing site path is being made in the background (the archival bundle,
+        ``export/``): its request waits for it rather than getting a 404."""
 
     LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -145,6 +152,9 @@ class Requests:
         if root is None:
             return self._not_found(req, head, epoch)
         target = root / rel if rel else root
+        deadline = time.monotonic() + PENDING_WAIT
+        while rel and not target.exists() and self.pending(rel) and time.monotonic() < deadline:
+            time.sleep(0.25)  # (asking costs a look at every text: not every 20 ms)
         try:
             resolved = target.resolve()
             if not resolved.is_relative_to(root.resolve()):

@@ -87,6 +87,8 @@ class Builder:
         self.build_search = search
         """Build the search index in a background process when the editor is idle."""
         self.search_failed: object = None
+        self.bundle_failed: object = None
+        """The bundle key whose bundle could not be made (not tried again for the same texts)."""
         self.last_build = 0.0
         self.job: BackgroundJob | None = None
         """The background job running now."""
@@ -113,7 +115,20 @@ class Builder:
         site = self.site
         if self.detect_quotations and site.detection_due():
             return False
+        if self.bundle_wanted():
+            return False
         return not (self.build_search and site.search_due() and self.search_failed != site.search_key())
+
+    def bundle_wanted(self) -> bool:
+        """The archival bundle is out of date (and did not fail for these texts): it will be made."""
+        return self.site.bundle_due() and self.bundle_failed != self.site.bundle_key()
+
+    def bundle_pending(self) -> bool:
+        """A request for ``export/`` should wait: the bundle is being made, or will be."""
+        with self.status.cond:
+            if self.status.stopping:
+                return False
+        return self.bundle_wanted() or (self.job is not None and self.job.kind == "bundle")
 
     def settle(self, timeout: float = 60.0) -> bool:
         """Wait until :meth:`settled` (False on timeout): what tests compare with ``edition build``."""
@@ -175,9 +190,13 @@ class Builder:
                     try:
                         result = finished.result()
                     except RuntimeError as exc:
-                        if finished.kind == "search":
-                            self.print(f"the search index could not be built: {exc}")
-                            self.search_failed = site.search_key()
+                        if finished.kind in ("search", "bundle"):
+                            if finished.kind == "search":
+                                self.print(f"the search index could not be built: {exc}")
+                                self.search_failed = site.search_key()
+                            else:
+                                self.print(f"the archival bundle could not be made: {exc}")
+                                self.bundle_failed = site.bundle_key()
                             if finished.scratch is not None:
                                 shutil.rmtree(finished.scratch, ignore_errors=True)
                         else:
@@ -199,6 +218,13 @@ class Builder:
                         done = self.last_background_report
                         if not self.quiet and done is not None and done.kind == "search":
                             self.print(f"search index updated in {seconds:.1f} s")
+                    elif finished.kind == "bundle":
+                        scratch = finished.scratch
+                        assert scratch is not None
+                        self._run(lambda f=finished, sc=scratch, n=result: engine.apply_bundle(site, f.key, sc, n))  # type: ignore[misc]
+                        done = self.last_background_report
+                        if not self.quiet and done is not None and done.kind == "bundle":
+                            self.print(f"archival bundle export/ made in {seconds:.1f} s")
                     else:
                         self._run(
                             lambda f=finished, ls=result: engine.apply_links(site, f.key, ls),  # type: ignore[misc]
@@ -210,7 +236,8 @@ class Builder:
 
     def _start_background(self) -> tuple[BackgroundJob | None, float | None]:
         """Start the next background job if the editor has been idle long enough: quotation
-        detection first (the search index shows quotations), then the search index.
+        detection first (the search index and the bundle show quotations), then the search
+        index, then the archival bundle.
         Returns (job, None) or (None, seconds to wait before trying again)."""
         assert self.site is not None
         site = self.site
@@ -219,19 +246,24 @@ class Builder:
             wanted = "quotations"
         elif self.build_search and site.search_due() and self.search_failed != site.search_key():
             wanted = "search"
+        elif self.bundle_wanted():
+            wanted = "bundle"
         if wanted is None:
             return None, None
         due_in = self.detect_delay - (time.monotonic() - self.last_build)
         if due_in > 0:
             return None, due_in
         try:
-            return (engine.start_detection(site) if wanted == "quotations" else engine.start_search(site)), None
+            start = {"quotations": engine.start_detection, "search": engine.start_search, "bundle": engine.start_bundle}
+            return start[wanted](site), None
         except Exception as exc:  # e.g. no fork on this platform: the preview goes on without it
             self.print(f"cannot run {wanted} in the background: {exc}")
             if wanted == "quotations":
                 site.links_exact = True
-            else:
+            elif wanted == "search":
                 self.build_search = False
+            else:
+                self.bundle_failed = site.bundle_key()
             return None, None
 
     def _run(self, build: Callable[[], Report], detect_seconds: float | None = None) -> None:
@@ -280,7 +312,7 @@ class Builder:
         if first:
             n = len(self.site.edition.texts) if self.site.edition else 0
             self.print(f"built {n} text(s) in {ms:.0f} ms")
-        elif report.kind == "search":
+        elif report.kind in ("search", "bundle"):
             return
         elif report.kind == "quotations":
             self.print(
