@@ -1,4 +1,5 @@
-"""`edition export`: the archival bundle (issue 22), as a user runs it, on the sample edition.
+"""`edition export`: the archival bundle (issue 22), as a user runs it, on the sample edition;
+and the site's links to the copy ``edition build`` (and the preview) write into ``export/``.
 
 Round trip: the bundle's tei/*.xml and sources/edition.yaml, read back as the sources of a
 new edition (the `tei` reader), exported again, give the same TEI. "The same" is: the
@@ -16,19 +17,24 @@ the header, is identical.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import urllib.request
 import zipfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from lxml import etree
+from lxml import etree, html
 
 from edition import __version__
 from edition.cli import main
+from edition.serve import LiveServer
+from edition.site import human_size
 from edition.tei import NS
 from tests.support.project import make_edition
 
@@ -266,3 +272,63 @@ def test_build_no_validate_says_so_in_the_report(tmp_path: Path) -> None:
     assert main(["build", str(content), "-o", str(tmp_path / "site"), "--no-search", "--no-validate", "-q"]) == 0
     report = json.loads((tmp_path / "site" / "export" / "validation.json").read_text(encoding="utf-8"))
     assert report["note"] == "not validated (--no-validate)" and report["valid"] is None
+
+
+def bundle_links(page: Path) -> list[str]:
+    """The hrefs of a page's links to the bundle (parsed with lxml)."""
+    doc = html.parse(str(page))
+    return [a.get("href") for a in doc.iter("a") if (a.get("href") or "").endswith("edition-bundle.zip")]
+
+
+def test_the_site_links_the_bundle_with_its_size(tmp_path: Path) -> None:
+    """Issue 22: archivists find the bundle from the list of texts (with the zip's size) and
+    from every page's footer; the links are relative (any base URL, file://, the preview)."""
+    config = "title: Small\nlanguages: [en]\nbase_url: https://example.org/sub/path/\n"
+    content = make_edition(tmp_path, {**SMALL, "edition.yaml": config})
+    site = tmp_path / "site"
+    assert main(["build", str(content), "-o", str(site), "--no-search", "--no-validate", "-q"]) == 0
+    zip_path = site / "export" / "edition-bundle.zip"
+    assert zipfile.is_zipfile(zip_path)
+    for page in (site / "index.html", site / "texts" / "a.html", site / "links.html"):
+        hrefs = bundle_links(page)
+        assert hrefs, f"{page.name} does not link the bundle"
+        for href in hrefs:
+            parts = urlsplit(href)
+            assert not parts.scheme and not parts.netloc and not href.startswith("/"), href
+            assert (page.parent / href).resolve() == zip_path.resolve(), href
+    index = html.parse(str(site / "index.html"))
+    section = index.getroot().get_element_by_id("download")
+    assert section is not None
+    assert f"zip, {human_size(zip_path.stat().st_size)}" in section.text_content()
+    report = [a.get("href") for a in section.iter("a") if a.get("href", "").endswith("validation.json")]
+    assert report == ["export/validation.json"] and (site / report[0]).is_file()
+    text = html.parse(str(site / "texts" / "a.html"))  # the text's own TEI, as before
+    assert [a.get("href") for a in text.iter("a") if a.text == "TEI P5"] == ["../tei/a.xml"]
+
+
+def test_no_bundle_no_link(tmp_path: Path) -> None:
+    """A site written without the bundle (``edition check`` renders one) shows no dead link."""
+    from edition.builder import load, render_site
+
+    content = make_edition(tmp_path, SMALL)
+    site = tmp_path / "site"
+    render_site(load(content), site, search=False)
+    assert not (site / "export").exists()
+    for page in site.rglob("*.html"):
+        assert bundle_links(page) == [], page.name
+        assert b"export/" not in page.read_bytes(), page.name
+
+
+def test_the_preview_serves_the_bundle_it_links(tmp_path: Path) -> None:
+    """``edition serve`` makes the bundle in the background; a request for it waits until it
+    is there (and the preview's settled site equals the build's: test_serve_equals_build)."""
+    content = make_edition(tmp_path, SMALL)
+    with LiveServer(content, search=False, detect_delay=0.0, out=lambda s: None) as live:
+        assert set(bundle_links(live.out_dir / "index.html")) == {"export/edition-bundle.zip"}
+        with urllib.request.urlopen(live.url + "export/edition-bundle.zip", timeout=300) as resp:
+            assert resp.status == 200
+            data = resp.read()
+        assert zipfile.is_zipfile(io.BytesIO(data))
+        assert live.settle(300)
+        index = html.parse(str(live.out_dir / "index.html")).getroot().get_element_by_id("download", None)
+        assert index is not None and f"zip, {human_size(len(data))}" in index.text_content()
