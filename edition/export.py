@@ -38,7 +38,7 @@ from .config import CONFIG_NAME
 from .contract import dumps
 from .errors import Diagnostics, Level
 from .model import Edition, Text
-from .site import SITE_BUNDLE, SITE_EXPORT, SITE_REPORT
+from .site import SITE_BUNDLE, SITE_EXPORT
 from .tei import NSMAP, XML_ID, E, indent_blocks, lang_name, serialize, t, xml_safe
 
 BUNDLE_NAME = "edition-bundle.zip"

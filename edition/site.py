@@ -100,12 +100,11 @@ def human_size(n: int) -> str:
     """``834 bytes``, ``12 kB``, ``1.2 MB`` (decimal units, as browsers show downloads)."""
     if n < 1000:
         return f"{n} bytes"
-    size = float(n)
-    for unit in ("kB", "MB", "GB"):
+    size, units = n / 1000, ["kB", "MB", "GB"]
+    while size >= 999.5 and len(units) > 1:
         size /= 1000
-        if size < 999.5:
-            break
-    return f"{size:.1f} {unit}" if size < 9.95 else f"{size:.0f} {unit}"
+        units.pop(0)
+    return f"{size:.1f} {units[0]}" if size < 9.95 else f"{size:.0f} {units[0]}"
 
 
 def works_of(text: Text) -> list[etree._Element]:

@@ -345,6 +345,25 @@ def test_search_and_links_under_a_sub_path(browser: Any, site: Path, tmp_path: P
         page.context.close()
 
 
+def test_download_the_bundle_from_the_index_and_a_text(browser: Any, base: str, site: Path) -> None:
+    """Issue 22: the link to the archival bundle is visible (the index's download section, every
+    page's footer) and gives the zip the build wrote."""
+    page = new_page(browser)
+    for url, selector in (("index.html", "#download a[download]"), (ZH_TEXT, ".site-footer a.download")):
+        page.goto(base + url)
+        link = page.locator(selector).first
+        assert link.is_visible(), (url, selector)
+        href = link.get_attribute("href")
+        assert href and not href.startswith(("/", "http")), href
+        target = page.evaluate("(a) => a.href", link.element_handle())
+        resp = page.request.get(target)
+        assert resp.status == 200, target
+        assert resp.body() == (site / "export" / "edition-bundle.zip").read_bytes()
+    page.goto(base + "index.html")
+    assert "(zip, " in page.locator("#download").inner_text()  # with its size
+    page.context.close()
+
+
 def test_dark_mode_and_print_screenshots(browser: Any, base: str) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 860}, color_scheme="dark")
     page = context.new_page()

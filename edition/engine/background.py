@@ -12,9 +12,9 @@ from pathlib import Path
 
 from ..errors import Diagnostics
 from ..model import Edition, Link
+from ..site import SITE_BUNDLE, SITE_EXPORT
 from ..workers import BackgroundJob
 from .links import detect
-from ..site import SITE_BUNDLE, SITE_EXPORT
 from .render import render_index
 from .run import SEARCH_PARTS, run
 from .sink import MemorySink
