@@ -1,7 +1,7 @@
 """Slow work of a kept build state, run in a forked child while the preview keeps answering:
 quotation detection over every text (then the links are applied with ``run(state, links=...)``),
-the search index and the archival bundle (moved into the site when done). Both are dropped when the texts changed
-meanwhile (their key no longer matches)."""
+the search index and the archival bundle (moved into the site when done). Each is dropped when
+the texts changed meanwhile (its key no longer matches)."""
 
 from __future__ import annotations
 

@@ -128,7 +128,10 @@ class Builder:
         with self.status.cond:
             if self.status.stopping:
                 return False
-        return self.bundle_wanted() or (self.job is not None and self.job.kind == "bundle")
+        try:
+            return self.bundle_wanted() or (self.job is not None and self.job.kind == "bundle")
+        except RuntimeError:  # the builder thread changed the texts while this one looked: ask again
+            return True
 
     def settle(self, timeout: float = 60.0) -> bool:
         """Wait until :meth:`settled` (False on timeout): what tests compare with ``edition build``."""
