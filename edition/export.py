@@ -38,10 +38,9 @@ from .config import CONFIG_NAME
 from .contract import dumps
 from .errors import Diagnostics, Level
 from .model import Edition, Text
-from .site import SITE_BUNDLE, SITE_EXPORT
+from .site import BUNDLE_NAME, SITE_BUNDLE, SITE_EXPORT
 from .tei import NSMAP, XML_ID, E, indent_blocks, lang_name, serialize, t, xml_safe
 
-BUNDLE_NAME = "edition-bundle.zip"
 ROOT = "edition-bundle"
 """Folder every entry of the zip lies in (an unzipped bundle does not spill into the current directory)."""
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)

@@ -26,7 +26,9 @@ WORK_ID = re.compile(r"^w\d+$")
 
 SITE_EXPORT = "export"
 """Where the site holds the archival bundle (:mod:`edition.export`, issue 22)."""
-SITE_BUNDLE = f"{SITE_EXPORT}/edition-bundle.zip"
+BUNDLE_NAME = "edition-bundle.zip"
+"""The archival bundle's file name, in the site and as ``edition export``'s default."""
+SITE_BUNDLE = f"{SITE_EXPORT}/{BUNDLE_NAME}"
 SITE_REPORT = f"{SITE_EXPORT}/validation.json"
 """The bundle's TEI validation report, beside the zip (the HTML one stays in the zip: not a page of the site)."""
 
@@ -510,4 +512,4 @@ def cite_info(config: Any, text: Any, page: Any) -> CiteInfo:
     return CiteInfo(citation, url)
 
 
-__all__ = ["SITE_BUNDLE", "SITE_EXPORT", "SITE_REPORT", "InMemory", "SiteWriter", "cite_info", "compare_url", "plan", "relative", "safe_id"]
+__all__ = ["BUNDLE_NAME", "SITE_BUNDLE", "SITE_EXPORT", "SITE_REPORT", "InMemory", "SiteWriter", "cite_info", "compare_url", "plan", "relative", "safe_id"]
