@@ -87,6 +87,23 @@ def local_workers() -> int:
 
 
 @contextmanager
+def _environment_kept() -> Iterator[None]:
+    """This process's environment as it was before the block: a Dask nanny
+    sets its workers' variables (``OMP_NUM_THREADS=1``, ``PYTHONHASHSEED``...)
+    in the environment of the process that starts them, where a library
+    loaded afterwards (FAISS's OpenMP runtime) read them, so that the
+    build's own computations ran on other settings than without
+    ``--scheduler`` (a nanny that restarts a worker sets them again)."""
+    before = dict(os.environ)
+    try:
+        yield
+    finally:
+        for key in set(os.environ) - set(before):
+            del os.environ[key]
+        os.environ.update(before)
+
+
+@contextmanager
 def connect(spec: str | None) -> Iterator[DaskExecutor | None]:
     """While the block runs, the build's per-text reading and its candidate
     search go to the cluster that ``spec`` names (nothing changes for None)."""
@@ -102,8 +119,9 @@ def connect(spec: str | None) -> Iterator[DaskExecutor | None]:
         ) from None
     cluster = None
     if kind == "local":
-        cluster = LocalCluster(n_workers=n or local_workers(), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+        with _environment_kept():
+            cluster = LocalCluster(n_workers=n or local_workers(), threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
         client = Client(cluster)
     else:
         try:

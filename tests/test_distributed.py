@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,32 @@ def test_the_approximate_index_finds_the_exact_nearest_windows() -> None:
     assert outside == pytest.approx(float(np.sort(np.delete(b @ a[0], j))[-4:].mean()), abs=0.02)
 
 
+def test_the_approximate_index_is_the_same_on_any_number_of_threads() -> None:
+    """FAISS's products differ in their last bits with its threads, and its
+    k-means carried that to the centroids: a build's links depended on the
+    machine's cores, and on a Dask nanny's ``OMP_NUM_THREADS=1``."""
+    import faiss
+
+    from edition.quotations.ann import WindowIndex
+
+    rng = np.random.default_rng(5)
+    centres = rng.standard_normal((40, 512))
+    x = (centres[rng.integers(0, 40, 4000)] + 0.5 * rng.standard_normal((4000, 512))).astype(np.float16)
+    x = (x / np.linalg.norm(x.astype(np.float32), axis=1, keepdims=True)).astype(np.float32)
+    before = faiss.omp_get_max_threads()
+    built = []
+    try:
+        for threads in (1, 2):
+            faiss.omp_set_num_threads(threads)
+            built.append(WindowIndex.build(x, nprobe=8))
+            assert faiss.omp_get_max_threads() == threads  # as the caller left it
+    finally:
+        faiss.omp_set_num_threads(before)
+    one, two = built
+    for name in ("centroids", "sorted_ids", "offsets"):
+        assert np.array_equal(getattr(one, name), getattr(two, name)), name
+
+
 def test_a_scheduler_is_named_as_the_help_says() -> None:
     from edition.distributed import parse_scheduler
 
@@ -94,8 +121,9 @@ def test_a_scheduler_is_named_as_the_help_says() -> None:
             parse_scheduler(bad)
 
 
+@pytest.mark.parametrize("search", ["exact", "approximate"])
 def test_a_build_on_a_local_cluster_writes_the_links_of_a_single_process_build(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        search: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     try:
         import distributed  # noqa: F401
     except ImportError:
@@ -110,13 +138,20 @@ def test_a_build_on_a_local_cluster_writes_the_links_of_a_single_process_build(
         missing_tool("the benchmark corpora (KJV, CUV)")
     from edition.builder import build
     from edition.distributed import DaskExecutor
+    from edition.quotations.ann import WindowIndex
 
     docs, _plants = generate(kjv(), cuv(), 160_000, seed=11)
     content = write_edition(docs, tmp_path)
-    # the scan in blocks, as for a large edition (a small one keeps the whole product in one block)
-    monkeypatch.setattr(WindowSpace, "memo_bytes", 0)
+    if search == "exact":
+        # the scan in blocks, as for a large edition (a small one keeps the whole product in one block)
+        monkeypatch.setattr(WindowSpace, "memo_bytes", 0)
+    else:  # the approximate index, as above quotations.exact_pairs; its queries in blocks of 512
+        with (content / "edition.yaml").open("a", encoding="utf-8") as f:
+            f.write("quotations:\n  exact_pairs: 1000\n")
+        monkeypatch.setattr(WindowIndex, "chunk", 512)
     alone = build(content, tmp_path / "alone", search=False)
     assert alone.out is not None and alone.edition.links
+    assert any("approximate index" in e.message for e in alone.diagnostics.items) == (search == "approximate")
     tasks: list[str] = []
     real_map = DaskExecutor.map
 
@@ -125,9 +160,14 @@ def test_a_build_on_a_local_cluster_writes_the_links_of_a_single_process_build(
         return real_map(self, fn, items, *shared)
 
     monkeypatch.setattr(DaskExecutor, "map", counted)
+    environment = dict(os.environ)
     spread = build(content, tmp_path / "spread", search=False, scheduler="local:2")
     assert spread.out is not None
+    # the workers' settings stayed theirs (a nanny sets OMP_NUM_THREADS=1 where it starts them: a
+    # library loaded afterwards, as FAISS is, read it and computed on one thread here)
+    assert dict(os.environ) == environment
     assert tasks.count("_read_one") == len(docs)  # edition.pipeline reads each text on a worker
-    assert tasks.count("_scan_block") >= 4  # both directions' blocks went to the workers
+    # both directions' blocks went to the workers
+    assert tasks.count("_scan_block" if search == "exact" else "_search_block") >= 4
     assert (tmp_path / "spread" / "links.json").read_bytes() == (tmp_path / "alone" / "links.json").read_bytes()
     assert [e.message for e in spread.diagnostics.items] == [e.message for e in alone.diagnostics.items]

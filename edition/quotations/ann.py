@@ -19,12 +19,15 @@ handed to the lexical matcher, whose translation recall is about 0.1 at 10 MB.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .parallel import executor
-from .windows import WindowScan
+from .windows import WindowScan, products
 
 
 @dataclass(slots=True)
@@ -41,6 +44,8 @@ class WindowIndex:
     """Where each cluster's rows start in :attr:`sorted_vecs` (and one past the last)."""
     nprobe: int
     """Clusters a query is compared with."""
+    chunk: ClassVar[int] = 16384
+    """Queries in a block of :meth:`search` (a task on a Dask worker)."""
 
     @classmethod
     def build(cls, vecs: np.ndarray, nprobe: int) -> WindowIndex:
@@ -53,20 +58,23 @@ class WindowIndex:
         nlist = max(1, min(n // 39, round(4 * math.sqrt(n))))  # FAISS wants 39 training points per cluster
         km = faiss.Kmeans(d, nlist, niter=10, seed=1234, spherical=True, max_points_per_centroid=40,
                           verbose=False)
-        km.train(x)
-        centroids = np.ascontiguousarray(km.centroids, dtype=np.float32)
-        assign = (x @ centroids.T).argmax(axis=1) if n * nlist <= 1 << 26 else km.index.search(x, 1)[1][:, 0]
+        with _one_thread(faiss):
+            km.train(x)
+            centroids = np.ascontiguousarray(km.centroids, dtype=np.float32)
+            small = n * nlist <= 1 << 26
+            assign = products(x, centroids).argmax(axis=1) if small else km.index.search(x, 1)[1][:, 0]
         order = np.argsort(assign, kind="stable")
         offsets = np.searchsorted(assign[order], np.arange(nlist + 1))
         return cls(centroids, np.ascontiguousarray(x[order]), order.astype(np.int64), offsets, min(nprobe, nlist))
 
-    def search(self, queries: np.ndarray, k: int, chunk: int = 16384) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int, chunk: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Cosines and windows of each query's ``k`` nearest windows, best
         first (ties: the lower window first; window -1 and cosine -inf where
-        fewer were found), by blocks of ``chunk`` queries; on the cluster's
-        workers under ``edition build --scheduler``."""
+        fewer were found), by blocks of ``chunk`` queries (:attr:`chunk`); on
+        the cluster's workers under ``edition build --scheduler``."""
         q = np.ascontiguousarray(queries, dtype=np.float32)
-        parts = [q[c0 : c0 + chunk] for c0 in range(0, len(q), chunk)]
+        step = chunk or self.chunk
+        parts = [q[c0 : c0 + step] for c0 in range(0, len(q), step)]
         ex = executor()
         if ex is not None and ex.workers > 0 and len(parts) > 1:
             done = ex.map(_search_block, parts, self, k)
@@ -77,12 +85,33 @@ class WindowIndex:
         return np.vstack([d for d, _i in done]), np.vstack([i for _d, i in done])
 
 
+@contextmanager
+def _one_thread(faiss: Any) -> Iterator[None]:
+    """FAISS (its k-means, its exhaustive search) on one OpenMP thread while
+    the block runs. Its cosines differ in their last bits with the number of
+    threads (its bundled OpenBLAS splits each product among them: 2,705 of
+    45,000 windows' best cosines differ between one thread and two at 10 MB
+    of the benchmark), which moves a few points to another cluster, and k-means
+    carries that to every centroid: the index, and the links, depended on the
+    cores of the machine, and on whether a Dask cluster had started before
+    FAISS was loaded (its nanny sets ``OMP_NUM_THREADS=1`` in this process's
+    environment, :func:`.distributed.connect`). On one thread it is the same
+    index everywhere (the 10 MB benchmark's two indexes: 9.5 s on one
+    thread, 12.4 s on two, on a loaded two-core machine)."""
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
 def _search_block(part: np.ndarray, ix: WindowIndex, k: int) -> tuple[np.ndarray, np.ndarray]:
     """:meth:`WindowIndex.search` of one block of queries: each cluster's ``k``
     best windows for the queries that probe it, then the best ``k`` of those."""
     n, nlist = len(part), len(ix.centroids)
     nprobe = min(ix.nprobe, nlist)
-    scores = part @ ix.centroids.T
+    scores = products(part, ix.centroids)
     if nprobe < nlist:
         probes = np.argpartition(-scores, nprobe - 1, axis=1)[:, :nprobe]
     else:
@@ -98,7 +127,7 @@ def _search_block(part: np.ndarray, ix: WindowIndex, k: int) -> tuple[np.ndarray
         if hi == lo or not len(at):
             continue
         rows, slot = at // nprobe, at % nprobe
-        sims = part[rows] @ ix.sorted_vecs[lo:hi].T
+        sims = products(part[rows], ix.sorted_vecs[lo:hi])
         kk = min(k, hi - lo)
         if kk < hi - lo:
             top = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]

@@ -109,6 +109,21 @@ def nearest_outside(sims: np.ndarray, ends: np.ndarray, begins: np.ndarray, lo: 
     return float(np.partition(sims, n - k)[n - k :].sum()) / k
 
 
+def products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b.T``, to the last bit whatever number of BLAS threads this
+    process has: a build's blocks run on Dask workers with one thread, and in
+    this process with one or all cores (:func:`.parallel.core_for_worker`).
+    OpenBLAS computes a product with one row or one column as a matrix times
+    a vector (gemv), whose threads split the matrix where its kernels sum in
+    another order (a (1, 512) by (512, 1263) product: 2 of 1263 cosines
+    differ in their last bit between one thread and two); those go through
+    ``einsum``, which calls no BLAS. Products of more rows and columns
+    (gemm) gave the same bits on one thread and two in every shape tried,
+    from (2, 512) by (512, 2) to (45000, 512) by (512, 1263)."""
+    out: np.ndarray = np.einsum("ik,jk->ij", a, b) if len(a) == 1 or len(b) == 1 else a @ b.T
+    return out
+
+
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12)
 
@@ -223,7 +238,7 @@ class _Block:
 
 
 def _scan_block(a: np.ndarray, b: np.ndarray, ka: int, kb: int, keep: bool) -> _Block:
-    sims = a @ b.T
+    sims = products(a, b)
     cols = np.arange(len(b))
     arg = sims.argmax(axis=1)
     carg = sims.argmax(axis=0)
