@@ -12,8 +12,7 @@ How it finds pairs:
   (:class:`VectorCache`), so a rebuild embeds only what changed;
 - sentences are searched as windows of one and two neighbours (a sentence of
   one language is often half, or one and a half, of one in the other); a
-  window pair is kept when each is the other's nearest (in large
-  editions, one the other's) and its cosine stands
+  window pair is kept when each is the other's nearest and its cosine stands
   out from both windows' nearest neighbours (margin scoring, after Artetxe
   and Schwenk's bitext mining): a list of names or word salad is close to
   everything and stands out from nothing;
@@ -78,8 +77,8 @@ class EmbeddingMatcher(CrossLingualMatcher):
     cosines (the margin of Artetxe and Schwenk's bitext mining)."""
     quoted_margin = 0.0
     """The margin enough for a window that opens a quotation in marks
-    (:attr:`.Sentence.opens`) and its nearest window on the other side: what a
-    text quotes is worth a closer look."""
+    (:attr:`.Sentence.opens`) and its nearest window on the other side, mutual
+    or not: what a text quotes is worth a closer look."""
     lexical_floor = 0.2
     """CC-CEDICT similarities above this add nothing more through the second
     lexical feature: below it a pair is penalised steeply, as two texts on one
@@ -249,40 +248,33 @@ class EmbeddingMatcher(CrossLingualMatcher):
             self._lexical.prepare(src if zh_first else tgt, tgt if zh_first else src)
             self._zh_first = zh_first
         best_b, cos_b, best_a = scan.best_b, scan.cos_b, scan.best_a
-        # windows that open a quotation in marks need a lower margin
+        # windows that open a quotation in marks: their nearest window on the
+        # other side is a candidate even when not mutual, from a lower margin
         qa = [src[i0].opens for i0, _i1 in wa]
         qb = [tgt[j0].opens for j0, _j1 in wb]
         out: dict[tuple[int, int], float] = {}
 
         def keep(x: int, y: int, margin: float) -> None:
-            if margin < (self.quoted_margin if qa[x] or qb[y] else self.min_margin):
-                return
             (i0, i1), (j0, j1) = wa[x], wb[y]
             for i, j in diagonal_path(i0, i1, j0, j1):
                 if out.get((i, j), -1.0) < margin:
                     out[(i, j)] = margin
 
-        # each window's nearest window on the other side, mutual or not for a
-        # window that opens a quotation in marks
         for x in range(len(va)):
             y = int(best_b[x])
             (i0, i1) = wa[x]
             bx0, bx1 = wa[int(best_a[y])]
-            if (bx1 < i0 or bx0 > i1) and not (qa[x] or qb[y]) and exact:
-                continue  # mutual nearest (overlapping) windows only
-            keep(x, y, float(cos_b[x]) - 0.5 * float(sp.na[x] + sp.nb[y]))
-        # and from the other side: in a large pool (the approximate search) a
-        # true pair is often not mutual, as a window close to many stands nearer
-        # to one of its two, so there every window's nearest counts (issue 22;
-        # the margin discounts such windows). Benchmark, seed 1 (seen), 10 MB:
-        # 196 -> 204 of 332 translations found, false links 23 -> 21. In the
-        # exact search (up to :attr:`exact_budget`) it added two false links to
-        # the sample edition's 81, so there only quoted windows count.
-        xs = np.asarray(best_a, dtype=np.int64)
-        cos_a = np.einsum("ij,ij->i", va[xs], vb)  # no BLAS: the same bits on any number of threads
-        for y in range(len(vb)) if not exact else (y for y, q in enumerate(qb) if q):
-            x = int(xs[y])
-            keep(x, y, float(cos_a[y]) - 0.5 * float(sp.na[x] + sp.nb[y]))
+            quoted = qa[x] or qb[y]
+            if (bx1 < i0 or bx0 > i1) and not quoted:  # mutual nearest (overlapping) windows only
+                continue
+            margin = float(cos_b[x]) - 0.5 * float(sp.na[x] + sp.nb[y])
+            if margin >= (self.quoted_margin if quoted else self.min_margin):
+                keep(x, y, margin)
+        for y in (y for y, q in enumerate(qb) if q):
+            x = int(best_a[y])
+            margin = float(va[x] @ vb[y]) - 0.5 * float(sp.na[x] + sp.nb[y])
+            if margin >= self.quoted_margin:
+                keep(x, y, margin)
         for (i, j), m in sorted(out.items()):
             yield i, j, m
 
