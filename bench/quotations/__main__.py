@@ -133,7 +133,7 @@ def _prf(n: int, tp: int, fp: int) -> tuple[float, float, float]:
 
 
 def print_quality(res: dict, mb: float, secs: float, seed: int) -> None:
-    print(f"\nquality on {mb:.1f} MB, seed {seed}: {seed_label(seed)}"
+    print(f"\nquality on {mb:.1f} MB, seed {seed}: {seed_label(seed, mb)}"
           " (planted quotations; passage-level, Jaccard >= 0.5 on both sides)")
     print(f"{'pair / kind':32} {'planted':>7} {'found':>6} {'false':>6} {'P':>6} {'R':>6} {'F1':>6} {'kind ok':>8}"
           f" {'ends':>6}")
@@ -154,12 +154,18 @@ def print_quality(res: dict, mb: float, secs: float, seed: int) -> None:
 FITTED_SEEDS = frozenset({1, 2, 3, 4})
 """Seeds 1-3 fitted the translation score, seed 4 guided design choices: their
 figures are not held-out figures (issue 20)."""
+SEEN_FROM_MB = {5: 5.0}
+"""Seeds seen from this size on: seed 5's 10 MB figures decided a change of the
+approximate search (issue 22: an A/B run, non-mutual candidates reverted), so
+they are no longer held out; its 2 MB figures still are."""
 DEFAULT_SEED = 5
 
 
-def seed_label(seed: int) -> str:
+def seed_label(seed: int, mb: float) -> str:
     if seed in FITTED_SEEDS:
         return "fitted/seen (seeds 1-4: the score was fitted or designed on them)"
+    if mb >= SEEN_FROM_MB.get(seed, float("inf")):
+        return f"seen at {mb:g} MB (a decision of issue 22 was taken on it)"
     return "held out"
 
 
@@ -172,7 +178,7 @@ def print_translations(summary: list[tuple[int, dict]], mb: float) -> None:
         rows = [v for k, v in res["rows"].items() if k.startswith("zh-en ")]
         n, tp, fp = (sum(r[i] for r in rows) for i in range(3))
         p, r, _f = _prf(n, tp, fp)
-        print(f"{seed:4d} {n:7d} {tp:6d} {fp:6d} {p:6.3f} {r:6.3f}  {seed_label(seed).split(' (')[0]}")
+        print(f"{seed:4d} {n:7d} {tp:6d} {fp:6d} {p:6.3f} {r:6.3f}  {seed_label(seed, mb).split(' (')[0]}")
 
 
 def run_one(size_mb: float, seed: int, quality: bool, crosslingual: bool = True, matcher: str = DEFAULT_MATCHER,
