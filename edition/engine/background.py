@@ -98,6 +98,14 @@ def start_bundle(state: BuildState) -> BackgroundJob | None:
     return BackgroundJob.run(state.bundle_key(), _bundle, (edition, scratch), "bundle", scratch)
 
 
+def _move_into_site(scratch: Path, out: Path, name: str) -> None:
+    """Rename ``scratch/name`` to ``out/name``; what stood there is moved into ``scratch``
+    first (removed with it), so the site never lacks the part for longer than two renames."""
+    if (out / name).exists():
+        os.rename(out / name, scratch / f".old-{name}")
+    os.rename(scratch / name, out / name)
+
+
 def apply_bundle(state: BuildState, key: object, scratch: Path, size: int) -> Report:
     """Put a finished bundle in place (if the texts it holds are still the ones shown) and
     render the index again when the zip's size changed."""
@@ -105,11 +113,8 @@ def apply_bundle(state: BuildState, key: object, scratch: Path, size: int) -> Re
     try:
         if key != state.bundle_key():
             return Report("none")
-        src, dst = scratch / SITE_EXPORT, state.out / SITE_EXPORT
-        changed = {p.relative_to(scratch).as_posix() for p in src.rglob("*") if p.is_file()}
-        if dst.exists():
-            os.rename(dst, scratch / f".old-{SITE_EXPORT}")
-        os.rename(src, dst)
+        changed = {p.relative_to(scratch).as_posix() for p in (scratch / SITE_EXPORT).rglob("*") if p.is_file()}
+        _move_into_site(scratch, state.out, SITE_EXPORT)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     state.bundle_key_built = key
@@ -129,12 +134,8 @@ def apply_search(state: BuildState, key: object, scratch: Path) -> Report:
         if key != state.search_key():
             return Report("none")
         for name in SEARCH_PARTS:
-            src, dst = scratch / name, state.out / name
-            if not src.exists():
-                continue
-            if dst.exists():
-                os.rename(dst, scratch / f".old-{name}")
-            os.rename(src, dst)
+            if (scratch / name).exists():
+                _move_into_site(scratch, state.out, name)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     state.search_key_built = key
