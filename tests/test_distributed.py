@@ -14,6 +14,7 @@ from edition.errors import ConfigError
 from edition.quotations import parallel
 from edition.quotations.windows import WindowSpace, exact_scan
 from tests.conftest import missing_tool
+from tests.support.ci import bench_corpora
 
 
 class InProcess:
@@ -128,19 +129,14 @@ def test_a_build_on_a_local_cluster_writes_the_links_of_a_single_process_build(
         import distributed  # noqa: F401
     except ImportError:
         missing_tool("Dask (dask[distributed], in the test extra)")
-    try:
-        from bench.distributed import write_edition
-        from bench.quotations.corpora import cuv, kjv
-        from bench.quotations.generate import generate
-    except ImportError as exc:  # pragma: no cover - the bench extras are test dependencies
-        missing_tool(f"the benchmark's packages ({exc})")
-    if not kjv() or not cuv():
-        missing_tool("the benchmark corpora (KJV, CUV)")
+    kjv, cuv = bench_corpora()
+    from bench.distributed import write_edition
+    from bench.quotations.generate import generate
     from edition.builder import build
     from edition.distributed import DaskExecutor
     from edition.quotations.ann import WindowIndex
 
-    docs, _plants = generate(kjv(), cuv(), 160_000, seed=11)
+    docs, _plants = generate(kjv, cuv, 160_000, seed=11)
     content = write_edition(docs, tmp_path)
     if search == "exact":
         # the scan in blocks, as for a large edition (a small one keeps the whole product in one block)

@@ -229,18 +229,13 @@ FLOORS = {  # (recall, precision) per kind, measured well above these on seed 7,
 
 
 def test_benchmark_floors() -> None:
-    from tests.conftest import missing_tool
+    from tests.support.ci import bench_corpora
 
-    try:
-        import bench.quotations.__main__ as bench
-        from bench.quotations.corpora import cuv, kjv
-    except ImportError as exc:  # pragma: no cover - the bench extras are test dependencies
-        missing_tool(f"the benchmark's packages ({exc})")
-    if not kjv() or not cuv():
-        missing_tool("the benchmark corpora (KJV, CUV)")
+    kjv, cuv = bench_corpora()
+    import bench.quotations.__main__ as bench
     from bench.quotations.generate import generate
 
-    docs, plants = generate(kjv(), cuv(), 400_000, seed=7)
+    docs, plants = generate(kjv, cuv, 400_000, seed=7)
     hits = find_hits(docs)
     res = bench.evaluate(docs, plants, hits)
     per_kind: dict[str, list[int]] = {}

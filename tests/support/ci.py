@@ -37,3 +37,14 @@ def require_module(name: str, hint: str = "pip install -e '.[test]'") -> ModuleT
         return importlib.import_module(name)
     except ImportError:
         missing_tool(f"the Python package {name!r}", hint)
+
+
+def bench_corpora() -> tuple[list, list]:
+    """The benchmark's verse-aligned corpora (KJV, CUV), or a missing-tool skip (a failure in CI)."""
+    try:
+        from bench.quotations.corpora import cuv, kjv
+    except ImportError as exc:  # pragma: no cover - the bench extras are test dependencies
+        missing_tool(f"the benchmark's packages ({exc})")
+    if not kjv() or not cuv():
+        missing_tool("the benchmark corpora (KJV, CUV)")
+    return kjv(), cuv()
